@@ -1,0 +1,34 @@
+"""The FastAPI application over a running Service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.metrics import registry_for
+from api.routes import auth, cameras, health, metrics, organisation
+from vms import __version__
+from vms.service import Service
+
+
+def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
+    """The app; with `manage_lifecycle` it starts the service on start-up and stops it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await service.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await service.stop()
+
+    app = FastAPI(title="vms 民政服务机构视频监管平台", version=__version__, lifespan=lifespan)
+    app.state.service = service
+    app.state.metrics_registry = registry_for(service.supervisor)
+    for module in (health, auth, organisation, cameras, metrics):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,58 @@
+"""Request dependencies: the running service and the authenticated user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from vms.config import CameraConfig
+from vms.service import Service
+from vms.store.users import User
+
+SESSION_COOKIE = "vms_session"
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def session_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return credentials.credentials
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_user(
+    request: Request,
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    token = session_token(request, credentials)
+    user = service.store.sessions.resolve(token) if token else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "not logged in", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def visible_cameras(service: Service, user: User) -> list[CameraConfig]:
+    """The cameras of the user's organisation subtree, in configuration order."""
+    return [cam for cam in service.config.cameras if service.tree.contains(user.org_unit_id, cam.institution)]
+
+
+def visible_camera(service: Service, user: User, camera_id: str) -> CameraConfig:
+    """A camera the user may see; others answer 404 exactly like cameras that do not exist."""
+    for cam in visible_cameras(service, user):
+        if cam.id == camera_id:
+            return cam
+    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no camera {camera_id!r}")

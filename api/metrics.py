@@ -1,0 +1,51 @@
+"""Prometheus metrics, read from live camera health at scrape time (no global registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from streams.health import CameraState
+from vms.supervisor import Supervisor
+
+
+class CameraCollector(Collector):
+    def __init__(self, supervisor: Supervisor) -> None:
+        self._supervisor = supervisor
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("vms_camera_up", "1 when packets arrive from the camera", labels=["camera"])
+        state = GaugeMetricFamily("vms_camera_state", "Current connection state (1 for the state it is in)", labels=["camera", "state"])
+        fps = GaugeMetricFamily("vms_camera_fps", "Frames per second received", labels=["camera"])
+        bitrate = GaugeMetricFamily("vms_camera_bitrate_bps", "Bits per second received", labels=["camera"])
+        age = GaugeMetricFamily("vms_camera_last_packet_age_seconds", "Seconds since the last packet", labels=["camera"])
+        reconnects = CounterMetricFamily("vms_camera_reconnects", "Reconnections since start", labels=["camera"])
+        packets = CounterMetricFamily("vms_camera_packets", "Video packets received", labels=["camera"])
+        received = CounterMetricFamily("vms_camera_received_bytes", "Video bytes received", labels=["camera"])
+        dropped = CounterMetricFamily(
+            "vms_consumer_dropped_packets", "Packets dropped because a consumer fell behind", labels=["camera", "consumer"]
+        )
+        for camera_id, snap in self._supervisor.snapshots().items():
+            up.add_metric([camera_id], 1.0 if snap.state is CameraState.ONLINE else 0.0)
+            for s in CameraState:
+                state.add_metric([camera_id, s.value], 1.0 if snap.state is s else 0.0)
+            fps.add_metric([camera_id], snap.fps)
+            bitrate.add_metric([camera_id], snap.bitrate_bps)
+            if snap.last_packet_age_s is not None:
+                age.add_metric([camera_id], snap.last_packet_age_s)
+            reconnects.add_metric([camera_id], snap.reconnects)
+            packets.add_metric([camera_id], snap.packets_total)
+            received.add_metric([camera_id], snap.bytes_total)
+            stream = self._supervisor.stream(camera_id)
+            for consumer in stream.hub.consumers() if stream else []:
+                dropped.add_metric([camera_id, consumer.name], consumer.dropped)
+        yield from (up, state, fps, bitrate, age, reconnects, packets, received, dropped)
+
+
+def registry_for(supervisor: Supervisor) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(CameraCollector(supervisor))
+    return registry

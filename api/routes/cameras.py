@@ -1,0 +1,38 @@
+"""Cameras the user may see: their configuration (without credentials) and live health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
+from api.schemas import CameraDetail, CameraView, HealthEventView, camera_view
+from vms.config import CameraConfig
+from vms.service import Service
+
+router = APIRouter()
+
+
+def _view(service: Service, camera: CameraConfig) -> dict[str, object]:
+    stream = service.supervisor.stream(camera.id)
+    return camera_view(
+        camera,
+        service.tree,
+        service.config.retention_hours(camera),
+        service.config.ingest.transport,
+        service.supervisor.health(camera.id),
+        stream.hub.consumers() if stream else [],
+    )
+
+
+@router.get("/api/cameras")
+def list_cameras(service: ServiceDep, user: UserDep) -> list[CameraView]:
+    return [CameraView(**_view(service, cam)) for cam in visible_cameras(service, user)]
+
+
+@router.get("/api/cameras/{camera_id}")
+def get_camera(camera_id: str, service: ServiceDep, user: UserDep) -> CameraDetail:
+    camera = visible_camera(service, user, camera_id)
+    history = [
+        HealthEventView(at=e.at, state=e.state, detail=e.detail) for e in service.store.health.events(camera.id, limit=50)
+    ]
+    return CameraDetail(**_view(service, camera), history=history)

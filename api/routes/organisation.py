@@ -1,0 +1,27 @@
+"""The organisation tree below the user's own unit, with the cameras of each institution."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from api.deps import ServiceDep, UserDep
+from api.schemas import OrgNode
+
+router = APIRouter()
+
+
+@router.get("/api/organisation")
+def organisation(service: ServiceDep, user: UserDep) -> OrgNode:
+    tree = service.tree
+    cameras: dict[str, list[str]] = {}
+    for cam in service.config.cameras:
+        cameras.setdefault(cam.institution, []).append(cam.id)
+
+    def node(unit_id: str) -> OrgNode:
+        unit = tree.units[unit_id]
+        children = [node(u.id) for u in tree.units.values() if u.parent_id == unit_id]
+        return OrgNode(id=unit.id, name=unit.name, kind=unit.kind, children=children, cameras=cameras.get(unit.id, []))
+
+    if user.org_unit_id not in tree.units:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"organisation unit {user.org_unit_id!r} is not configured")
+    return node(user.org_unit_id)

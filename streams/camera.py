@@ -1,0 +1,26 @@
+"""A camera's ingest as one unit: its source thread, its fan-out hub and its health."""
+
+from __future__ import annotations
+
+from streams.health import HealthTracker
+from streams.hub import Hub
+from streams.source import CameraSource, SourceSettings
+
+
+class CameraStream:
+    """Owns one camera connection; consumers subscribe to `hub`, observers read `health`."""
+
+    def __init__(self, settings: SourceSettings, stall_after_s: float, gop_cache_bytes: int) -> None:
+        self.settings = settings
+        self.hub = Hub(settings.camera_id, gop_cache_bytes)
+        self.health = HealthTracker(settings.camera_id, stall_after_s)
+        self._source = CameraSource(settings, self.hub, self.health)
+
+    def start(self) -> None:
+        self._source.start()
+
+    def stop(self) -> None:
+        self._source.stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self._source.join(timeout)

@@ -1,0 +1,64 @@
+"""What flows from a camera to its consumers: codec parameters, then compressed packets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """Codec parameters of one connection ("session") to a camera.
+
+    `extradata` holds the parameter sets (SPS/PPS, and VPS for H.265), which cameras often send only in
+    the SDP; consumers need it to mux or decode packets that carry no in-band parameter sets.
+    """
+
+    session: int
+    codec: str
+    profile: str | None
+    width: int
+    height: int
+    time_base: Fraction
+    extradata: bytes | None
+    frame_rate: float | None
+    started_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPacket:
+    """One compressed video access unit, exactly as the camera sent it."""
+
+    session: int
+    data: bytes
+    pts: int | None
+    dts: int | None
+    duration: int
+    time_base: Fraction
+    keyframe: bool
+    received_at: float
+
+    @property
+    def pts_seconds(self) -> float | None:
+        return None if self.pts is None else float(self.pts * self.time_base)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnded:
+    """The connection `session` ended; the next item, if any, is a new StreamInfo."""
+
+    session: int
+    reason: str
+    ended_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PacketsDropped:
+    """The consumer fell behind and `count` packets were dropped; delivery resumes on a key frame."""
+
+    session: int
+    count: int
+    at: float
+
+
+StreamItem = StreamInfo | MediaPacket | StreamEnded | PacketsDropped

@@ -1,0 +1,258 @@
+"""One camera connection, read with PyAV in its own thread, demuxed without decoding."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import av
+import av.container
+import av.stream
+
+from streams.backoff import Backoff
+from streams.health import HealthTracker
+from streams.hub import Hub
+from streams.packet import MediaPacket, StreamInfo
+from vms.redaction import redact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Everything a source needs, taken from the validated configuration."""
+
+    camera_id: str
+    url: str  # never carries credentials
+    username: str | None = None
+    password: str | None = None
+    transport: str = "tcp"
+    loop: bool = True  # files only: start again at the end, as a camera never ends
+    open_timeout_s: float = 10.0
+    watchdog_s: float = 10.0
+    backoff_s: tuple[float, ...] = (1, 2, 5, 10, 30)
+
+    @property
+    def is_file(self) -> bool:
+        return urlsplit(self.url).scheme in ("", "file")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.password,) if s)
+
+    def open_target(self) -> str:
+        """The URL or path handed to FFmpeg, credentials included (never log it)."""
+        if self.is_file:
+            return urlsplit(self.url).path if self.url.startswith("file:") else self.url
+        if not self.username:
+            return self.url
+        parts = urlsplit(self.url)
+        userinfo = quote(self.username, safe="")
+        if self.password:
+            userinfo += ":" + quote(self.password, safe="")
+        return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+
+
+class SourceError(Exception):
+    """A camera-side problem, worded for the camera's health and the log."""
+
+
+class _Stopping(Exception):
+    pass
+
+
+def describe_error(error: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """A short, credential-free account of why a connection failed."""
+    if isinstance(error, SourceError):
+        text = str(error)
+    elif isinstance(error, av.error.HTTPUnauthorizedError):
+        text = "authentication failed (401 Unauthorized): check the camera's username and password"
+    elif isinstance(error, av.error.HTTPForbiddenError):
+        text = "access forbidden (403)"
+    elif isinstance(error, av.error.HTTPNotFoundError):
+        text = "stream not found (404): check the URL path"
+    elif isinstance(error, av.error.ExitError | TimeoutError):
+        text = "timed out: the camera accepted the connection but did not answer"
+    elif isinstance(error, ConnectionRefusedError):
+        text = "connection refused: nothing listens at the camera's address and port"
+    elif isinstance(error, av.error.InvalidDataError):
+        text = "invalid data: the server did not answer as an RTSP camera"
+    elif isinstance(error, av.FFmpegError):
+        text = f"{error.strerror or type(error).__name__}"
+    elif isinstance(error, OSError):
+        text = f"{error.strerror or error}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return redact(text, secrets)
+
+
+class CameraSource:
+    """Keeps one camera connected: open, demux, publish to the hub; on failure back off and retry.
+
+    The thread is a daemon: a connection blocked inside FFmpeg can take up to the watchdog period to
+    notice `stop`, and must never hold up the process or another camera.
+    """
+
+    def __init__(self, settings: SourceSettings, hub: Hub, health: HealthTracker) -> None:
+        self.settings = settings
+        self._hub = hub
+        self._health = health
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"source:{settings.camera_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True if it did."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        settings = self.settings
+        backoff = Backoff(settings.backoff_s)
+        session = 0
+        while not self._stop.is_set():
+            session += 1
+            self._health.connecting()
+            reason = "stopped"
+            try:
+                self._serve(session, backoff)
+                reason = "end of stream"
+            except _Stopping:
+                pass
+            except Exception as error:  # a hostile camera may make FFmpeg raise anything
+                reason = describe_error(error, settings.secrets)
+            finally:
+                self._hub.end(session, reason)
+            if self._stop.is_set():
+                break
+            delay = backoff.next_delay()
+            self._health.failed(reason, time.time() + delay)
+            log.warning("camera %s: %s; retrying in %g s", settings.camera_id, reason, delay)
+            self._stop.wait(delay)
+        self._health.stopped()
+
+    def _serve(self, session: int, backoff: Backoff) -> None:
+        settings = self.settings
+        container = self._open()
+        try:
+            video = next((s for s in container.streams if s.type == "video"), None)
+            if video is None:
+                kinds = ", ".join(f"{s.type} {s.codec_context.name}" for s in container.streams) or "nothing"
+                raise SourceError(f"no video stream: the source sends {kinds}")
+            info = self._stream_info(video, session)
+            self._health.connected(info)
+            self._hub.begin(info)
+            log.info(
+                "camera %s: connected, %s %s %dx%d",
+                settings.camera_id, info.codec, info.profile or "", info.width, info.height,
+            )
+            packets = self._paced(container, video) if settings.is_file else self._live(container, video)
+            first = True
+            for packet in packets:
+                if self._stop.is_set():
+                    raise _Stopping
+                item = MediaPacket(
+                    session=session,
+                    data=bytes(packet),
+                    pts=packet.pts,
+                    dts=packet.dts,
+                    duration=packet.duration or 0,
+                    time_base=info.time_base,
+                    keyframe=packet.is_keyframe,
+                    received_at=time.time(),
+                )
+                self._hub.publish(item)
+                self._health.packet(len(item.data), item.keyframe, item.received_at)
+                if first:
+                    backoff.reset()
+                    first = False
+        finally:
+            container.close()
+
+    def _open(self) -> av.container.InputContainer:
+        settings = self.settings
+        if settings.is_file:
+            return av.open(settings.open_target(), mode="r")
+        options = {
+            "rtsp_transport": settings.transport,
+            # FFmpeg's own socket I/O timeout, in microseconds; PyAV's timeout below also covers the
+            # time spent waiting inside FFmpeg between socket operations.
+            "timeout": str(int(settings.watchdog_s * 1_000_000)),
+            "analyzeduration": "2000000",
+            "probesize": "2000000",
+            "user_agent": "vms",
+        }
+        return av.open(
+            settings.open_target(),
+            mode="r",
+            options=options,
+            timeout=(settings.open_timeout_s, settings.watchdog_s),
+        )
+
+    @staticmethod
+    def _stream_info(video: av.stream.Stream, session: int) -> StreamInfo:
+        ctx = video.codec_context
+        rate = video.average_rate or video.guessed_rate
+        time_base = video.time_base or Fraction(1, 90000)
+        return StreamInfo(
+            session=session,
+            codec=ctx.name,
+            profile=ctx.profile,
+            width=ctx.width,
+            height=ctx.height,
+            time_base=Fraction(time_base.numerator, time_base.denominator),
+            extradata=bytes(ctx.extradata) if ctx.extradata else None,
+            frame_rate=float(rate) if rate else None,
+            started_at=time.time(),
+        )
+
+    def _live(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:
+        """Video packets of a live source; a stream that keeps sending anything but video counts as stalled."""
+        watchdog = self.settings.watchdog_s
+        last_video = time.monotonic()
+        for packet in container.demux():
+            now = time.monotonic()
+            if packet.stream_index == video.index and packet.size:
+                last_video = now
+                yield packet
+            elif now - last_video > watchdog:
+                raise SourceError(f"no video packet for {watchdog:g} s")
+
+    def _paced(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:
+        """Packets of a file at their real-time pace, looped with increasing timestamps, as a camera sends."""
+        time_base = float(video.time_base)
+        offset = 0
+        started = time.monotonic()
+        first_dts: int | None = None
+        while True:
+            end = offset
+            for packet in container.demux(video):
+                if packet.dts is None or not packet.size:
+                    continue
+                if first_dts is None:
+                    first_dts = packet.dts
+                due = started + (packet.dts + offset - first_dts) * time_base
+                delay = due - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    raise _Stopping
+                end = max(end, packet.dts + offset + (packet.duration or 0))
+                packet.dts += offset
+                if packet.pts is not None:
+                    packet.pts += offset
+                yield packet
+            if not self.settings.loop or end == offset:
+                return
+            offset = end - (first_dts or 0)
+            container.seek(0, stream=video)

@@ -1,0 +1,167 @@
+"""A consumer's bounded view of a camera hub: it may fall behind, but never holds the camera back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+from streams.packet import MediaPacket, PacketsDropped, StreamItem
+
+
+class OverflowPolicy(str, Enum):
+    """What happens when a consumer's queue is full."""
+
+    DROP = "drop"  # drop what is queued, resume on the next key frame, tell the consumer how much was lost
+    DETACH = "detach"  # stop delivering; the consumer learns it was detached on its next read
+
+
+class SubscriptionClosed(Exception):
+    """Raised by `get` once a subscription is closed or detached and its queue is drained."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerStats:
+    name: str
+    policy: str
+    queued: int
+    capacity: int
+    delivered: int
+    dropped: int
+    detached: bool
+    closed_reason: str | None
+
+
+class Subscription:
+    """Thread-safe bounded queue fed by the hub's publishing thread, read by one consumer.
+
+    The consumer may be a thread (`get`) or a coroutine (`get_async`); the hub never waits for it.
+    """
+
+    def __init__(self, name: str, capacity: int, policy: OverflowPolicy) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.policy = policy
+        self._queue: deque[StreamItem] = deque()
+        self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+        self._delivered = 0
+        self._dropped = 0
+        self._dropping_since: float | None = None
+        self._pending_drop = 0
+        self._closed_reason: str | None = None
+        self._detached = False
+
+    # --- publisher side (the hub) -------------------------------------------------------------
+
+    def offer(self, item: StreamItem) -> bool:
+        """Queue `item`; returns False once the subscription is closed (the hub then forgets it)."""
+        with self._lock:
+            if self._closed_reason is not None:
+                return False
+            if isinstance(item, MediaPacket):
+                if self._pending_drop:
+                    if not item.keyframe:
+                        self._pending_drop += 1
+                        self._dropped += 1
+                        return True
+                    self._queue.append(PacketsDropped(item.session, self._pending_drop, time.time()))
+                    self._pending_drop = 0
+                if len(self._queue) >= self.capacity:
+                    if self.policy is OverflowPolicy.DETACH:
+                        self._detached = True
+                        self._closed_reason = f"detached: queue full ({self.capacity} items)"
+                        self._wake()
+                        return False
+                    self._drop_queued_packets()
+                    if not item.keyframe:
+                        self._pending_drop += 1
+                        self._dropped += 1
+                        return True
+                    self._queue.append(PacketsDropped(item.session, self._pending_drop, time.time()))
+                    self._pending_drop = 0
+            self._queue.append(item)
+            self._wake()
+            return True
+
+    def _drop_queued_packets(self) -> None:
+        # Earlier drop markers still queued are folded into the next one, so the consumer sees one loss.
+        kept: deque[StreamItem] = deque()
+        for item in self._queue:
+            if isinstance(item, MediaPacket):
+                self._dropped += 1
+                self._pending_drop += 1
+            elif isinstance(item, PacketsDropped):
+                self._pending_drop += item.count
+            else:
+                kept.append(item)
+        self._queue = kept
+
+    def _wake(self) -> None:
+        self._ready.notify()
+        if self._waiter is not None:
+            loop, future = self._waiter
+            self._waiter = None
+            loop.call_soon_threadsafe(_resolve, future)
+
+    # --- consumer side ------------------------------------------------------------------------
+
+    def get(self, timeout: float | None = None) -> StreamItem | None:
+        """Next item, or None after `timeout` seconds; raises SubscriptionClosed when closed and drained."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not self._queue:
+                if self._closed_reason is not None:
+                    raise SubscriptionClosed(self._closed_reason)
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._ready.wait(remaining)
+            self._delivered += 1
+            return self._queue.popleft()
+
+    async def get_async(self) -> StreamItem:
+        """Next item, awaiting the publisher thread without blocking the event loop."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                if self._queue:
+                    self._delivered += 1
+                    return self._queue.popleft()
+                if self._closed_reason is not None:
+                    raise SubscriptionClosed(self._closed_reason)
+                future: asyncio.Future[None] = loop.create_future()
+                self._waiter = (loop, future)
+            await future
+
+    def close(self, reason: str = "closed") -> None:
+        with self._lock:
+            if self._closed_reason is None:
+                self._closed_reason = reason
+            self._wake()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed_reason is not None
+
+    def stats(self) -> ConsumerStats:
+        with self._lock:
+            return ConsumerStats(
+                name=self.name,
+                policy=self.policy.value,
+                queued=len(self._queue),
+                capacity=self.capacity,
+                delivered=self._delivered,
+                dropped=self._dropped,
+                detached=self._detached,
+                closed_reason=self._closed_reason,
+            )
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

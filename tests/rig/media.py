@@ -1,0 +1,93 @@
+"""Test-clip generation with Debian's ffmpeg.
+
+Clips are cached under ``tests/.media`` (git-ignored); a sidecar ``<clip>.json``
+records the encode parameters so a clip is only re-encoded when they change.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Literal
+
+FFMPEG = "/usr/bin/ffmpeg"
+
+Codec = Literal["h264", "hevc"]
+
+
+def clip_cache_dir() -> Path:
+    """Return (creating it) the shared clip cache folder ``tests/.media``."""
+    d = Path(__file__).resolve().parent.parent / ".media"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def make_clip(
+    path: str | Path,
+    *,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 25,
+    seconds: float = 10,
+    codec: Codec = "h264",
+    profile: str = "main",
+    gop_seconds: float = 2,
+    bitrate: str = "800k",
+    pattern: str = "testsrc2",
+) -> Path:
+    """Encode a camera-like MP4 (no B-frames, closed GOP, CBR-ish, no audio).
+
+    Returns ``path``. Does nothing if ``path`` exists and its sidecar JSON holds
+    the same parameters.
+    """
+    out = Path(path)
+    params = {
+        "width": width, "height": height, "fps": fps, "seconds": seconds,
+        "codec": codec, "profile": profile, "gop_seconds": gop_seconds,
+        "bitrate": bitrate, "pattern": pattern, "v": 1,
+    }
+    sidecar = out.with_name(out.name + ".json")
+    if out.exists() and sidecar.exists():
+        try:
+            if json.loads(sidecar.read_text()) == params:
+                return out
+        except ValueError:
+            pass
+    out.parent.mkdir(parents=True, exist_ok=True)
+    gop = max(1, round(fps * gop_seconds))
+    # Temporal noise keeps P-frames from being near-empty, so the real bitrate
+    # approaches the target like a real sensor's would.
+    src = f"{pattern}=size={width}x{height}:rate={fps},noise=alls=12:allf=t+u"
+    vcodec: list[str]
+    if codec == "h264":
+        vcodec = [
+            "-c:v", "libx264", "-profile:v", profile, "-preset", "veryfast",
+            "-bf", "0", "-g", str(gop), "-keyint_min", str(gop),
+            "-sc_threshold", "0", "-x264-params", "open-gop=0",
+        ]
+    elif codec == "hevc":
+        vcodec = [
+            "-c:v", "libx265", "-profile:v", profile, "-preset", "veryfast",
+            "-x265-params",
+            f"bframes=0:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
+            # hvc1 keeps VPS/SPS/PPS out of band (in codec_data), like avc1.
+            "-tag:v", "hvc1",
+        ]
+    else:
+        raise ValueError(f"unsupported codec {codec!r}")
+    tmp = out.with_name(out.name + ".tmp.mp4")
+    cmd = [
+        FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", src, "-t", str(seconds),
+        *vcodec, "-pix_fmt", "yuv420p",
+        "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate,
+        "-an", "-movflags", "+faststart", str(tmp),
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"ffmpeg failed ({res.returncode}): {res.stderr.strip()}")
+    tmp.replace(out)
+    sidecar.write_text(json.dumps(params))
+    return out

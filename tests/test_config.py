@@ -1,0 +1,148 @@
+"""Configuration: a good file loads into typed objects; a bad one lists every problem with its path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from vms.config import ConfigError, load_config, parse_config
+
+GOOD = """
+organisation:
+  id: qd
+  name: 启东市民政局
+  towns:
+    - id: hl
+      name: 汇龙镇
+      institutions:
+        - {id: hl-jly, name: 汇龙镇敬老院}
+    - id: bhy
+      name: 滨海园区
+      kind: park
+      institutions:
+        - {id: bhy-fly, name: 滨海福利院, kind: child_welfare}
+cameras:
+  - id: hl-gate
+    name: 大门
+    institution: hl-jly
+    role: gate
+    source: {url: "rtsp://admin:p%40ss@127.0.0.1:8554/ch1"}
+  - id: hl-kitchen
+    name: 厨房
+    institution: hl-jly
+    role: kitchen
+    source: {url: "rtsp://127.0.0.1:8554/ch2", username: user, password: "${CAM_PASSWORD}", transport: udp}
+    detectors:
+      - type: blocked_route
+        zones:
+          - name: 主通道
+            points: [[0.1, 0.5], [0.9, 0.5], [0.9, 1.0], [0.1, 1.0]]
+        params: {threshold: 0.25, dwell_s: 60}
+  - id: bhy-exit
+    name: 疏散通道
+    institution: bhy-fly
+    role: evacuation_route
+    retention_hours: 72
+    source: {url: /var/lib/demo.mp4}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "vms.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_good_file_loads_with_chinese_names_and_lifted_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAM_PASSWORD", "s3cret")
+    config = load_config(write(tmp_path, GOOD))
+    gate, kitchen, exit_ = config.cameras
+    assert gate.name == "大门" and config.organisation.towns[0].institutions[0].name == "汇龙镇敬老院"
+    # Credentials typed into the URL are moved out of it, so the URL can be shown and logged.
+    assert gate.source.url == "rtsp://127.0.0.1:8554/ch1"
+    assert gate.source.username == "admin" and gate.source.password.get_secret_value() == "p@ss"
+    assert "p@ss" not in repr(gate) and "p@ss" not in gate.model_dump_json()
+    assert kitchen.source.password.get_secret_value() == "s3cret"
+    assert kitchen.detectors[0].zones[0].points[0] == (0.1, 0.5)
+    # Retention: kitchens keep 7 days by default, a camera may override, others keep 24 h.
+    assert config.retention_hours(kitchen) == 168
+    assert config.retention_hours(exit_) == 72
+    assert config.retention_hours(gate) == 24
+    assert exit_.source.is_file
+
+
+def test_bad_file_lists_every_problem_with_its_path(tmp_path: Path) -> None:
+    bad = GOOD.replace("role: kitchen", "role: canteen").replace("id: bhy-exit", "id: hl-gate")
+    bad = bad.replace("[0.9, 0.5], [0.9, 1.0]", "[0.9, 1.0], [0.9, 0.5]")  # edges cross
+    bad = bad.replace("institution: bhy-fly", "institution: nowhere")
+    bad += "ingest: {watchdog_s: 0.5, backoff_s: []}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, bad))
+    text = str(caught.value)
+    for expected in [
+        "cameras[1].role: Input should be 'gate', 'duty_room', 'evacuation_route', 'kitchen' or 'other'",
+        "cameras[1].detectors[0].zones[0].points: polygon edges",
+        "cameras[1].source.password: environment variable CAM_PASSWORD is not set",
+        "cameras[0].id: duplicate id 'hl-gate'",
+        "cameras[2].id: duplicate id 'hl-gate'",
+        "cameras[2].institution: unknown institution 'nowhere'",
+        "ingest.watchdog_s: Input should be greater than or equal to 1",
+        "ingest.backoff_s: List should have at least 1 item",
+    ]:
+        assert expected in text, f"{expected!r} missing from:\n{text}"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "path", "message"),
+    [
+        ({"cameras": [{"id": "a"}]}, "cameras[0].name", "Field required"),
+        ({"cameras": [{"id": "a b", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"}}]},
+         "cameras[0].id", "String should match pattern"),
+        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "http://h/x"}}]},
+         "cameras[0].source.url", "unsupported scheme 'http'"),
+        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp:///x"}}]},
+         "cameras[0].source.url", "RTSP URL has no host"),
+        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"},
+                       "detectors": [{"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1.5, 0], [1, 1]]}]}]}]},
+         "cameras[0].detectors[0].zones[0].points[1][0]", "less than or equal to 1"),
+        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"},
+                       "detectors": [{"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 1]]}]}]}]},
+         "cameras[0].detectors[0].zones[0].points", "at least 3 items"),
+        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"},
+                       "detectors": [{"type": "smoke"}]}]},
+         "cameras[0].detectors[0].type", "Input should be"),
+        ({"ingest": {"stall_after_s": 20, "watchdog_s": 10}}, "ingest", "stall_after_s must not exceed watchdog_s"),
+        ({"servr": {}}, "servr", "Extra inputs are not permitted"),
+    ],
+)
+def test_each_mistake_names_its_field(snippet: dict, path: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(snippet)
+    assert any(p.path == path and message in p.message for p in caught.value.problems), caught.value
+
+
+def test_yaml_syntax_error_gives_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"line 3, column 4: YAML syntax error"):
+        load_config(write(tmp_path, "cameras:\n  - id: a\n   name: b\n"))
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_check_config_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = write(tmp_path, GOOD.replace('"${CAM_PASSWORD}"', "pw"))
+    ok = subprocess.run([sys.executable, "-m", "vms", "check-config", str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "2 town(s), 2 institution(s), 3 camera(s)" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("role: gate", "role: door"), encoding="utf-8")
+    failed = subprocess.run([sys.executable, "-m", "vms", "check-config", str(bad)], capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert "cameras[0].role:" in failed.stderr
+    assert "p@ss" not in failed.stderr + failed.stdout

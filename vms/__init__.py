@@ -1,0 +1,3 @@
+"""vms: video-surveillance aggregation and analytics for civil-affairs institutions."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,155 @@
+"""Command line: `vms run`, `vms check-config`, `vms user ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from vms.config import Config, ConfigError, load_config
+from vms.redaction import RedactingFilter
+
+log = logging.getLogger("vms")
+
+
+def _setup_logging(level: str) -> RedactingFilter:
+    redactor = RedactingFilter()
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(redactor)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("libav", "av"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    return redactor
+
+
+def _load(path: Path | None, data_dir: Path) -> Config:
+    if path is not None:
+        return load_config(path)
+    from vms.demo import demo_config  # encodes clips with PyAV on first use; only needed here
+
+    return demo_config(data_dir)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.file))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(
+        f"{args.file}: OK — {len(config.organisation.towns)} town(s), "
+        f"{sum(len(t.institutions) for t in config.organisation.towns)} institution(s), "
+        f"{len(config.cameras)} camera(s)"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    redactor = _setup_logging(args.log_level)
+    try:
+        config = _load(args.config, Path(args.data_dir))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    server_overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if server_overrides:
+        config = config.model_copy(update={"server": config.server.model_copy(update=server_overrides)})
+
+    import uvicorn
+
+    from api.app import create_app
+    from vms.service import Service
+
+    service = Service(config, args.config, redactor)
+    app = create_app(service)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
+    )
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(service.reload()))
+        log.info("serving on http://%s:%d (SIGHUP reloads the configuration)", config.server.host, config.server.port)
+        await server.serve()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from vms.organisation import OrgTree
+    from vms.store import Store
+    from vms.store.users import UserExists
+
+    _setup_logging("warning")
+    try:
+        config = _load(args.config, Path(args.data_dir))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    tree = OrgTree(config)
+    if args.org not in tree.units:
+        print(f"unknown organisation unit {args.org!r}; known: {', '.join(tree.units)}", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    if len(password) < 8:
+        print("the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    store = Store.open(config.storage.database_path)
+    try:
+        store.org.sync(tree)
+        store.users.create(args.username, password, args.org, role=args.role, display_name=args.name)
+    except UserExists:
+        print(f"user {args.username!r} exists already", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"user {args.username!r} created at {args.org} ({tree.units[args.org].name}) as {args.role}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vms", description="民政服务机构视频监管平台 / civil-affairs video supervision")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, help="YAML configuration (default: embedded demo configuration)")
+        p.add_argument("--data-dir", default="data", help="data folder for the embedded defaults (default: ./data)")
+
+    run = commands.add_parser("run", help="run the service")
+    with_config(run)
+    run.add_argument("--host", help="listen address (overrides server.host)")
+    run.add_argument("--port", type=int, help="listen port (overrides server.port)")
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=cmd_run)
+
+    check = commands.add_parser("check-config", help="validate a configuration file and list every problem")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_config)
+
+    user = commands.add_parser("user", help="manage user accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user scoped to an organisation unit")
+    with_config(add)
+    add.add_argument("username")
+    add.add_argument("--org", required=True, help="organisation unit id (bureau, town or institution)")
+    add.add_argument("--role", default="viewer", choices=["admin", "inspector", "viewer"])
+    add.add_argument("--name", help="display name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

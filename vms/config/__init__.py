@@ -1,0 +1,34 @@
+"""Configuration: one YAML file validated once into immutable, typed objects."""
+
+from vms.config.loader import ConfigError, ConfigProblem, load_config, parse_config
+from vms.config.models import (
+    ROLES,
+    CameraConfig,
+    Config,
+    DetectorConfig,
+    IngestConfig,
+    InstitutionConfig,
+    OrganisationConfig,
+    Role,
+    SourceConfig,
+    TownConfig,
+    ZoneConfig,
+)
+
+__all__ = [
+    "ROLES",
+    "CameraConfig",
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "DetectorConfig",
+    "IngestConfig",
+    "InstitutionConfig",
+    "OrganisationConfig",
+    "Role",
+    "SourceConfig",
+    "TownConfig",
+    "ZoneConfig",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,141 @@
+"""Reading a configuration file: YAML, `${ENV}` references, schema, and cross-references.
+
+Every problem found is reported at once, each with the path of the field it concerns, e.g.
+``cameras[3].detectors[0].zones[0].points: polygon edges 0 and 2 cross``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from vms.config.models import Config
+
+_ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, source: str, problems: list[ConfigProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"invalid configuration {source}: {len(problems)} problem(s)\n{lines}")
+
+
+def format_path(loc: tuple[int | str, ...]) -> str:
+    """('cameras', 3, 'zones', 0) -> 'cameras[3].zones[0]'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _resolve_env(node: Any, loc: tuple[int | str, ...], problems: list[ConfigProblem]) -> Any:
+    if isinstance(node, dict):
+        return {k: _resolve_env(v, (*loc, k), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve_env(v, (*loc, i), problems) for i, v in enumerate(node)]
+    if isinstance(node, str) and (match := _ENV_REFERENCE.match(node)):
+        name = match.group(1)
+        if name not in os.environ:
+            problems.append(ConfigProblem(format_path(loc), f"environment variable {name} is not set"))
+            return None
+        return os.environ[name]
+    return node
+
+
+def _schema_problems(error: ValidationError) -> list[ConfigProblem]:
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        # Pydantic adds the name of the union branch / validator to the location; users never wrote it.
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(ConfigProblem(format_path(loc), message))
+    return problems
+
+
+def _duplicates(items: list[tuple[str, str]]) -> list[ConfigProblem]:
+    counts = Counter(value for _, value in items)
+    return [ConfigProblem(path, f"duplicate id {value!r}") for path, value in items if counts[value] > 1]
+
+
+def _items(node: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
+    """Duplicate ids and dangling references, found on the raw data so they are listed beside schema errors."""
+    problems: list[ConfigProblem] = []
+    org = data.get("organisation") if isinstance(data.get("organisation"), dict) else {}
+    nodes = [("organisation.id", org.get("id"))]
+    institutions: set[str] = set()
+    for t, town in _items(org, "towns"):
+        nodes.append((f"organisation.towns[{t}].id", town.get("id")))
+        for i, inst in _items(town, "institutions"):
+            nodes.append((f"organisation.towns[{t}].institutions[{i}].id", inst.get("id")))
+            if isinstance(inst.get("id"), str):
+                institutions.add(inst["id"])
+    problems += _duplicates([(path, v) for path, v in nodes if isinstance(v, str)])
+    cameras = _items(data, "cameras")
+    problems += _duplicates([(f"cameras[{c}].id", cam["id"]) for c, cam in cameras if isinstance(cam.get("id"), str)])
+    for c, cam in cameras:
+        ref = cam.get("institution")
+        if isinstance(ref, str) and ref not in institutions:
+            problems.append(ConfigProblem(f"cameras[{c}].institution", f"unknown institution {ref!r}"))
+    return problems
+
+
+def parse_config(data: Any, source: str = "<config>") -> Config:
+    """Validate already-parsed YAML data; raises ConfigError listing every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ConfigProblem("", "the top level must be a mapping")])
+    problems: list[ConfigProblem] = []
+    data = _resolve_env(data, (), problems)
+    problems += _reference_problems(data)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as error:
+        problems = _schema_problems(error) + problems
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a YAML configuration file; relative storage paths resolve against the CWD."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(str(path), [ConfigProblem("", f"cannot read file: {error.strerror}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(str(path), [ConfigProblem("", f"{where}YAML syntax error: {problem}")]) from None
+    return parse_config(data, str(path))

@@ -1,0 +1,211 @@
+"""Typed, immutable configuration: what one YAML file says, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from vms.config.geometry import polygon_area, self_intersection
+
+Role = Literal["gate", "duty_room", "evacuation_route", "kitchen", "other"]
+ROLES: tuple[Role, ...] = ("gate", "duty_room", "evacuation_route", "kitchen", "other")
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="ASCII letters, digits, '_', '.', '-'; used in URLs, file paths and metric labels",
+    ),
+]
+DisplayName = Annotated[str, Field(min_length=1, max_length=100)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- organisation ---------------------------------------------------------------------------
+
+
+class InstitutionConfig(_Frozen):
+    """A supervised civil-affairs service institution (民政服务机构)."""
+
+    id: Identifier
+    name: DisplayName
+    kind: Literal["elderly_care", "child_welfare", "rescue", "other"] = "elderly_care"
+    address: str | None = None
+
+
+class TownConfig(_Frozen):
+    """A town, park or sub-district office (镇、园区、街道) between the bureau and its institutions."""
+
+    id: Identifier
+    name: DisplayName
+    kind: Literal["town", "park", "subdistrict"] = "town"
+    institutions: list[InstitutionConfig] = []
+
+
+class OrganisationConfig(_Frozen):
+    """The supervising bureau (民政局) at the root of the tree."""
+
+    id: Identifier = "bureau"
+    name: DisplayName = "民政局"
+    towns: list[TownConfig] = []
+
+
+# --- cameras ----------------------------------------------------------------------------------
+
+
+class ZoneConfig(_Frozen):
+    """A polygon in normalised image coordinates: (0, 0) is top left, (1, 1) bottom right."""
+
+    name: DisplayName
+    points: list[tuple[Unit, Unit]] = Field(min_length=3)
+
+    @field_validator("points")
+    @classmethod
+    def _simple_polygon(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        crossing = self_intersection(points)
+        if crossing is not None:
+            i, j = crossing
+            raise ValueError(f"polygon edges {i} and {j} cross; draw the zone without self-intersection")
+        if polygon_area(points) < 1e-4:
+            raise ValueError("polygon has (almost) no area")
+        return points
+
+
+DetectorType = Literal["blocked_route", "tamper", "duty_room", "kitchen_hygiene", "fall"]
+
+
+class DetectorConfig(_Frozen):
+    """One detector on one camera; its own parameters are checked by the detector itself."""
+
+    type: DetectorType
+    enabled: bool = True
+    zones: list[ZoneConfig] = []
+    params: dict[str, float | int | str | bool] = {}
+
+
+class SourceConfig(_Frozen):
+    """Where a camera's video comes from: an RTSP URL, or a local file for demos and tests."""
+
+    url: str
+    username: str | None = None
+    password: SecretStr | None = None
+    transport: Literal["tcp", "udp"] | None = None
+    loop: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_userinfo(cls, data: Any) -> Any:
+        # Credentials typed into the URL are moved into their own fields so that the URL itself never
+        # carries a secret into logs or API answers.
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            return data
+        parts = urlsplit(data["url"])
+        if parts.scheme not in ("rtsp", "rtsps") or "@" not in parts.netloc:
+            return data
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user, _, password = userinfo.partition(":")
+        data = dict(data)
+        data["url"] = urlunsplit(parts._replace(netloc=hostport))
+        data.setdefault("username", unquote(user) or None)
+        if password:
+            data.setdefault("password", unquote(password))
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme
+        if scheme in ("rtsp", "rtsps"):
+            if not urlsplit(url).hostname:
+                raise ValueError("RTSP URL has no host")
+            return url
+        if scheme in ("", "file"):
+            return url
+        raise ValueError(f"unsupported scheme {scheme!r}: use rtsp://, rtsps://, file:// or a file path")
+
+    @property
+    def is_file(self) -> bool:
+        return urlsplit(self.url).scheme in ("", "file")
+
+    @property
+    def file_path(self) -> Path:
+        return Path(urlsplit(self.url).path if self.url.startswith("file:") else self.url)
+
+
+class CameraConfig(_Frozen):
+    """One camera of one institution."""
+
+    id: Identifier
+    name: DisplayName
+    institution: Identifier
+    role: Role
+    source: SourceConfig
+    enabled: bool = True
+    retention_hours: Annotated[float, Field(gt=0, le=24 * 366)] | None = None
+    detectors: list[DetectorConfig] = []
+
+
+# --- service ----------------------------------------------------------------------------------
+
+
+class IngestConfig(_Frozen):
+    """How camera connections are kept alive."""
+
+    transport: Literal["tcp", "udp"] = "tcp"
+    open_timeout_s: Annotated[float, Field(ge=1, le=120)] = 10.0
+    watchdog_s: Annotated[float, Field(ge=1, le=300)] = 10.0
+    stall_after_s: Annotated[float, Field(gt=0, le=300)] = 3.0
+    backoff_s: list[Annotated[float, Field(gt=0, le=3600)]] = Field(default=[1, 2, 5, 10, 30], min_length=1)
+    queue_packets: Annotated[int, Field(ge=10, le=100_000)] = 500
+    gop_cache_bytes: Annotated[int, Field(ge=0, le=256 * 1024 * 1024)] = 8 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _stall_before_watchdog(self) -> IngestConfig:
+        if self.stall_after_s > self.watchdog_s:
+            raise ValueError("stall_after_s must not exceed watchdog_s")
+        return self
+
+
+class RetentionConfig(_Frozen):
+    """How long video is kept unless a camera says otherwise."""
+
+    default_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 24.0
+    by_role: dict[Role, Annotated[float, Field(gt=0, le=24 * 366)]] = {"kitchen": 24.0 * 7}
+
+
+class ServerConfig(_Frozen):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12.0
+
+
+class StorageConfig(_Frozen):
+    data_dir: Path = Path("data")
+    database: Path | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.database if self.database is not None else self.data_dir / "vms.db"
+
+
+class Config(_Frozen):
+    """The whole service configuration."""
+
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    ingest: IngestConfig = IngestConfig()
+    retention: RetentionConfig = RetentionConfig()
+    organisation: OrganisationConfig = OrganisationConfig()
+    cameras: list[CameraConfig] = []
+
+    def retention_hours(self, camera: CameraConfig) -> float:
+        if camera.retention_hours is not None:
+            return camera.retention_hours
+        return self.retention.by_role.get(camera.role, self.retention.default_hours)

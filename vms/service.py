@@ -1,0 +1,91 @@
+"""The running service: configuration, store, camera supervisor and health history, started and stopped together."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from vms.config import Config, ConfigError, load_config
+from vms.health_history import HealthHistory
+from vms.organisation import OrgTree
+from vms.redaction import RedactingFilter
+from vms.store import Store
+from vms.supervisor import Changes, Supervisor
+
+log = logging.getLogger(__name__)
+
+ADMIN_PASSWORD_ENV = "VMS_ADMIN_PASSWORD"
+
+
+class Service:
+    """Everything the API reads from. Built from a validated Config; `reload` applies a changed file."""
+
+    def __init__(self, config: Config, config_path: Path | None = None, log_filter: RedactingFilter | None = None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.tree = OrgTree(config)
+        self.store = Store.open(config.storage.database_path)
+        self.supervisor = Supervisor(config.ingest)
+        self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
+        self._log_filter = log_filter
+        self._register_secrets(config)
+
+    async def start(self) -> None:
+        self.store.org.sync(self.tree)
+        self.store.cameras.sync(self.config.cameras)
+        self._ensure_admin()
+        await self.supervisor.apply(self.config.cameras)
+        self.history.start()
+        log.info("service: %d camera(s) configured", len(self.config.cameras))
+
+    async def stop(self) -> None:
+        await self.supervisor.stop_all()
+        await self.history.stop()
+        self.store.close()
+
+    async def reload(self) -> Changes | None:
+        """Re-read the configuration file; a bad file is reported and the running configuration kept."""
+        if self.config_path is None:
+            log.warning("reload: the service runs on embedded defaults; nothing to reload")
+            return None
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            log.error("reload refused, running configuration kept: %s", error)
+            return None
+        for section in ("server", "storage"):
+            if getattr(config, section) != getattr(self.config, section):
+                log.warning("reload: changes to '%s' take effect at the next restart", section)
+        if config.ingest != self.config.ingest:
+            log.warning("reload: changes to 'ingest' apply to cameras as they restart")
+        self._register_secrets(config)
+        self.config = config.model_copy(update={"server": self.config.server, "storage": self.config.storage})
+        self.tree = OrgTree(self.config)
+        self.store.org.sync(self.tree)
+        self.store.cameras.sync(self.config.cameras)
+        self.supervisor.reconfigure(self.config.ingest)
+        return await self.supervisor.apply(self.config.cameras)
+
+    def _register_secrets(self, config: Config) -> None:
+        if self._log_filter is not None:
+            self._log_filter.add_secrets(
+                cam.source.password.get_secret_value() for cam in config.cameras if cam.source.password
+            )
+
+    def _ensure_admin(self) -> None:
+        """A fresh store gets one administrator at the root, so a newcomer can log in at once."""
+        if self.store.users.count():
+            return
+        password = os.environ.get(ADMIN_PASSWORD_ENV) or secrets.token_urlsafe(12)
+        self.store.users.create("admin", password, self.tree.root_id, role="admin", display_name="管理员")
+        if ADMIN_PASSWORD_ENV in os.environ:
+            log.info("created user 'admin' with the password from %s", ADMIN_PASSWORD_ENV)
+            return
+        secret_file = self.config.storage.data_dir / "initial-admin-password.txt"
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+        log.warning("created user 'admin'; its initial password is in %s", secret_file)

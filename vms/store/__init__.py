@@ -1,0 +1,47 @@
+"""The store: a repository layer over SQLite (WAL) with schema migrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vms.store.audit import AuditRepository
+from vms.store.cameras import CameraRepository
+from vms.store.database import Database
+from vms.store.health import HealthRepository
+from vms.store.organisation import OrgRepository
+from vms.store.users import SessionRepository, UserRepository
+
+
+@dataclass(frozen=True)
+class Store:
+    """The repositories the service uses, over one database."""
+
+    db: Database
+    org: OrgRepository
+    cameras: CameraRepository
+    health: HealthRepository
+    users: UserRepository
+    sessions: SessionRepository
+    audit: AuditRepository
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating if needed) and migrate the database at `path`."""
+        db = Database(path)
+        db.migrate()
+        return cls(
+            db=db,
+            org=OrgRepository(db),
+            cameras=CameraRepository(db),
+            health=HealthRepository(db),
+            users=UserRepository(db),
+            sessions=SessionRepository(db),
+            audit=AuditRepository(db),
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = ["Database", "Store"]

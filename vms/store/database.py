@@ -1,0 +1,105 @@
+"""SQLite connection, write-ahead logging and schema migrations.
+
+Repositories talk to `Database` only through `read`/`write` and portable SQL with `?` placeholders, so a
+PostgreSQL implementation of the same two calls can serve them unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    """One SQLite connection shared by the service's threads, serialised by a lock."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across process crashes under WAL; only a power loss may drop the last commits.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Cursor]:
+        """A cursor inside a transaction: committed on success, rolled back on error."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            else:
+                cursor.execute("COMMIT")
+            finally:
+                cursor.close()
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- migrations ---------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply the packaged migrations not yet applied, in order; returns the names applied."""
+        with self.write() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+        done = {row["version"] for row in self.read("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, name, sql in _migrations():
+            if version in done:
+                continue
+            with self.write() as cur:
+                for statement in _statements(sql):
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, time.time()),
+                )
+            log.info("store: applied migration %s", name)
+            applied.append(name)
+        return applied
+
+    def schema_version(self) -> int:
+        rows = self.read("SELECT MAX(version) AS v FROM schema_migrations")
+        return int(rows[0]["v"] or 0)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("vms.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(sql: str) -> list[str]:
+    # Our migrations contain no ';' inside literals or triggers, so splitting on it is exact.
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,119 @@
+"""User accounts and their log-in sessions. A user belongs to one organisation unit and sees its subtree."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from vms.passwords import hash_password, verify_password
+from vms.store.database import Database
+
+UserRole = Literal["admin", "inspector", "viewer"]
+USER_ROLES: tuple[UserRole, ...] = ("admin", "inspector", "viewer")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    display_name: str | None
+    org_unit_id: str
+    role: str
+    disabled: bool
+
+
+class UserExists(Exception):
+    pass
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(row["id"], row["username"], row["display_name"], row["org_unit_id"], row["role"], bool(row["disabled"]))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+class UserRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(
+        self, username: str, password: str, org_unit_id: str, role: UserRole = "viewer",
+        display_name: str | None = None,
+    ) -> User:
+        try:
+            with self._db.write() as cur:
+                cur.execute(
+                    "INSERT INTO users (username, display_name, password_hash, org_unit_id, role, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (username, display_name, hash_password(password), org_unit_id, role, time.time()),
+                )
+                user_id = cur.lastrowid
+        except sqlite3.IntegrityError:
+            raise UserExists(username) from None
+        user = self.get(int(user_id or 0))
+        assert user is not None
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        rows = self._db.read("SELECT * FROM users WHERE id = ?", (user_id,))
+        return _user(rows[0]) if rows else None
+
+    def by_username(self, username: str) -> User | None:
+        rows = self._db.read("SELECT * FROM users WHERE username = ?", (username,))
+        return _user(rows[0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._db.read("SELECT COUNT(*) AS n FROM users")[0]["n"])
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        rows = self._db.read("SELECT * FROM users WHERE username = ?", (username,))
+        if not rows:
+            verify_password(password, hash_password("timing"))  # same cost whether or not the user exists
+            return None
+        row = rows[0]
+        if row["disabled"] or not verify_password(password, row["password_hash"]):
+            return None
+        return _user(row)
+
+    def set_password(self, username: str, password: str) -> bool:
+        with self._db.write() as cur:
+            cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", (hash_password(password), username))
+            changed = cur.rowcount > 0
+            cur.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ?)", (username,))
+        return changed
+
+
+class SessionRepository:
+    """Opaque bearer tokens; only their hashes are stored."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def open(self, user_id: int, ttl_s: float) -> tuple[str, float]:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db.write() as cur:
+            cur.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+            cur.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (_token_hash(token), user_id, now, now + ttl_s),
+            )
+        return token, now + ttl_s
+
+    def resolve(self, token: str) -> User | None:
+        rows = self._db.read(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+            (_token_hash(token), time.time()),
+        )
+        return _user(rows[0]) if rows else None
+
+    def close(self, token: str) -> None:
+        with self._db.write() as cur:
+            cur.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
