@@ -56,13 +56,14 @@ class HealthTracker:
         self._lock = threading.Lock()
         self._state = CameraState.STOPPED
         self._state_since = time.time()
-        self._recent: deque[tuple[float, int]] = deque()
-        self._recent_bytes = 0
+        # (arrival time, camera timestamp in seconds, size) of the packets of the last `window_s` seconds
+        self._recent: deque[tuple[float, float | None, int]] = deque()
         self._info: StreamInfo | None = None
         self._connected_at: float | None = None
         self._last_packet_at: float | None = None
         self._last_keyframe_at: float | None = None
         self._keyframe_interval_s: float | None = None
+        self._last_keyframe_media_time: float | None = None
         self._attempts = 0
         self._packets = 0
         self._bytes = 0
@@ -82,8 +83,8 @@ class HealthTracker:
             self._next_attempt_at = None
             self._info = None
             self._connected_at = None
+            self._last_keyframe_media_time = None
             self._recent.clear()
-            self._recent_bytes = 0
             self._set_state(CameraState.CONNECTING, now)
 
     def connected(self, info: StreamInfo) -> None:
@@ -91,7 +92,8 @@ class HealthTracker:
             self._info = info
             self._connected_at = info.started_at
 
-    def packet(self, size: int, keyframe: bool, at: float) -> None:
+    def packet(self, size: int, keyframe: bool, at: float, media_time: float | None) -> None:
+        """Record a packet received at wall-clock `at`, stamped `media_time` seconds by the camera."""
         with self._lock:
             if self._state is not CameraState.ONLINE:
                 self._set_state(CameraState.ONLINE, at)
@@ -99,17 +101,16 @@ class HealthTracker:
             self._bytes += size
             self._last_packet_at = at
             if keyframe:
-                if self._last_keyframe_at is not None and self._connected_at is not None and (
-                    self._last_keyframe_at >= self._connected_at
-                ):
-                    self._keyframe_interval_s = at - self._last_keyframe_at
+                previous = self._last_keyframe_media_time
+                if previous is not None and media_time is not None and media_time > previous:
+                    self._keyframe_interval_s = media_time - previous
                 self._last_keyframe_at = at
+                self._last_keyframe_media_time = media_time
             recent = self._recent
-            recent.append((at, size))
-            self._recent_bytes += size
+            recent.append((at, media_time, size))
             horizon = at - self._window_s
             while recent[0][0] < horizon:
-                self._recent_bytes -= recent.popleft()[1]
+                recent.popleft()
 
     def failed(self, error: str, next_attempt_at: float | None) -> None:
         now = time.time()
@@ -126,6 +127,24 @@ class HealthTracker:
             self._next_attempt_at = None
             self._set_state(CameraState.STOPPED, time.time())
 
+    def _rates(self, now: float) -> tuple[float, float]:
+        """Frame and bit rates over the recent window, on the camera's clock when it has one.
+
+        Arrival times alone mislead: FFmpeg hands over the packets it buffered while probing the stream
+        in one burst right after connecting.
+        """
+        recent = [r for r in self._recent if r[0] >= now - self._window_s]
+        if len(recent) < 2:
+            return 0.0, 0.0
+        stamped = [r for r in recent if r[1] is not None]
+        if len(stamped) >= 2 and stamped[-1][1] > stamped[0][1]:  # type: ignore[operator]
+            recent, span = stamped, stamped[-1][1] - stamped[0][1]  # type: ignore[operator]
+        else:
+            span = recent[-1][0] - recent[0][0]
+        if span <= 0:
+            return 0.0, 0.0
+        return (len(recent) - 1) / span, sum(r[2] for r in recent[1:]) * 8 / span
+
     def snapshot(self, now: float | None = None) -> HealthSnapshot:
         now = time.time() if now is None else now
         with self._lock:
@@ -134,12 +153,8 @@ class HealthTracker:
             if state is CameraState.ONLINE and age is not None and age > self._stall_after_s:
                 state, since = CameraState.STALLED, self._last_packet_at + self._stall_after_s  # type: ignore[operator]
             fps = bitrate = 0.0
-            if state is CameraState.ONLINE and self._recent:
-                start = max(now - self._window_s, self._connected_at or self._recent[0][0])
-                span = max(now - start, 1e-3)
-                count = sum(1 for at, _ in self._recent if at >= start)
-                fps = count / span
-                bitrate = sum(size for at, size in self._recent if at >= start) * 8 / span
+            if state is CameraState.ONLINE:
+                fps, bitrate = self._rates(now)
             info = self._info
             return HealthSnapshot(
                 camera_id=self.camera_id,

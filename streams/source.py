@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -145,7 +145,15 @@ class CameraSource:
 
     def _serve(self, session: int, backoff: Backoff) -> None:
         settings = self.settings
-        container = self._open()
+        opened = time.monotonic()
+        try:
+            container = self._open()
+        except av.error.InvalidDataError:
+            # FFmpeg reports a timed-out RTSP handshake as invalid data; the clock tells them apart.
+            limit = min(settings.open_timeout_s, settings.watchdog_s)
+            if not settings.is_file and time.monotonic() - opened >= 0.9 * limit:
+                raise SourceError(f"timed out: the camera accepted the connection but did not answer within {limit:g} s") from None
+            raise
         try:
             video = next((s for s in container.streams if s.type == "video"), None)
             if video is None:
@@ -159,6 +167,8 @@ class CameraSource:
                 settings.camera_id, info.codec, info.profile or "", info.width, info.height,
             )
             packets = self._paced(container, video) if settings.is_file else self._live(container, video)
+            frame_ticks = round(1 / ((info.frame_rate or 25.0) * info.time_base))
+            held: list[MediaPacket] = []
             first = True
             for packet in packets:
                 if self._stop.is_set():
@@ -173,13 +183,28 @@ class CameraSource:
                     keyframe=packet.is_keyframe,
                     received_at=time.time(),
                 )
-                self._hub.publish(item)
-                self._health.packet(len(item.data), item.keyframe, item.received_at)
+                if item.dts is None and first:
+                    # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
+                    # stamped packet arrives and stamp them backwards from it, one frame apart.
+                    held.append(item)
+                    continue
+                if held:
+                    base = item.dts if item.dts is not None else 0
+                    for back, early in enumerate(held):
+                        ts = base - (len(held) - back) * frame_ticks
+                        self._publish(replace(early, pts=ts, dts=ts), info)
+                    held = []
+                self._publish(item, info)
                 if first:
                     backoff.reset()
                     first = False
         finally:
             container.close()
+
+    def _publish(self, item: MediaPacket, info: StreamInfo) -> None:
+        self._hub.publish(item)
+        media_time = None if item.dts is None else float(item.dts * info.time_base)
+        self._health.packet(len(item.data), item.keyframe, item.received_at, media_time)
 
     def _open(self) -> av.container.InputContainer:
         settings = self.settings

@@ -1,0 +1,192 @@
+"""Ingest against a real GStreamer RTSP server: cameras come online, fail clearly and recover,
+and one camera's trouble never reaches another."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import av
+import pytest
+
+from streams.camera import CameraStream
+from streams.health import CameraState, HealthSnapshot
+from streams.packet import MediaPacket, StreamInfo
+from streams.source import SourceSettings
+from tests.rig.rtsp import GarbageServer, RtspServer, SilentServer, free_port
+
+FAST = dict(open_timeout_s=3.0, watchdog_s=3.0, backoff_s=(0.5, 1.0, 2.0))
+
+
+@pytest.fixture
+def cameras() -> Iterator[Callable[..., CameraStream]]:
+    started: list[CameraStream] = []
+
+    def start(url: str, camera_id: str = "cam", **overrides: object) -> CameraStream:
+        settings = SourceSettings(camera_id=camera_id, url=url, **{**FAST, **overrides})  # type: ignore[arg-type]
+        stream = CameraStream(settings, stall_after_s=1.0, gop_cache_bytes=8 << 20)
+        stream.start()
+        started.append(stream)
+        return stream
+
+    yield start
+    for stream in started:
+        stream.stop()
+    for stream in started:
+        stream.join(10)
+
+
+def wait_until(stream: CameraStream, predicate: Callable[[HealthSnapshot], bool], timeout: float = 15.0) -> HealthSnapshot:
+    deadline = time.monotonic() + timeout
+    snap = stream.health.snapshot()
+    while time.monotonic() < deadline:
+        snap = stream.health.snapshot()
+        if predicate(snap):
+            return snap
+        time.sleep(0.1)
+    raise AssertionError(f"{stream.settings.camera_id} never got there; health: {snap}")
+
+
+def online(snap: HealthSnapshot) -> bool:
+    return snap.state is CameraState.ONLINE and snap.packets_total > 25
+
+
+def assert_kept_streaming(stream: CameraStream, seconds: float = 2.0) -> None:
+    """The bystander camera is online, never reconnected, and received about real time's worth of packets."""
+    before = stream.health.snapshot()
+    time.sleep(seconds)
+    after = stream.health.snapshot()
+    assert after.state is CameraState.ONLINE and after.reconnects == 0, after
+    assert after.packets_total - before.packets_total >= 25 * seconds * 0.8, (before, after)
+
+
+def test_h264_camera_with_parameter_sets_only_in_sdp(rtsp: RtspServer, cameras) -> None:
+    cam = cameras(rtsp.url("/gate"))
+    sub = cam.hub.subscribe("probe", capacity=1000)
+    snap = wait_until(cam, lambda s: online(s) and s.keyframe_interval_s is not None, timeout=20)
+    assert (snap.codec, snap.profile, snap.width, snap.height) == ("h264", "Main", 640, 360)
+    assert 22 <= snap.fps <= 28
+    assert snap.keyframe_interval_s == pytest.approx(2.0, abs=0.3)
+    assert 200_000 < snap.bitrate_bps < 3_000_000
+    assert snap.last_packet_age_s is not None and snap.last_packet_age_s < 1
+
+    # The consumer starts on a key frame, and the SDP's SPS/PPS (extradata) are all a decoder needs.
+    info = sub.get(timeout=5)
+    assert isinstance(info, StreamInfo) and info.extradata
+    decoder = av.CodecContext.create("h264", "r")
+    decoder.extradata = info.extradata
+    frames = 0
+    first = True
+    while frames < 30:
+        item = sub.get(timeout=5)
+        assert isinstance(item, MediaPacket)
+        if first:
+            assert item.keyframe
+            first = False
+        frames += len(decoder.decode(av.Packet(item.data)))
+    assert frames >= 30
+
+
+def test_hevc_and_inband_parameter_sets(rtsp: RtspServer, cameras) -> None:
+    hevc = cameras(rtsp.url("/kitchen-hevc"), camera_id="hevc")
+    inband = cameras(rtsp.url("/exit"), camera_id="inband")
+    assert wait_until(hevc, online, timeout=20).codec == "hevc"
+    assert wait_until(inband, online, timeout=20).codec == "h264"
+
+
+def test_server_killed_and_restarted_camera_recovers_and_bystander_is_untouched(
+    rtsp: RtspServer, clip_h264: Path, cameras
+) -> None:
+    with RtspServer([{"path": "/other", "clip": str(clip_h264)}]) as other_server:
+        bystander = cameras(other_server.url("/other"), camera_id="bystander")
+        cam = cameras(rtsp.url("/gate"))
+        wait_until(cam, online)
+        wait_until(bystander, online)
+
+        rtsp.kill()
+        down = wait_until(cam, lambda s: s.state is CameraState.OFFLINE, timeout=FAST["watchdog_s"] + 5)
+        assert down.last_error and down.next_attempt_at is not None
+        assert_kept_streaming(bystander)
+
+        killed_at = time.monotonic()
+        rtsp.restart()
+        back = wait_until(cam, online, timeout=20)
+        # Back within the capped back-off (max 2 s here) plus connection set-up.
+        assert time.monotonic() - killed_at < 2.0 + FAST["open_timeout_s"] + 5
+        assert back.reconnects >= 1
+        assert_kept_streaming(bystander)
+
+
+def test_missing_path_reports_404_and_bystander_streams(rtsp: RtspServer, cameras) -> None:
+    bystander = cameras(rtsp.url("/duty"), camera_id="bystander")
+    missing = cameras(rtsp.url("/no-such-camera"), camera_id="missing")
+    snap = wait_until(missing, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None)
+    assert "404" in snap.last_error
+    wait_until(bystander, online)
+    assert_kept_streaming(bystander)
+
+
+def test_server_that_accepts_and_never_answers_times_out(rtsp: RtspServer, cameras) -> None:
+    bystander = cameras(rtsp.url("/duty"), camera_id="bystander")
+    with SilentServer() as silent:
+        cam = cameras(f"rtsp://127.0.0.1:{silent.port}/live", camera_id="silent")
+        snap = wait_until(cam, lambda s: s.state is CameraState.OFFLINE, timeout=FAST["open_timeout_s"] + 8)
+        assert "timed out" in snap.last_error
+        wait_until(bystander, online)
+        assert_kept_streaming(bystander)
+    # It keeps trying, with back-off, for as long as it is configured.
+    assert wait_until(cam, lambda s: s.reconnects >= 1, timeout=15).reconnects >= 1
+
+
+def test_stream_that_stops_sending_is_stalled_then_reconnected(rtsp: RtspServer, cameras) -> None:
+    bystander = cameras(rtsp.url("/duty"), camera_id="bystander")
+    cam = cameras(rtsp.url("/gate"))
+    wait_until(cam, online)
+    wait_until(bystander, online)
+    rtsp.stall("/gate")
+    stalled = wait_until(cam, lambda s: s.state is CameraState.STALLED, timeout=5)
+    assert stalled.last_packet_age_s >= 1.0
+    # The watchdog gives up on the silent connection and reconnects.
+    dropped = wait_until(cam, lambda s: s.state is CameraState.OFFLINE, timeout=FAST["watchdog_s"] + 5)
+    assert "timed out" in dropped.last_error or "no video packet" in dropped.last_error
+    assert_kept_streaming(bystander)
+    rtsp.resume("/gate")
+    back = wait_until(cam, online, timeout=20)
+    assert back.reconnects >= 1
+
+
+def test_wrong_credentials_give_401_and_never_leak_the_password(
+    rtsp: RtspServer, cameras, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = cameras(rtsp.url("/secure"), camera_id="wrong", username="admin", password="Wrong#Pass1")
+    snap = wait_until(wrong, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None)
+    assert "401" in snap.last_error
+    right = cameras(rtsp.url("/secure"), camera_id="right", username="admin", password="Cam#Secret9")
+    wait_until(right, online)
+    wait_until(wrong, lambda s: s.reconnects >= 1)
+    text = caplog.text + repr(wrong.health.snapshot()) + repr(right.health.snapshot())
+    assert "camera wrong" in caplog.text
+    assert "Wrong#Pass1" not in text and "Wrong%23Pass1" not in text
+    assert "Cam#Secret9" not in text and "Cam%23Secret9" not in text
+
+
+def test_non_video_stream_is_named(rtsp: RtspServer, cameras) -> None:
+    cam = cameras(rtsp.url("/audio"), camera_id="audio")
+    snap = wait_until(cam, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None, timeout=20)
+    assert "no video stream" in snap.last_error and "audio" in snap.last_error
+
+
+def test_garbage_and_refused_connections_are_clear_errors(rtsp: RtspServer, cameras) -> None:
+    bystander = cameras(rtsp.url("/duty"), camera_id="bystander")
+    with GarbageServer() as garbage:
+        junk = cameras(f"rtsp://127.0.0.1:{garbage.port}/live", camera_id="garbage")
+        refused = cameras(f"rtsp://127.0.0.1:{free_port()}/live", camera_id="refused")
+        junk_snap = wait_until(junk, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None, timeout=20)
+        refused_snap = wait_until(refused, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None)
+        assert "refused" in refused_snap.last_error
+        assert junk_snap.last_error  # whatever FFmpeg makes of it, it is said, and nothing crashes
+        wait_until(bystander, online)
+        assert_kept_streaming(bystander)
