@@ -93,24 +93,28 @@ class HealthTracker:
             self._connected_at = info.started_at
 
     def packet(self, size: int, keyframe: bool, at: float, media_time: float | None) -> None:
-        """Record a packet received at wall-clock `at`, stamped `media_time` seconds by the camera."""
-        with self._lock:
-            if self._state is not CameraState.ONLINE:
+        """Record a packet received at wall-clock `at`, stamped `media_time` seconds by the camera.
+
+        Called for every packet, so it takes the lock only on a change of state: the source thread is
+        the only writer, and readers copy the window in one step (atomic under the GIL).
+        """
+        if self._state is not CameraState.ONLINE:
+            with self._lock:
                 self._set_state(CameraState.ONLINE, at)
-            self._packets += 1
-            self._bytes += size
-            self._last_packet_at = at
-            if keyframe:
-                previous = self._last_keyframe_media_time
-                if previous is not None and media_time is not None and media_time > previous:
-                    self._keyframe_interval_s = media_time - previous
-                self._last_keyframe_at = at
-                self._last_keyframe_media_time = media_time
-            recent = self._recent
-            recent.append((at, media_time, size))
-            horizon = at - self._window_s
-            while recent[0][0] < horizon:
-                recent.popleft()
+        self._packets += 1
+        self._bytes += size
+        self._last_packet_at = at
+        if keyframe:
+            previous = self._last_keyframe_media_time
+            if previous is not None and media_time is not None and media_time > previous:
+                self._keyframe_interval_s = media_time - previous
+            self._last_keyframe_at = at
+            self._last_keyframe_media_time = media_time
+        recent = self._recent
+        recent.append((at, media_time, size))
+        horizon = at - self._window_s
+        while recent[0][0] < horizon:
+            recent.popleft()
 
     def failed(self, error: str, next_attempt_at: float | None) -> None:
         now = time.time()
@@ -133,7 +137,7 @@ class HealthTracker:
         Arrival times alone mislead: FFmpeg hands over the packets it buffered while probing the stream
         in one burst right after connecting.
         """
-        recent = [r for r in self._recent if r[0] >= now - self._window_s]
+        recent = [r for r in list(self._recent) if r[0] >= now - self._window_s]
         if len(recent) < 2:
             return 0.0, 0.0
         stamped = [r for r in recent if r[1] is not None]

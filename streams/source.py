@@ -166,22 +166,27 @@ class CameraSource:
                 "camera %s: connected, %s %s %dx%d",
                 settings.camera_id, info.codec, info.profile or "", info.width, info.height,
             )
-            packets = self._paced(container, video) if settings.is_file else self._live(container, video)
-            frame_ticks = round(1 / ((info.frame_rate or 25.0) * info.time_base))
+            # Files are paced and yield video only; a live source also yields what else the camera sends.
+            packets = self._paced(container, video) if settings.is_file else container.demux()
+            video_index, watchdog = video.index, settings.watchdog_s
+            time_base, seconds_per_tick = info.time_base, float(info.time_base)
+            frame_ticks = round(1 / ((info.frame_rate or 25.0) * time_base))
             held: list[MediaPacket] = []
             first = True
-            for packet in packets:
+            last_video = time.time()
+            for packet in _watched(packets, watchdog):
+                now = time.time()
+                if packet.stream_index != video_index or not packet.size:
+                    # A camera that keeps sending audio or keep-alives but no video counts as stalled.
+                    if now - last_video > watchdog:
+                        raise SourceError(f"no video packet for {watchdog:g} s")
+                    continue
                 if self._stop.is_set():
                     raise _Stopping
+                last_video = now
                 item = MediaPacket(
-                    session=session,
-                    data=bytes(packet),
-                    pts=packet.pts,
-                    dts=packet.dts,
-                    duration=packet.duration or 0,
-                    time_base=info.time_base,
-                    keyframe=packet.is_keyframe,
-                    received_at=time.time(),
+                    session, bytes(packet), packet.pts, packet.dts, packet.duration or 0, time_base,
+                    packet.is_keyframe, now,
                 )
                 if item.dts is None and first:
                     # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
@@ -192,18 +197,18 @@ class CameraSource:
                     base = item.dts if item.dts is not None else 0
                     for back, early in enumerate(held):
                         ts = base - (len(held) - back) * frame_ticks
-                        self._publish(replace(early, pts=ts, dts=ts), info)
+                        self._publish(replace(early, pts=ts, dts=ts), seconds_per_tick)
                     held = []
-                self._publish(item, info)
+                self._publish(item, seconds_per_tick)
                 if first:
                     backoff.reset()
                     first = False
         finally:
             container.close()
 
-    def _publish(self, item: MediaPacket, info: StreamInfo) -> None:
+    def _publish(self, item: MediaPacket, seconds_per_tick: float) -> None:
         self._hub.publish(item)
-        media_time = None if item.dts is None else float(item.dts * info.time_base)
+        media_time = None if item.dts is None else item.dts * seconds_per_tick
         self._health.packet(len(item.data), item.keyframe, item.received_at, media_time)
 
     def _open(self) -> av.container.InputContainer:
@@ -212,8 +217,10 @@ class CameraSource:
             return av.open(settings.open_target(), mode="r")
         options = {
             "rtsp_transport": settings.transport,
-            # FFmpeg's own socket I/O timeout, in microseconds; PyAV's timeout below also covers the
-            # time spent waiting inside FFmpeg between socket operations.
+            # FFmpeg's socket I/O timeout (microseconds) catches a dead connection; it cannot catch a
+            # camera that stopped sending video but still sends RTCP reports, hence PyAV's read timeout
+            # below, the watchdog proper. Its interrupt callback takes the GIL at every socket read,
+            # which costs about 0.1 % of a core per 1080p camera (docs/performance.md).
             "timeout": str(int(settings.watchdog_s * 1_000_000)),
             "analyzeduration": "2000000",
             "probesize": "2000000",
@@ -243,18 +250,6 @@ class CameraSource:
             started_at=time.time(),
         )
 
-    def _live(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:
-        """Video packets of a live source; a stream that keeps sending anything but video counts as stalled."""
-        watchdog = self.settings.watchdog_s
-        last_video = time.monotonic()
-        for packet in container.demux():
-            now = time.monotonic()
-            if packet.stream_index == video.index and packet.size:
-                last_video = now
-                yield packet
-            elif now - last_video > watchdog:
-                raise SourceError(f"no video packet for {watchdog:g} s")
-
     def _paced(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:
         """Packets of a file at their real-time pace, looped with increasing timestamps, as a camera sends."""
         time_base = float(video.time_base)
@@ -281,3 +276,11 @@ class CameraSource:
                 return
             offset = end - (first_dts or 0)
             container.seek(0, stream=video)
+
+
+def _watched(packets: Iterator[av.Packet], watchdog_s: float) -> Iterator[av.Packet]:
+    """Words the read watchdog's timeout for what it means once the stream is flowing."""
+    try:
+        yield from packets
+    except (av.error.ExitError, TimeoutError):
+        raise SourceError(f"no video packet for {watchdog_s:g} s: the camera stopped sending") from None

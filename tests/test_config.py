@@ -146,3 +146,10 @@ def test_check_config_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert failed.returncode == 2
     assert "cameras[0].role:" in failed.stderr
     assert "p@ss" not in failed.stderr + failed.stdout
+
+
+def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HL_JLY_CAMERA_PASSWORD", "x")
+    config = load_config(Path(__file__).parent.parent / "docs" / "vms.example.yaml")
+    assert [c.id for c in config.cameras] == ["hl-jly-gate", "hl-jly-exit-1", "bh-fly-kitchen"]
+    assert config.retention_hours(config.cameras[2]) == 336

@@ -133,7 +133,8 @@ class Feed:
     pts0: int = 0  # ns
     idx: int = 0
     loop: int = 0
-    was_stalled: bool = False
+    paused: bool = False  # not pushing, for either reason below
+    stalled: bool = False  # ... including a stall command
     dead: bool = False
     created: float = field(default_factory=time.monotonic)
 
@@ -207,15 +208,26 @@ class Pump(threading.Thread):
             feed.t0 = now
             feed.started = True
         if feed.mount.stalled:
-            feed.was_stalled = True
+            feed.paused = feed.stalled = True
             return now + self.POLL
-        if feed.was_stalled:
-            # Resume "now": shift both wall and media time by the stall length.
-            feed.was_stalled = False
+        if src.get_current_level_buffers() >= 2:
+            # Downstream is not consuming: a prepared shared media stays
+            # blocked until some client PLAYs (e.g. after a bare DESCRIBE).
+            # Holding back, instead of queueing, spares the next client a
+            # burst of stale frames.
+            feed.paused = True
+            return now + self.POLL
+        if feed.paused:
+            # Continue "now". After a stall the camera's clock kept running,
+            # so media time jumps too; after a blocked pipeline, media time
+            # continues from the frames held downstream, so the stream stays
+            # gap-free for the client that unblocks it.
             shift = now - feed.due()
             if shift > 0:
                 feed.t0 += shift
-                feed.pts0 += int(shift * 1e9)
+                if feed.stalled:
+                    feed.pts0 += int(shift * 1e9)
+            feed.paused = feed.stalled = False
         clip = feed.mount.clip
         assert clip is not None
         pts = feed.pts0 + feed.offset()
@@ -254,11 +266,8 @@ class VideoFactory(GstRtspServer.RTSPMediaFactory):
         # config-interval=0: parameter sets only in the SDP (sprop-*), from the
         # caps' codec_data; -1: also in-band before every key frame.
         interval = -1 if inband else 0
-        # The appsrc queue only grows while the payloader is blocked during
-        # preparation; leaky+max-time bounds it should a DESCRIBE never PLAY.
         self.set_launch(
             "( appsrc name=src is-live=true format=time do-timestamp=false "
-            "max-bytes=0 max-buffers=0 max-time=10000000000 leaky-type=downstream "
             f"! {parse} ! {pay} name=pay0 pt=96 config-interval={interval} )"
         )
         self.set_shared(True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -38,6 +39,7 @@ def server(h264_clip: Path, hevc_clip: Path) -> Iterator[RtspServer]:
         {"path": "/h264", "clip": str(h264_clip)},
         {"path": "/loop", "clip": str(h264_clip)},
         {"path": "/stall", "clip": str(h264_clip)},
+        {"path": "/describe", "clip": str(h264_clip)},
         {"path": "/inband", "clip": str(h264_clip), "inband_params": True},
         {"path": "/h265", "clip": str(hevc_clip)},
         {"path": "/audio", "kind": "audio"},
@@ -89,22 +91,33 @@ def test_sdp_only_params_decode_in_real_time(server: RtspServer) -> None:
 
 
 def test_params_only_in_sdp_unless_inband(server: RtspServer) -> None:
-    def types(path: str) -> tuple[bytes, list[set[int]]]:
+    def types(path: str, keys: int) -> tuple[bytes, list[set[int]]]:
         with av.open(server.url(path), options={"rtsp_transport": "tcp"}, timeout=10) as c:
             s = c.streams.video[0]
             out = []
             for pkt in c.demux(s):
                 if pkt.size:
                     out.append((pkt.is_keyframe, nal_types(bytes(pkt))))
-                if sum(k for k, _ in out) >= 2:
+                if sum(k for k, _ in out) >= keys:
                     break
             return bytes(s.codec_context.extradata or b""), [t for k, t in out if k]
 
-    extradata, keys = types("/h264")
+    extradata, keys = types("/h264", 1)
     assert 7 in nal_types(extradata)  # SPS came from the SDP's sprop-parameter-sets
     assert all(7 not in t and 8 not in t for t in keys), keys
-    _, keys = types("/inband")
+    _, keys = types("/inband", 2)
     assert keys and all({7, 8} <= t for t in keys), keys
+
+
+def test_bare_describe_does_not_queue_stale_frames(server: RtspServer) -> None:
+    # A DESCRIBE prepares the shared media, which then sits blocked until
+    # someone PLAYs; the next reader must still get a real-time stream.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(f"DESCRIBE {server.url('/describe')} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
+        assert s.recv(4096).startswith(b"RTSP/1.0 200 OK")
+        time.sleep(2)
+        frames, wall, _ = ffmpeg_read(server.url("/describe"), 2)
+    assert frames >= 45 and wall >= 1.8, (frames, wall)
 
 
 def test_h265(server: RtspServer) -> None:
@@ -125,14 +138,16 @@ def test_two_clients_share_a_path(server: RtspServer) -> None:
     results: list[int] = []
 
     def read() -> None:
-        results.append(ffmpeg_read(server.url("/h264"), 2, copy=True)[0])
+        # 3 s: the later client joins the shared pipeline mid-GOP and only
+        # gets pictures from the next key frame (GOP = 2 s), like a camera.
+        results.append(ffmpeg_read(server.url("/h264"), 3)[0])
 
     threads = [threading.Thread(target=read) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(results) == 2 and all(n >= 45 for n in results), results
+    assert len(results) == 2 and all(n >= 25 for n in results), results
 
 
 def test_auth(server: RtspServer) -> None:
@@ -162,7 +177,7 @@ def test_stall_and_resume(server: RtspServer) -> None:
                 for pkt in c.demux(c.streams.video[0]):
                     if pkt.pts is not None:
                         arrivals.append((time.monotonic(), pkt.pts))
-                    if len(arrivals) >= 200:
+                    if len(arrivals) >= 120:
                         return
         except BaseException as e:  # surfaced by the assertions below
             errors.append(e)
@@ -182,7 +197,7 @@ def test_stall_and_resume(server: RtspServer) -> None:
     server.resume("/stall")
     t.join(timeout=15)
     assert not errors, errors
-    assert len(arrivals) >= 200
+    assert len(arrivals) >= 120
     after = arrivals[n_before:]
     assert after[0][0] > t_stall + 2.0
     pts = [p for _, p in arrivals]
@@ -194,9 +209,10 @@ def test_stall_and_resume(server: RtspServer) -> None:
 def test_loop_keeps_timestamps_increasing(server: RtspServer) -> None:
     seconds = CLIP_S + 3
     pts: list[int] = []
+    # The clock starts before open: probing already consumes real-time packets.
+    t0 = time.monotonic()
     with av.open(server.url("/loop"), options={"rtsp_transport": "tcp"}, timeout=10) as c:
         s = c.streams.video[0]
-        t0 = time.monotonic()
         for pkt in c.demux(s):
             if pkt.pts is not None:
                 pts.append(pkt.pts)
@@ -206,7 +222,7 @@ def test_loop_keeps_timestamps_increasing(server: RtspServer) -> None:
     assert all(b > a for a, b in zip(pts, pts[1:]))
     assert abs(len(pts) - FPS * seconds) <= FPS * seconds * 0.15, len(pts)
     span = float((pts[-1] - pts[0]) * tb)
-    assert seconds - 1 <= span <= seconds + 1, span
+    assert seconds - 0.5 <= span <= seconds + 0.2, span  # past the clip's end, in real time
 
 
 def test_kill_and_restart_same_port(h264_clip: Path) -> None:
