@@ -190,3 +190,24 @@ def test_garbage_and_refused_connections_are_clear_errors(rtsp: RtspServer, came
         assert junk_snap.last_error  # whatever FFmpeg makes of it, it is said, and nothing crashes
         wait_until(bystander, online)
         assert_kept_streaming(bystander)
+
+
+def test_udp_transport_is_selectable(rtsp: RtspServer, cameras) -> None:
+    cam = cameras(rtsp.url("/duty"), camera_id="udp", transport="udp")
+    snap = wait_until(cam, online, timeout=20)
+    assert snap.codec == "h264" and 20 <= snap.fps <= 30
+
+
+def test_file_source_loops_with_increasing_timestamps(clip_h264: Path, cameras) -> None:
+    cam = cameras(str(clip_h264), camera_id="demo")
+    sub = cam.hub.subscribe("probe", capacity=2000)
+    packets = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(packets) < 12 * 25:  # past the 10 s clip's end
+        item = sub.get(timeout=2)
+        if isinstance(item, MediaPacket):
+            packets.append(item)
+    assert len(packets) >= 12 * 25
+    dts = [p.dts for p in packets]
+    assert all(b > a for a, b in zip(dts, dts[1:]))  # no jump back at the loop
+    assert cam.health.snapshot().reconnects == 0
