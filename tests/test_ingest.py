@@ -187,7 +187,8 @@ def test_garbage_and_refused_connections_are_clear_errors(rtsp: RtspServer, came
         junk_snap = wait_until(junk, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None, timeout=20)
         refused_snap = wait_until(refused, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None)
         assert "refused" in refused_snap.last_error
-        assert junk_snap.last_error  # whatever FFmpeg makes of it, it is said, and nothing crashes
+        # a reply that is not RTSP is invalid data; endless junk without a reply runs into the open timeout
+        assert "invalid data" in junk_snap.last_error or "timed out" in junk_snap.last_error
         wait_until(bystander, online)
         assert_kept_streaming(bystander)
 
