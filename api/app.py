@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from api.metrics import registry_for
 from api.routes import auth, cameras, health, metrics, organisation
 from vms import __version__
 from vms.service import Service
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field, without echoing the submitted values (they may be passwords)."""
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
@@ -26,7 +34,12 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
             if manage_lifecycle:
                 await service.stop()
 
-    app = FastAPI(title="vms 民政服务机构视频监管平台", version=__version__, lifespan=lifespan)
+    # No public /docs or /openapi.json: every route but health needs a log-in, the schema included.
+    app = FastAPI(
+        title="vms 民政服务机构视频监管平台", version=__version__, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.service = service
     app.state.metrics_registry = registry_for(service.supervisor)
     for module in (health, auth, organisation, cameras, metrics):

@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vms.config import CameraConfig
-from vms.service import Service
+from vms.service import Directory, Service
 from vms.store.users import User
 
 SESSION_COOKIE = "vms_session"
@@ -45,14 +45,14 @@ def current_user(
 UserDep = Annotated[User, Depends(current_user)]
 
 
-def visible_cameras(service: Service, user: User) -> list[CameraConfig]:
+def visible_cameras(directory: Directory, user: User) -> list[CameraConfig]:
     """The cameras of the user's organisation subtree, in configuration order."""
-    return [cam for cam in service.config.cameras if service.tree.contains(user.org_unit_id, cam.institution)]
+    return [cam for cam in directory.config.cameras if directory.tree.contains(user.org_unit_id, cam.institution)]
 
 
-def visible_camera(service: Service, user: User, camera_id: str) -> CameraConfig:
+def visible_camera(directory: Directory, user: User, camera_id: str) -> CameraConfig:
     """A camera the user may see; others answer 404 exactly like cameras that do not exist."""
-    for cam in visible_cameras(service, user):
+    for cam in visible_cameras(directory, user):
         if cam.id == camera_id:
             return cam
     raise HTTPException(status.HTTP_404_NOT_FOUND, f"no camera {camera_id!r}")

@@ -10,9 +10,11 @@ from streams.source import CameraSource, SourceSettings
 class CameraStream:
     """Owns one camera connection; consumers subscribe to `hub`, observers read `health`."""
 
-    def __init__(self, settings: SourceSettings, stall_after_s: float, gop_cache_bytes: int) -> None:
+    def __init__(
+        self, settings: SourceSettings, stall_after_s: float, gop_cache_bytes: int, queue_packets: int = 500
+    ) -> None:
         self.settings = settings
-        self.hub = Hub(settings.camera_id, gop_cache_bytes)
+        self.hub = Hub(settings.camera_id, gop_cache_bytes, queue_packets)
         self.health = HealthTracker(settings.camera_id, stall_after_s)
         self._source = CameraSource(settings, self.hub, self.health)
 
@@ -24,3 +26,7 @@ class CameraStream:
 
     def join(self, timeout: float | None = None) -> bool:
         return self._source.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._source.running

@@ -99,7 +99,8 @@ class HealthTracker:
         the only writer, and readers copy the window in one step (atomic under the GIL).
         """
         if self._state is not CameraState.ONLINE:
-            with self._lock:
+            with self._lock:  # together, or a reader could see ONLINE with the last session's packet time
+                self._last_packet_at = at
                 self._set_state(CameraState.ONLINE, at)
         self._packets += 1
         self._bytes += size

@@ -17,8 +17,9 @@ class Hub:
     first key frame are useless to every consumer and are skipped here.
     """
 
-    def __init__(self, camera_id: str, gop_cache_bytes: int = 8 * 1024 * 1024) -> None:
+    def __init__(self, camera_id: str, gop_cache_bytes: int = 8 * 1024 * 1024, default_capacity: int = 500) -> None:
         self.camera_id = camera_id
+        self.default_capacity = default_capacity
         self._gop_cache_bytes = gop_cache_bytes
         self._lock = threading.Lock()
         self._subscribers: list[Subscription] = []
@@ -26,6 +27,7 @@ class Hub:
         self._gop: list[MediaPacket] = []
         self._gop_bytes = 0
         self._awaiting_keyframe = True
+        self._gop_overflow = False
         self._skipped_before_keyframe = 0
         self._detached_total = 0
         self._retired: list[ConsumerStats] = []
@@ -45,15 +47,19 @@ class Hub:
             if packet.keyframe:
                 self._awaiting_keyframe = False
                 self._reset_gop()
+                self._gop_overflow = False
             elif self._awaiting_keyframe:
                 self._skipped_before_keyframe += 1
                 return
-            if self._gop_bytes + len(packet.data) <= self._gop_cache_bytes:
-                self._gop.append(packet)
-                self._gop_bytes += len(packet.data)
-            elif self._gop:
-                # A GOP larger than the cache cannot be replayed whole; better none than a broken start.
-                self._reset_gop()
+            if not self._gop_overflow:
+                if self._gop_bytes + len(packet.data) <= self._gop_cache_bytes:
+                    self._gop.append(packet)
+                    self._gop_bytes += len(packet.data)
+                else:
+                    # A GOP larger than the cache cannot be replayed whole; better none than a start on
+                    # a P-frame, until the next key frame.
+                    self._reset_gop()
+                    self._gop_overflow = True
             self._deliver(packet)
 
     def end(self, session: int, reason: str) -> None:
@@ -79,10 +85,10 @@ class Hub:
     # --- the consumers' side ------------------------------------------------------------------
 
     def subscribe(
-        self, name: str, capacity: int = 500, policy: OverflowPolicy = OverflowPolicy.DROP
+        self, name: str, capacity: int | None = None, policy: OverflowPolicy = OverflowPolicy.DROP
     ) -> Subscription:
         """A new consumer; it first receives the current StreamInfo and the cached GOP, if any."""
-        subscription = Subscription(name, capacity, policy)
+        subscription = Subscription(name, capacity or self.default_capacity, policy)
         with self._lock:
             if self._info is not None:
                 subscription.offer(self._info)

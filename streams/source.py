@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -22,6 +22,9 @@ from vms.redaction import redact
 
 log = logging.getLogger(__name__)
 
+_MAX_UNSTAMPED = 250  # packets held while waiting for the camera's clock (10 s at 25 fps)
+_STABLE_S = 30.0  # a connection up this long resets the back-off
+
 
 @dataclass(frozen=True)
 class SourceSettings:
@@ -30,7 +33,7 @@ class SourceSettings:
     camera_id: str
     url: str  # never carries credentials
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     transport: str = "tcp"
     loop: bool = True  # files only: start again at the end, as a camera never ends
     open_timeout_s: float = 10.0
@@ -103,6 +106,7 @@ class CameraSource:
         self._hub = hub
         self._health = health
         self._stop = threading.Event()
+        self._first_packet_at: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"source:{settings.camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -116,34 +120,51 @@ class CameraSource:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     # --- the thread ---------------------------------------------------------------------------
 
     def _run(self) -> None:
-        settings = self.settings
-        backoff = Backoff(settings.backoff_s)
+        backoff = Backoff(self.settings.backoff_s)
         session = 0
-        while not self._stop.is_set():
-            session += 1
-            self._health.connecting()
-            reason = "stopped"
-            try:
-                self._serve(session, backoff)
-                reason = "end of stream"
-            except _Stopping:
-                pass
-            except Exception as error:  # a hostile camera may make FFmpeg raise anything
-                reason = describe_error(error, settings.secrets)
-            finally:
-                self._hub.end(session, reason)
-            if self._stop.is_set():
-                break
-            delay = backoff.next_delay()
-            self._health.failed(reason, time.time() + delay)
-            log.warning("camera %s: %s; retrying in %g s", settings.camera_id, reason, delay)
-            self._stop.wait(delay)
-        self._health.stopped()
+        try:
+            while not self._stop.is_set():
+                session += 1
+                try:
+                    self._attempt(session, backoff)
+                except Exception:  # a bug of ours must not end the camera for good
+                    log.exception("camera %s: internal error; reconnecting", self.settings.camera_id)
+                    self._stop.wait(self.settings.backoff_s[-1])
+        finally:
+            self._health.stopped()
 
-    def _serve(self, session: int, backoff: Backoff) -> None:
+    def _attempt(self, session: int, backoff: Backoff) -> None:
+        """One connection: serve it until it fails, then wait the back-off."""
+        settings = self.settings
+        self._health.connecting()
+        reason = "stopped"
+        try:
+            self._serve(session)
+            reason = "end of stream"
+        except _Stopping:
+            pass
+        except Exception as error:  # a hostile camera may make FFmpeg raise anything
+            reason = describe_error(error, settings.secrets)
+        finally:
+            self._hub.end(session, reason)
+        if self._stop.is_set():
+            return
+        if self._first_packet_at is not None and time.monotonic() - self._first_packet_at >= _STABLE_S:
+            backoff.reset()  # a connection that worked for a while earns a quick retry; a flapping one not
+        self._first_packet_at = None
+        delay = backoff.next_delay()
+        self._health.failed(reason, time.time() + delay)
+        log.warning("camera %s: %s; retrying in %g s", settings.camera_id, reason, delay)
+        self._stop.wait(delay)
+
+    def _serve(self, session: int) -> None:
         settings = self.settings
         opened = time.monotonic()
         try:
@@ -175,14 +196,14 @@ class CameraSource:
             first = True
             last_video = time.time()
             for packet in _watched(packets, watchdog):
+                if self._stop.is_set():
+                    raise _Stopping
                 now = time.time()
                 if packet.stream_index != video_index or not packet.size:
                     # A camera that keeps sending audio or keep-alives but no video counts as stalled.
                     if now - last_video > watchdog:
                         raise SourceError(f"no video packet for {watchdog:g} s")
                     continue
-                if self._stop.is_set():
-                    raise _Stopping
                 last_video = now
                 item = MediaPacket(
                     session, bytes(packet), packet.pts, packet.dts, packet.duration or 0, time_base,
@@ -192,6 +213,10 @@ class CameraSource:
                     # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
                     # stamped packet arrives and stamp them backwards from it, one frame apart.
                     held.append(item)
+                    if len(held) > _MAX_UNSTAMPED:
+                        raise SourceError(
+                            f"the camera sent {len(held)} packets without timestamps (no RTCP sender report?)"
+                        )
                     continue
                 if held:
                     base = item.dts if item.dts is not None else 0
@@ -201,7 +226,7 @@ class CameraSource:
                     held = []
                 self._publish(item, seconds_per_tick)
                 if first:
-                    backoff.reset()
+                    self._first_packet_at = time.monotonic()
                     first = False
         finally:
             container.close()
@@ -253,6 +278,8 @@ class CameraSource:
     def _paced(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:
         """Packets of a file at their real-time pace, looped with increasing timestamps, as a camera sends."""
         time_base = float(video.time_base)
+        rate = video.average_rate or video.guessed_rate or 25
+        frame_ticks = max(1, round(1 / (float(rate) * time_base)))  # when packets carry no duration
         offset = 0
         started = time.monotonic()
         first_dts: int | None = None
@@ -267,7 +294,7 @@ class CameraSource:
                 delay = due - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     raise _Stopping
-                end = max(end, packet.dts + offset + (packet.duration or 0))
+                end = max(end, packet.dts + offset + (packet.duration or frame_ticks))
                 packet.dts += offset
                 if packet.pts is not None:
                     packet.pts += offset

@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-from streams.packet import MediaPacket, PacketsDropped, StreamItem
+from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamItem
 
 
 class OverflowPolicy(str, Enum):
@@ -55,6 +55,7 @@ class Subscription:
         self._pending_drop = 0
         self._closed_reason: str | None = None
         self._detached = False
+        self._started = False
 
     # --- publisher side (the hub) -------------------------------------------------------------
 
@@ -63,7 +64,15 @@ class Subscription:
         with self._lock:
             if self._closed_reason is not None:
                 return False
+            if not isinstance(item, MediaPacket) and len(self._queue) >= self.capacity:
+                if self.policy is OverflowPolicy.DETACH:
+                    return self._detach()
+                self._drop_queued_packets()
             if isinstance(item, MediaPacket):
+                if not self._started:
+                    if not item.keyframe:
+                        return True  # a consumer's stream starts on a key frame
+                    self._started = True
                 if self._pending_drop:
                     if not item.keyframe:
                         self._pending_drop += 1
@@ -73,10 +82,7 @@ class Subscription:
                     self._pending_drop = 0
                 if len(self._queue) >= self.capacity:
                     if self.policy is OverflowPolicy.DETACH:
-                        self._detached = True
-                        self._closed_reason = f"detached: queue full ({self.capacity} items)"
-                        self._wake()
-                        return False
+                        return self._detach()
                     self._drop_queued_packets()
                     if not item.keyframe:
                         self._pending_drop += 1
@@ -88,25 +94,37 @@ class Subscription:
             self._wake()
             return True
 
+    def _detach(self) -> bool:
+        self._detached = True
+        self._closed_reason = f"detached: queue full ({self.capacity} items)"
+        self._wake()
+        return False
+
     def _drop_queued_packets(self) -> None:
-        # Earlier drop markers still queued are folded into the next one, so the consumer sees one loss.
-        kept: deque[StreamItem] = deque()
-        for item in self._queue:
+        # Earlier drop markers still queued are folded into the next one, so the consumer sees one loss;
+        # of the session boundaries only the latest end and the latest start matter to a consumer that
+        # missed everything between them (a camera reconnecting all day must not grow the queue).
+        latest: dict[type, tuple[int, StreamItem]] = {}
+        for position, item in enumerate(self._queue):
             if isinstance(item, MediaPacket):
                 self._dropped += 1
                 self._pending_drop += 1
             elif isinstance(item, PacketsDropped):
                 self._pending_drop += item.count
             else:
-                kept.append(item)
-        self._queue = kept
+                latest[type(item)] = (position, item)
+        kept = [item for _, item in sorted(latest.values(), key=lambda entry: entry[0])]
+        self._queue = deque(kept)
 
     def _wake(self) -> None:
         self._ready.notify()
         if self._waiter is not None:
             loop, future = self._waiter
             self._waiter = None
-            loop.call_soon_threadsafe(_resolve, future)
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:
+                pass  # the consumer's event loop is closed: nobody is waiting any more
 
     # --- consumer side ------------------------------------------------------------------------
 
@@ -136,7 +154,13 @@ class Subscription:
                     raise SubscriptionClosed(self._closed_reason)
                 future: asyncio.Future[None] = loop.create_future()
                 self._waiter = (loop, future)
-            await future
+            try:
+                await future
+            finally:
+                if not future.done():  # cancelled or timed out: forget the waiter
+                    with self._lock:
+                        if self._waiter is not None and self._waiter[1] is future:
+                            self._waiter = None
 
     def close(self, reason: str = "closed") -> None:
         with self._lock:

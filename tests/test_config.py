@@ -153,3 +153,33 @@ def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(Path(__file__).parent.parent / "docs" / "vms.example.yaml")
     assert [c.id for c in config.cameras] == ["hl-jly-gate", "hl-jly-exit-1", "bh-fly-kitchen"]
     assert config.retention_hours(config.cameras[2]) == 336
+
+
+@pytest.mark.parametrize("password", ["pa/ss", "p#ss?x", "a@b:c", "简单密码"])
+def test_credentials_with_url_special_characters_are_lifted(password: str) -> None:
+    config = parse_config({
+        "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+        "cameras": [{"id": "c", "name": "门", "institution": "i", "role": "gate",
+                     "source": {"url": f"rtsp://admin:{password}@10.0.0.5:554/Streaming/101"}}],
+    })
+    source = config.cameras[0].source
+    assert source.url == "rtsp://10.0.0.5:554/Streaming/101"
+    assert source.username == "admin" and source.password.get_secret_value() == password
+
+
+def test_redaction_masks_userinfo_with_slashes() -> None:
+    from vms.redaction import redact
+
+    assert redact("open 'rtsp://admin:pa/ss@10.0.0.5/s' failed") == "open 'rtsp://***@10.0.0.5/s' failed"
+    assert redact("error for secret-x", ["secret-x"]) == "error for ***"
+
+
+def test_non_utf8_and_recursive_files_are_clear_errors(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("cameras:\n  - name: 大门\n".encode("gbk"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(gbk)
+    recursive = tmp_path / "alias.yaml"
+    recursive.write_text("cameras: &a [*a]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="too deeply nested"):
+        load_config(recursive)

@@ -134,3 +134,40 @@ def test_async_consumer_receives_from_publishing_thread() -> None:
     got = asyncio.run(consume())
     assert isinstance(got[0], StreamInfo) and [p.pts // 3600 for p in got[1:]] == list(range(50))
     assert not [c for c in hub.consumers() if c.name == "async"]
+
+
+def test_gop_larger_than_cache_never_starts_a_viewer_on_a_p_frame() -> None:
+    hub = Hub("c", gop_cache_bytes=550)  # holds 5 of the 100-byte packets
+    hub.begin(info())
+    feed(hub, 0, 8)  # key frame at 0, then 7 P-frames: overflows at the 6th
+    late = hub.subscribe("viewer")
+    assert [type(i).__name__ for i in drain(late)] == ["StreamInfo"]  # nothing rather than a broken start
+    feed(hub, 8, 4)  # ...and waits for the next key frame
+    items = drain(late)
+    assert items[0].keyframe and items[0].pts // 3600 == 10
+
+
+def test_reconnecting_camera_does_not_grow_an_unread_queue() -> None:
+    hub = Hub("c")
+    sub = hub.subscribe("never-reads", capacity=10)
+    for session in range(1, 201):
+        hub.begin(info(session))
+        hub.end(session, "connection lost")
+    assert sub.stats().queued <= 10
+    items = drain(sub)
+    assert isinstance(items[-1], StreamEnded) and items[-1].session == 200
+
+
+def test_cancelled_async_wait_leaves_publisher_unharmed() -> None:
+    hub = Hub("c")
+    hub.begin(info())
+    sub = hub.subscribe("async")
+    drain(sub)
+
+    async def give_up() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(sub.get_async(), timeout=0.05)
+
+    asyncio.run(give_up())  # the consumer's loop is now closed
+    feed(hub, 0, 3)  # must not raise "Event loop is closed" into the camera's thread
+    assert len(drain(sub)) == 3

@@ -36,7 +36,8 @@ def config_for(rtsp: RtspServer, clip: Path) -> dict:
 
 
 def online(cam: dict) -> bool:
-    return cam["health"]["state"] == "online" and cam["health"]["packets_total"] > 25
+    health = cam.get("health")  # absent while the camera is not (yet) configured: a 404 answer
+    return bool(health) and health["state"] == "online" and health["packets_total"] > 25
 
 
 @pytest.fixture
@@ -53,6 +54,10 @@ def test_health_is_public_and_everything_else_needs_a_login(service: RunningServ
         assert forged.status_code == 401, path
     bad = httpx.post(f"{service.base_url}/api/auth/login", json={"username": "admin", "password": "nope"})
     assert bad.status_code == 401
+    for path in ("/docs", "/redoc", "/openapi.json"):  # not even the schema is public
+        assert httpx.get(service.base_url + path).status_code == 404, path
+    malformed = httpx.post(f"{service.base_url}/api/auth/login", json={"username": "admin", "password": ["Secret#1"]})
+    assert malformed.status_code == 422 and "Secret#1" not in malformed.text
 
 
 def test_admin_sees_every_camera_with_live_health(service: RunningService) -> None:
@@ -80,6 +85,12 @@ def test_credentials_never_appear_in_answers_or_logs(service: RunningService) ->
         answers = admin.get("/api/cameras").text + admin.get("/api/cameras/ny-bad-login").text
         answers += admin.get("/api/cameras/hl-duty").text + admin.get("/metrics").text
     service.stop()
+    # The shutdown is in every camera's history.
+    import sqlite3
+
+    db = sqlite3.connect(service.workdir / "data" / "vms.db")
+    stopped = {row[0] for row in db.execute("SELECT camera_id FROM camera_health_events WHERE state = 'stopped'")}
+    assert stopped == {"hl-gate", "hl-duty", "ny-kitchen", "ny-bad-login"}
     everything = answers + service.log()
     assert "camera ny-bad-login" in service.log()  # the failure is logged...
     for secret in (SECRET, WRONG_SECRET, "Cam%23Secret9"):

@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(service.reload()))
+        loop.add_signal_handler(signal.SIGHUP, service.reload_in_background)
         log.info("serving on http://%s:%d (SIGHUP reloads the configuration)", config.server.host, config.server.port)
         await server.serve()
 

@@ -35,14 +35,15 @@ class HealthHistory:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="health-history")
 
-    async def stop(self) -> None:
+    async def stop(self, final: dict[str, HealthSnapshot]) -> None:
+        """Stop polling, recording the cameras' `final` states (the supervisor has stopped them by now)."""
         if self._task is not None:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        await asyncio.to_thread(self.flush_events, self._snapshots())
+        await asyncio.to_thread(self.flush_events, final)
 
     def flush_events(self, snapshots: dict[str, HealthSnapshot]) -> None:
         """Record the state changes seen since the previous call."""
@@ -55,8 +56,12 @@ class HealthHistory:
                     detail = f"no packet for {snap.last_packet_age_s:.1f} s"
                 events.append(HealthEvent(camera_id, snap.state_since, snap.state.value, detail))
                 seen[camera_id] = key
+        for camera_id in self._last.keys() - snapshots.keys():
+            # Gone from the supervisor: removed from the configuration (or the service stops).
+            events.append(HealthEvent(camera_id, time.time(), "removed", None))
         self._repo.add_events(events)
-        self._last.update(seen)  # only once written, so a failed write is retried on the next poll
+        # Only once written, so a failed write is retried on the next poll.
+        self._last = {cid: key for cid, key in {**self._last, **seen}.items() if cid in snapshots}
 
     def record_samples(self, snapshots: dict[str, HealthSnapshot]) -> None:
         now = time.time()

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 MASK = "***"
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]+)@")
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^@\s'\"]+)@")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

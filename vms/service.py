@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from vms.config import Config, ConfigError, load_config
@@ -19,30 +21,48 @@ log = logging.getLogger(__name__)
 ADMIN_PASSWORD_ENV = "VMS_ADMIN_PASSWORD"
 
 
+@dataclass(frozen=True)
+class Directory:
+    """The configuration and the organisation index built from it, swapped together on reload."""
+
+    config: Config
+    tree: OrgTree
+
+    @classmethod
+    def of(cls, config: Config) -> Directory:
+        return cls(config, OrgTree(config))
+
+
 class Service:
     """Everything the API reads from. Built from a validated Config; `reload` applies a changed file."""
 
     def __init__(self, config: Config, config_path: Path | None = None, log_filter: RedactingFilter | None = None) -> None:
-        self.config = config
+        self.directory = Directory.of(config)
         self.config_path = config_path
-        self.tree = OrgTree(config)
         self.store = Store.open(config.storage.database_path)
         self.supervisor = Supervisor(config.ingest)
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self._log_filter = log_filter
         self._register_secrets(config)
 
+    @property
+    def config(self) -> Config:
+        return self.directory.config
+
+    @property
+    def tree(self) -> OrgTree:
+        return self.directory.tree
+
     async def start(self) -> None:
-        self.store.org.sync(self.tree)
-        self.store.cameras.sync(self.config.cameras)
-        self._ensure_admin()
+        await asyncio.to_thread(self._sync_store, self.directory)
+        await asyncio.to_thread(self._ensure_admin)
         await self.supervisor.apply(self.config.cameras)
         self.history.start()
         log.info("service: %d camera(s) configured", len(self.config.cameras))
 
     async def stop(self) -> None:
-        await self.supervisor.stop_all()
-        await self.history.stop()
+        final = await self.supervisor.stop_all()
+        await self.history.stop(final)
         self.store.close()
 
     async def reload(self) -> Changes | None:
@@ -51,22 +71,29 @@ class Service:
             log.warning("reload: the service runs on embedded defaults; nothing to reload")
             return None
         try:
-            config = load_config(self.config_path)
+            config = await asyncio.to_thread(load_config, self.config_path)
         except ConfigError as error:
             log.error("reload refused, running configuration kept: %s", error)
             return None
         for section in ("server", "storage"):
             if getattr(config, section) != getattr(self.config, section):
                 log.warning("reload: changes to '%s' take effect at the next restart", section)
-        if config.ingest != self.config.ingest:
-            log.warning("reload: changes to 'ingest' apply to cameras as they restart")
         self._register_secrets(config)
-        self.config = config.model_copy(update={"server": self.config.server, "storage": self.config.storage})
-        self.tree = OrgTree(self.config)
-        self.store.org.sync(self.tree)
-        self.store.cameras.sync(self.config.cameras)
-        self.supervisor.reconfigure(self.config.ingest)
-        return await self.supervisor.apply(self.config.cameras)
+        config = config.model_copy(update={"server": self.config.server, "storage": self.config.storage})
+        directory = Directory.of(config)
+        await asyncio.to_thread(self._sync_store, directory)
+        self.directory = directory  # one assignment: readers see the old or the new, never a mix
+        self.supervisor.reconfigure(config.ingest)
+        return await self.supervisor.apply(config.cameras)
+
+    def reload_in_background(self) -> None:
+        """For a signal handler: reload, and log whatever goes wrong rather than lose it."""
+        task = asyncio.ensure_future(self.reload())
+        task.add_done_callback(_log_failure)
+
+    def _sync_store(self, directory: Directory) -> None:
+        self.store.org.sync(directory.tree)
+        self.store.cameras.sync(directory.config.cameras)
 
     def _register_secrets(self, config: Config) -> None:
         if self._log_filter is not None:
@@ -89,3 +116,8 @@ class Service:
         with os.fdopen(fd, "w") as handle:
             handle.write(password + "\n")
         log.warning("created user 'admin'; its initial password is in %s", secret_file)
+
+
+def _log_failure(task: asyncio.Future[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("reload failed", exc_info=task.exception())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,7 +43,8 @@ class Changes:
 class _Pipeline:
     camera: CameraConfig
     stream: CameraStream | None  # None while the camera is disabled
-    idle_health: HealthTracker
+    tracker: HealthTracker  # the stream's, or an idle one that says "stopped"
+    key: tuple[object, ...] | None
 
 
 class Supervisor:
@@ -55,25 +57,29 @@ class Supervisor:
         self._lock = asyncio.Lock()
 
     async def apply(self, cameras: Sequence[CameraConfig]) -> Changes:
-        """Bring running pipelines in line with `cameras`: only cameras whose source changed restart."""
+        """Bring running pipelines in line with `cameras`: only cameras whose stream settings changed restart."""
         async with self._lock:
             changes = Changes()
             wanted = {cam.id: cam for cam in cameras}
+            retiring = []
             for camera_id in [cid for cid in self._pipelines if cid not in wanted]:
-                await self._stop(self._pipelines.pop(camera_id))
+                retiring.append(self._pipelines.pop(camera_id))
                 changes.removed.append(camera_id)
             for camera_id, camera in wanted.items():
                 current = self._pipelines.get(camera_id)
-                if current is None:
-                    self._pipelines[camera_id] = self._start(camera)
-                    changes.added.append(camera_id)
-                elif self._needs_restart(current.camera, camera):
-                    await self._stop(current)
-                    self._pipelines[camera_id] = self._start(camera)
+                if current is not None and current.key != self._key(camera):
+                    retiring.append(current)
                     changes.restarted.append(camera_id)
-                elif current.camera != camera:
-                    current.camera = camera
-                    changes.updated.append(camera_id)
+                elif current is not None:
+                    if current.camera != camera:
+                        current.camera = camera
+                        changes.updated.append(camera_id)
+                    continue
+                else:
+                    changes.added.append(camera_id)
+            await self._stop_all(retiring)  # a restarted camera's old connection ends before the new one opens
+            for camera_id in changes.added + changes.restarted:
+                self._pipelines[camera_id] = self._start(wanted[camera_id])
             if any((changes.added, changes.removed, changes.restarted, changes.updated)):
                 log.info(
                     "supervisor: added %s, removed %s, restarted %s, updated %s",
@@ -82,38 +88,48 @@ class Supervisor:
             return changes
 
     def reconfigure(self, ingest: IngestConfig) -> None:
-        """New ingest settings; cameras pick them up when they (re)start, so `apply` restarts them."""
+        """New ingest settings; `apply` then restarts the cameras whose effective settings changed."""
         self._ingest = ingest
 
-    async def stop_all(self) -> None:
+    async def stop_all(self) -> dict[str, HealthSnapshot]:
+        """Stop every camera; returns each one's last health, for the record."""
         async with self._lock:
             pipelines = list(self._pipelines.values())
             self._pipelines.clear()
-            for pipeline in pipelines:
-                if pipeline.stream is not None:
-                    pipeline.stream.stop()
-            await asyncio.gather(*(self._stop(p) for p in pipelines))
+            await self._stop_all(pipelines)
+            return {p.camera.id: p.tracker.snapshot() for p in pipelines}
 
-    def _needs_restart(self, old: CameraConfig, new: CameraConfig) -> bool:
-        return old.enabled != new.enabled or source_settings(old, self._ingest) != source_settings(new, self._ingest)
+    def _key(self, camera: CameraConfig) -> tuple[object, ...] | None:
+        """What a running pipeline was built from; a change of it needs a restart."""
+        if not camera.enabled:
+            return None
+        ingest = self._ingest
+        return (source_settings(camera, ingest), ingest.stall_after_s, ingest.gop_cache_bytes, ingest.queue_packets)
 
     def _start(self, camera: CameraConfig) -> _Pipeline:
-        idle = HealthTracker(camera.id, self._ingest.stall_after_s)
-        if not camera.enabled:
-            return _Pipeline(camera, None, idle)
+        key = self._key(camera)
+        if key is None:
+            return _Pipeline(camera, None, HealthTracker(camera.id, self._ingest.stall_after_s), key)
+        ingest = self._ingest
         stream = CameraStream(
-            source_settings(camera, self._ingest), self._ingest.stall_after_s, self._ingest.gop_cache_bytes
+            source_settings(camera, ingest), ingest.stall_after_s, ingest.gop_cache_bytes, ingest.queue_packets
         )
         stream.start()
-        return _Pipeline(camera, stream, idle)
+        return _Pipeline(camera, stream, stream.health, key)
 
-    async def _stop(self, pipeline: _Pipeline) -> None:
-        if pipeline.stream is None:
-            return
-        pipeline.stream.stop()
-        if not await asyncio.to_thread(pipeline.stream.join, self._stop_timeout_s):
-            # Blocked inside FFmpeg on a silent camera: the daemon thread ends at its watchdog timeout.
-            log.warning("camera %s: source still winding down; left to finish in the background", pipeline.camera.id)
+    async def _stop_all(self, pipelines: Sequence[_Pipeline]) -> None:
+        streams = [p.stream for p in pipelines if p.stream is not None]
+        for stream in streams:
+            stream.stop()
+        deadline = time.monotonic() + self._stop_timeout_s
+        # Poll rather than join in executor threads: dozens of cameras stop at once without a thread each.
+        while any(s.running for s in streams) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for stream in streams:
+            if stream.running:
+                # Blocked inside FFmpeg on a silent camera: the daemon thread ends at its watchdog timeout.
+                log.warning("camera %s: source still winding down; left to finish in the background",
+                            stream.settings.camera_id)
 
     # --- read side ----------------------------------------------------------------------------
 
@@ -130,10 +146,7 @@ class Supervisor:
 
     def health(self, camera_id: str) -> HealthSnapshot | None:
         pipeline = self._pipelines.get(camera_id)
-        if pipeline is None:
-            return None
-        tracker = pipeline.stream.health if pipeline.stream else pipeline.idle_health
-        return tracker.snapshot()
+        return pipeline.tracker.snapshot() if pipeline else None
 
     def snapshots(self) -> dict[str, HealthSnapshot]:
         return {cid: snap for cid in list(self._pipelines) if (snap := self.health(cid)) is not None}

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import SESSION_COOKIE, ServiceDep, UserDep, session_token
 from api.schemas import LoginRequest, LoginResponse, UserView
@@ -15,9 +14,9 @@ router = APIRouter()
 
 
 @router.post("/api/auth/login")
-async def login(body: LoginRequest, request: Request, response: Response, service: ServiceDep) -> LoginResponse:
-    # scrypt is deliberately slow: keep it off the event loop.
-    user = await run_in_threadpool(service.store.users.authenticate, body.username, body.password)
+def login(body: LoginRequest, request: Request, response: Response, service: ServiceDep) -> LoginResponse:
+    # A plain `def`: FastAPI runs it in its thread pool, away from the event loop (scrypt, SQLite).
+    user = service.store.users.authenticate(body.username, body.password)
     client = request.client.host if request.client else None
     if user is None:
         service.store.audit.record("login_failed", username=body.username, detail=client)

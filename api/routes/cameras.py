@@ -7,18 +7,18 @@ from fastapi import APIRouter
 from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
 from api.schemas import CameraDetail, CameraView, HealthEventView, camera_view
 from vms.config import CameraConfig
-from vms.service import Service
+from vms.service import Directory, Service
 
 router = APIRouter()
 
 
-def _view(service: Service, camera: CameraConfig) -> dict[str, object]:
+def _view(service: Service, directory: Directory, camera: CameraConfig) -> dict[str, object]:
     stream = service.supervisor.stream(camera.id)
     return camera_view(
         camera,
-        service.tree,
-        service.config.retention_hours(camera),
-        service.config.ingest.transport,
+        directory.tree,
+        directory.config.retention_hours(camera),
+        directory.config.ingest.transport,
         service.supervisor.health(camera.id),
         stream.hub.consumers() if stream else [],
     )
@@ -26,13 +26,15 @@ def _view(service: Service, camera: CameraConfig) -> dict[str, object]:
 
 @router.get("/api/cameras")
 def list_cameras(service: ServiceDep, user: UserDep) -> list[CameraView]:
-    return [CameraView(**_view(service, cam)) for cam in visible_cameras(service, user)]
+    directory = service.directory  # one consistent configuration for the whole answer
+    return [CameraView(**_view(service, directory, cam)) for cam in visible_cameras(directory, user)]
 
 
 @router.get("/api/cameras/{camera_id}")
 def get_camera(camera_id: str, service: ServiceDep, user: UserDep) -> CameraDetail:
-    camera = visible_camera(service, user, camera_id)
+    directory = service.directory
+    camera = visible_camera(directory, user, camera_id)
     history = [
         HealthEventView(at=e.at, state=e.state, detail=e.detail) for e in service.store.health.events(camera.id, limit=50)
     ]
-    return CameraDetail(**_view(service, camera), history=history)
+    return CameraDetail(**_view(service, directory, camera), history=history)

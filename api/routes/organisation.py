@@ -12,9 +12,10 @@ router = APIRouter()
 
 @router.get("/api/organisation")
 def organisation(service: ServiceDep, user: UserDep) -> OrgNode:
-    tree = service.tree
+    directory = service.directory
+    tree = directory.tree
     cameras: dict[str, list[str]] = {}
-    for cam in service.config.cameras:
+    for cam in directory.config.cameras:
         cameras.setdefault(cam.institution, []).append(cam.id)
 
     def node(unit_id: str) -> OrgNode:

@@ -127,15 +127,22 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and validate a YAML configuration file; relative storage paths resolve against the CWD."""
+    source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(str(path), [ConfigProblem("", f"cannot read file: {error.strerror}")]) from None
+        raise ConfigError(source, [ConfigProblem("", f"cannot read file: {error.strerror}")]) from None
+    except UnicodeDecodeError as error:
+        problem = f"the file is not UTF-8 (byte {error.start}); save it as UTF-8"
+        raise ConfigError(source, [ConfigProblem("", problem)]) from None
     try:
         data = yaml.safe_load(text)
+        return parse_config(data, source)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(str(path), [ConfigProblem("", f"{where}YAML syntax error: {problem}")]) from None
-    return parse_config(data, str(path))
+        raise ConfigError(source, [ConfigProblem("", f"{where}YAML syntax error: {problem}")]) from None
+    except RecursionError:
+        problem = "the document is too deeply nested, or an alias refers to itself"
+        raise ConfigError(source, [ConfigProblem("", problem)]) from None

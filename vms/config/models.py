@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -103,16 +103,19 @@ class SourceConfig(_Frozen):
     @classmethod
     def _lift_userinfo(cls, data: Any) -> Any:
         # Credentials typed into the URL are moved into their own fields so that the URL itself never
-        # carries a secret into logs or API answers.
+        # carries a secret into logs or API answers. Split on the last '@' rather than with urlsplit:
+        # camera passwords often hold unescaped '/', '#' or '?', which urlsplit would take for the path.
         if not isinstance(data, dict) or not isinstance(data.get("url"), str):
             return data
-        parts = urlsplit(data["url"])
-        if parts.scheme not in ("rtsp", "rtsps") or "@" not in parts.netloc:
+        scheme, sep, rest = data["url"].partition("://")
+        if scheme.lower() not in ("rtsp", "rtsps") or not sep or "@" not in rest:
             return data
-        userinfo, _, hostport = parts.netloc.rpartition("@")
+        userinfo, _, hostpath = rest.rpartition("@")
+        if ":" not in userinfo and "/" in userinfo:
+            return data  # an '@' in the path, not credentials
         user, _, password = userinfo.partition(":")
         data = dict(data)
-        data["url"] = urlunsplit(parts._replace(netloc=hostport))
+        data["url"] = f"{scheme}://{hostpath}"
         data.setdefault("username", unquote(user) or None)
         if password:
             data.setdefault("password", unquote(password))

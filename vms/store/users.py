@@ -14,6 +14,7 @@ from vms.store.database import Database
 
 UserRole = Literal["admin", "inspector", "viewer"]
 USER_ROLES: tuple[UserRole, ...] = ("admin", "inspector", "viewer")
+_DUMMY_HASH = hash_password("no such user")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,11 @@ class UserRepository:
 
     def authenticate(self, username: str, password: str) -> User | None:
         rows = self._db.read("SELECT * FROM users WHERE username = ?", (username,))
-        if not rows:
-            verify_password(password, hash_password("timing"))  # same cost whether or not the user exists
+        # Exactly one scrypt whatever the case, so timing tells nothing about which accounts exist.
+        matches = verify_password(password, rows[0]["password_hash"] if rows else _DUMMY_HASH)
+        if not rows or not matches or rows[0]["disabled"]:
             return None
-        row = rows[0]
-        if row["disabled"] or not verify_password(password, row["password_hash"]):
-            return None
-        return _user(row)
+        return _user(rows[0])
 
     def set_password(self, username: str, password: str) -> bool:
         with self._db.write() as cur:
