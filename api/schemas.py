@@ -21,48 +21,6 @@ class SourceView(BaseModel):
     has_credentials: bool
 
 
-class HealthView(BaseModel):
-    state: str
-    state_since: float
-    fps: float
-    bitrate_bps: float
-    codec: str | None
-    profile: str | None
-    width: int | None
-    height: int | None
-    last_keyframe_at: float | None
-    keyframe_interval_s: float | None
-    last_packet_at: float | None
-    last_packet_age_s: float | None
-    connected_at: float | None
-    reconnects: int
-    packets_total: int
-    bytes_total: int
-    last_error: str | None
-    last_error_at: float | None
-    next_attempt_at: float | None
-
-    @classmethod
-    def of(cls, snap: HealthSnapshot) -> HealthView:
-        fields = {name: getattr(snap, name) for name in cls.model_fields if name != "state"}
-        return cls(state=snap.state.value, **fields)
-
-
-class ConsumerView(BaseModel):
-    name: str
-    policy: str
-    queued: int
-    capacity: int
-    delivered: int
-    dropped: int
-    detached: bool
-    closed_reason: str | None
-
-    @classmethod
-    def of(cls, stats: ConsumerStats) -> ConsumerView:
-        return cls(**{name: getattr(stats, name) for name in cls.model_fields})
-
-
 class CameraView(BaseModel):
     id: str
     name: str
@@ -73,8 +31,8 @@ class CameraView(BaseModel):
     source: SourceView
     retention_hours: float
     detectors: list[DetectorConfig]
-    health: HealthView | None
-    consumers: list[ConsumerView] = []
+    health: HealthSnapshot | None
+    consumers: list[ConsumerStats] = []
 
 
 class HealthEventView(BaseModel):
@@ -107,8 +65,8 @@ def camera_view(
         ),
         "retention_hours": retention_hours,
         "detectors": camera.detectors,
-        "health": HealthView.of(health) if health else None,
-        "consumers": [ConsumerView.of(c) for c in consumers],
+        "health": health,
+        "consumers": consumers,
     }
 
 

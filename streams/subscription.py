@@ -64,7 +64,7 @@ class Subscription:
         with self._lock:
             if self._closed_reason is not None:
                 return False
-            if not isinstance(item, MediaPacket) and len(self._queue) >= self.capacity:
+            if len(self._queue) >= self.capacity:
                 if self.policy is OverflowPolicy.DETACH:
                     return self._detach()
                 self._drop_queued_packets()
@@ -74,16 +74,6 @@ class Subscription:
                         return True  # a consumer's stream starts on a key frame
                     self._started = True
                 if self._pending_drop:
-                    if not item.keyframe:
-                        self._pending_drop += 1
-                        self._dropped += 1
-                        return True
-                    self._queue.append(PacketsDropped(item.session, self._pending_drop, time.time()))
-                    self._pending_drop = 0
-                if len(self._queue) >= self.capacity:
-                    if self.policy is OverflowPolicy.DETACH:
-                        return self._detach()
-                    self._drop_queued_packets()
                     if not item.keyframe:
                         self._pending_drop += 1
                         self._dropped += 1
