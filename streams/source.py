@@ -170,9 +170,11 @@ class CameraSource:
         try:
             container = self._open()
         except av.error.InvalidDataError:
+            if settings.is_file:
+                raise SourceError("invalid data: not a video file FFmpeg can read") from None
             # FFmpeg reports a timed-out RTSP handshake as invalid data; the clock tells them apart.
             limit = min(settings.open_timeout_s, settings.watchdog_s)
-            if not settings.is_file and time.monotonic() - opened >= 0.9 * limit:
+            if time.monotonic() - opened >= 0.9 * limit:
                 raise SourceError(f"timed out: the camera accepted the connection but did not answer within {limit:g} s") from None
             raise
         try:

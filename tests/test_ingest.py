@@ -212,3 +212,12 @@ def test_file_source_loops_with_increasing_timestamps(clip_h264: Path, cameras) 
     dts = [p.dts for p in packets]
     assert all(b > a for a, b in zip(dts, dts[1:]))  # no jump back at the loop
     assert cam.health.snapshot().reconnects == 0
+
+
+def test_missing_or_non_video_file_is_a_clear_error(tmp_path: Path, cameras) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("这不是视频 / not a video\n" * 100, encoding="utf-8")
+    missing = cameras(str(tmp_path / "absent.mp4"), camera_id="absent")
+    junk = cameras(str(text), camera_id="junk")
+    assert "No such file" in wait_until(missing, lambda s: s.last_error is not None).last_error
+    assert "not a video file" in wait_until(junk, lambda s: s.last_error is not None).last_error
