@@ -38,6 +38,7 @@ class SourceSettings:
     loop: bool = True  # files only: start again at the end, as a camera never ends
     open_timeout_s: float = 10.0
     watchdog_s: float = 10.0
+    read_watchdog: bool = True  # PyAV read timeout: see IngestConfig.watchdog_mode
     backoff_s: tuple[float, ...] = (1, 2, 5, 10, 30)
 
     @property
@@ -247,7 +248,7 @@ class CameraSource:
             # FFmpeg's socket I/O timeout (microseconds) catches a dead connection; it cannot catch a
             # camera that stopped sending video but still sends RTCP reports, hence PyAV's read timeout
             # below, the watchdog proper. Its interrupt callback takes the GIL at every socket read,
-            # which costs about 0.1 % of a core per 1080p camera (docs/performance.md).
+            # which costs about 0.15 % of a core per 1080p camera (docs/performance.md).
             "timeout": str(int(settings.watchdog_s * 1_000_000)),
             "analyzeduration": "2000000",
             "probesize": "2000000",
@@ -257,7 +258,7 @@ class CameraSource:
             settings.open_target(),
             mode="r",
             options=options,
-            timeout=(settings.open_timeout_s, settings.watchdog_s),
+            timeout=(settings.open_timeout_s, settings.watchdog_s if settings.read_watchdog else None),
         )
 
     @staticmethod

@@ -221,3 +221,20 @@ def test_missing_or_non_video_file_is_a_clear_error(tmp_path: Path, cameras) -> 
     junk = cameras(str(text), camera_id="junk")
     assert "No such file" in wait_until(missing, lambda s: s.last_error is not None).last_error
     assert "not a video file" in wait_until(junk, lambda s: s.last_error is not None).last_error
+
+
+def test_socket_watchdog_mode_reports_but_does_not_reconnect_a_camera_kept_alive_by_rtcp(
+    rtsp: RtspServer, cameras
+) -> None:
+    cam = cameras(rtsp.url("/gate"), read_watchdog=False)
+    wait_until(cam, online)
+    rtsp.stall("/gate")
+    wait_until(cam, lambda s: s.state is CameraState.STALLED, timeout=5)
+    time.sleep(FAST["watchdog_s"] + 2)
+    snap = cam.health.snapshot()
+    # RTCP reports keep the socket busy: only the read watchdog (the default mode) would reconnect.
+    assert snap.state is CameraState.STALLED and snap.reconnects == 0, snap
+    rtsp.resume("/gate")
+    before = cam.health.snapshot().packets_total
+    back = wait_until(cam, lambda s: s.state is CameraState.ONLINE and s.packets_total > before + 25, timeout=10)
+    assert back.reconnects == 0
