@@ -1,5 +1,6 @@
 """Where ingest CPU goes: a bare PyAV demux loop with and without PyAV's read timeout, vms's own source, and
-`ffmpeg -c copy -f null`, each reading the same N test-server mounts, one after another in one run.
+`ffmpeg -c copy -f null`, each reading the same N test-server mounts, one after another in one run
+("vms-source-socket": vms's source with ingest.watchdog_mode = socket).
 
     .venv/bin/python bench/demux_overhead.py 32 [--seconds 20] [--warmup 8]
 """
@@ -19,7 +20,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("pyav-read-timeout", "pyav-no-timeout", "vms-source")
+VARIANTS = ("pyav-read-timeout", "pyav-no-timeout", "vms-source", "vms-source-socket")
 
 
 def _self_cpu() -> float:
@@ -42,11 +43,15 @@ def measure_in_process(variant: str, urls: list[str], warmup: float, seconds: fl
                 if stop.is_set():
                     return
 
-    if variant == "vms-source":
+    if variant.startswith("vms-source"):
         from streams.camera import CameraStream
         from streams.source import SourceSettings
 
-        cameras = [CameraStream(SourceSettings(f"c{i}", url), 3.0, 8 << 20) for i, url in enumerate(urls)]
+        read_watchdog = variant == "vms-source"
+        cameras = [
+            CameraStream(SourceSettings(f"c{i}", url, read_watchdog=read_watchdog), 3.0, 8 << 20)
+            for i, url in enumerate(urls)
+        ]
         for camera in cameras:
             camera.start()
     else:
@@ -85,6 +90,7 @@ def main() -> None:
     parser.add_argument("cameras", type=int, nargs="?", default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=8.0)
+    parser.add_argument("--only", nargs="*", choices=VARIANTS, help="run only these variants")
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--urls", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -100,7 +106,7 @@ def main() -> None:
     with RtspServer(mounts) as server:
         urls = [server.url(f"/cam{i}") for i in range(args.cameras)]
         print(f"{args.cameras} cameras, 1080p25 H.264 ~4 Mbit/s, CPU % of one core per camera:")
-        for variant in VARIANTS:
+        for variant in args.only or VARIANTS:
             out = subprocess.run(
                 [sys.executable, __file__, "--child", variant, "--warmup", str(args.warmup),
                  "--seconds", str(args.seconds), "--urls", *urls],
