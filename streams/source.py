@@ -14,6 +14,7 @@ import av
 import av.container
 import av.stream
 
+from streams import read_interrupt
 from streams.backoff import Backoff
 from streams.health import HealthTracker
 from streams.hub import Hub
@@ -108,13 +109,20 @@ class CameraSource:
         self._health = health
         self._stop = threading.Event()
         self._first_packet_at: float | None = None
+        self._interrupter: read_interrupt.ReadInterrupter | None = None
+        self._last_video_at = time.time()  # written by the source thread, read by the watchdog thread
         self._thread = threading.Thread(target=self._run, name=f"source:{settings.camera_id}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+        if self.settings.read_watchdog and not self.settings.is_file:
+            threading.Thread(target=self._watch, name=f"watchdog:{self.settings.camera_id}", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
+        interrupter = self._interrupter
+        if interrupter is not None:
+            interrupter.interrupt()  # a read blocked on a silent camera ends now, not at the watchdog
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it did."""
@@ -125,7 +133,15 @@ class CameraSource:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    # --- the thread ---------------------------------------------------------------------------
+    # --- the threads --------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """Abort a read that waits longer than the watchdog period (the camera went quiet, RTCP or not)."""
+        watchdog = self.settings.watchdog_s
+        while not self._stop.wait(min(0.5, watchdog / 4)):
+            interrupter = self._interrupter
+            if interrupter is not None and time.time() - self._last_video_at > watchdog:
+                interrupter.interrupt()
 
     def _run(self) -> None:
         backoff = Backoff(self.settings.backoff_s)
@@ -197,17 +213,17 @@ class CameraSource:
             frame_ticks = round(1 / ((info.frame_rate or 25.0) * time_base))
             held: list[MediaPacket] = []
             first = True
-            last_video = time.time()
+            self._last_video_at = time.time()
             for packet in _watched(packets, watchdog):
                 if self._stop.is_set():
                     raise _Stopping
                 now = time.time()
                 if packet.stream_index != video_index or not packet.size:
                     # A camera that keeps sending audio or keep-alives but no video counts as stalled.
-                    if now - last_video > watchdog:
+                    if now - self._last_video_at > watchdog:
                         raise SourceError(f"no video packet for {watchdog:g} s")
                     continue
-                last_video = now
+                self._last_video_at = now
                 item = MediaPacket(
                     session, bytes(packet), packet.pts, packet.dts, packet.duration or 0, time_base,
                     packet.is_keyframe, now,
@@ -232,6 +248,7 @@ class CameraSource:
                     self._first_packet_at = time.monotonic()
                     first = False
         finally:
+            self._interrupter = None
             container.close()
 
     def _publish(self, item: MediaPacket, seconds_per_tick: float) -> None:
@@ -245,21 +262,24 @@ class CameraSource:
             return av.open(settings.open_target(), mode="r")
         options = {
             "rtsp_transport": settings.transport,
-            # FFmpeg's socket I/O timeout (microseconds) catches a dead connection; it cannot catch a
-            # camera that stopped sending video but still sends RTCP reports, hence PyAV's read timeout
-            # below, the watchdog proper. Its interrupt callback takes the GIL at every socket read,
-            # which costs about 0.15 % of a core per 1080p camera (docs/performance.md).
+            # FFmpeg's socket I/O timeout (microseconds) catches a dead connection. It cannot catch a camera
+            # that stopped sending video but still sends RTCP reports: that is the read watchdog's work.
             "timeout": str(int(settings.watchdog_s * 1_000_000)),
             "analyzeduration": "2000000",
             "probesize": "2000000",
             "user_agent": "vms",
         }
-        return av.open(
-            settings.open_target(),
-            mode="r",
-            options=options,
-            timeout=(settings.open_timeout_s, settings.watchdog_s if settings.read_watchdog else None),
+        interruptible = settings.read_watchdog and read_interrupt.supported()
+        # Without a ReadInterrupter, PyAV's read timeout is the watchdog: correct, but its callback takes the GIL
+        # at every socket read (streams/read_interrupt.py).
+        read_timeout = settings.watchdog_s if settings.read_watchdog and not interruptible else None
+        container, interrupter = read_interrupt.open_interruptible(
+            lambda: av.open(
+                settings.open_target(), mode="r", options=options, timeout=(settings.open_timeout_s, read_timeout)
+            )
         )
+        self._interrupter = interrupter if interruptible else None
+        return container
 
     @staticmethod
     def _stream_info(video: av.stream.Stream, session: int) -> StreamInfo:

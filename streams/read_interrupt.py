@@ -1,0 +1,82 @@
+"""Aborting a PyAV read that is blocked inside FFmpeg, from another thread, at no cost per read.
+
+PyAV's own read timeout (`av.open(..., timeout=(open, read))`) works through FFmpeg's interrupt callback, which
+FFmpeg calls before every socket read; PyAV's callback takes the GIL each time to read Python's clock. Over RTSP/TCP
+that is some 2,000 GIL round trips a second per 1080p camera, a third of ingest CPU (docs/performance.md).
+
+PyAV keeps the callback's state in a small struct inside the container object, `{double start_time; double timeout}`,
+and its callback returns at once, without the GIL, while `timeout < 0` — which is what a container opened with no
+read timeout holds between reads. So vms opens cameras without a read timeout and, when its watchdog decides that a
+read has waited too long, sets that `timeout` to 0: on its next check (within 100 ms, FFmpeg polls in slices) the
+callback reports the deadline passed and FFmpeg abandons the read with AVERROR_EXIT.
+
+The struct is found by value, not by a hard-coded offset: right after `av.open`, PyAV has set `start_time` to its
+clock reading at the open and `timeout` to -1.0; exactly one 16-byte slot of the object holds a clock reading taken
+between our own two readings around the call, followed by -1.0. If no slot or several match (another PyAV build),
+`attach` returns None and the caller falls back to PyAV's read timeout.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+import av
+
+_SLOT = struct.Struct("dd")
+_NO_TIMEOUT = -1.0
+
+
+class ReadInterrupter:
+    """Handle on one open container's interrupt state; keeps the container alive while it exists."""
+
+    def __init__(self, container: Any, timeout_address: int) -> None:
+        self._container = container  # the address stays valid as long as this reference does
+        self._timeout = ctypes.c_double.from_address(timeout_address)
+
+    @classmethod
+    def attach(cls, container: Any, opened_after: float, opened_before: float) -> ReadInterrupter | None:
+        """Locate the interrupt state of a container opened (with no read timeout) between the two clock readings."""
+        base = id(container)
+        size = type(container).__basicsize__
+        raw = ctypes.string_at(base, size)
+        matches = [
+            offset
+            for offset in range(0, size - _SLOT.size + 1, 8)
+            if (slot := _SLOT.unpack_from(raw, offset))[1] == _NO_TIMEOUT and opened_after <= slot[0] <= opened_before
+        ]
+        if len(matches) != 1:
+            return None
+        return cls(container, base + matches[0] + 8)
+
+    def interrupt(self) -> None:
+        """Make the read in progress (or the next one) give up within FFmpeg's polling slice."""
+        self._timeout.value = 0.0
+
+
+def open_interruptible(opener: Callable[[], Any], clock: Callable[[], float] = time.monotonic) -> tuple[Any, ReadInterrupter | None]:
+    """Call `opener` (an `av.open` with an open timeout and no read timeout) and attach an interrupter to its result.
+
+    `clock` must be the clock PyAV reads (`time.monotonic`).
+    """
+    before = clock()
+    container = opener()
+    after = clock()
+    return container, ReadInterrupter.attach(container, before, after)
+
+
+@functools.cache
+def supported() -> bool:
+    """Whether this PyAV build keeps its interrupt state as described above (checked once per process)."""
+    try:
+        container, interrupter = open_interruptible(
+            lambda: av.open("color=size=16x16:rate=1", format="lavfi", timeout=(30.0, None))
+        )
+    except Exception:  # lavfi missing from the build: no way to check, so no reliance either
+        return False
+    container.close()
+    return interrupter is not None
