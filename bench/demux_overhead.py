@@ -1,6 +1,5 @@
 """Where ingest CPU goes: a bare PyAV demux loop with and without PyAV's read timeout, vms's own source, and
-`ffmpeg -c copy -f null`, each reading the same N test-server mounts, one after another in one run
-("vms-source-socket": vms's source with ingest.watchdog_mode = socket).
+`ffmpeg -c copy -f null`, each reading the same N test-server mounts, one after another in one run.
 
     .venv/bin/python bench/demux_overhead.py 32 [--seconds 20] [--warmup 8]
 """
@@ -20,7 +19,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("pyav-read-timeout", "pyav-no-timeout", "vms-source", "vms-source-socket")
+VARIANTS = ("pyav-read-timeout", "pyav-no-timeout", "vms-source")
 
 
 def _self_cpu() -> float:
@@ -43,15 +42,11 @@ def measure_in_process(variant: str, urls: list[str], warmup: float, seconds: fl
                 if stop.is_set():
                     return
 
-    if variant.startswith("vms-source"):
+    if variant == "vms-source":
         from streams.camera import CameraStream
         from streams.source import SourceSettings
 
-        read_watchdog = variant == "vms-source"
-        cameras = [
-            CameraStream(SourceSettings(f"c{i}", url, read_watchdog=read_watchdog), 3.0, 8 << 20)
-            for i, url in enumerate(urls)
-        ]
+        cameras = [CameraStream(SourceSettings(f"c{i}", url), 3.0, 8 << 20) for i, url in enumerate(urls)]
         for camera in cameras:
             camera.start()
     else:

@@ -53,11 +53,10 @@ def cpu_and_rss(processes: list[psutil.Process]) -> Reading:
     return Reading(cpu, rss)
 
 
-def start_vms(urls: list[str], workdir: Path, watchdog_mode: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_vms(urls: list[str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     config = {
         "storage": {"data_dir": str(workdir / "data")},
-        "ingest": {"watchdog_mode": watchdog_mode},
         "organisation": {"id": "bench", "name": "基准", "towns": [
             {"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "机构"}]}]},
         "cameras": [
@@ -111,8 +110,6 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--bitrate", default="4M")
-    parser.add_argument("--watchdog-mode", choices=["read", "socket"], default="read",
-                        help="vms's ingest.watchdog_mode (default: read, the service default)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     n = args.cameras
@@ -126,7 +123,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vms-bench-") as tmp, RtspServer(mounts) as server:
         workdir = Path(tmp)
         urls = [server.url(f"/cam{i}") for i in range(n)]
-        vms, base = start_vms(urls, workdir, args.watchdog_mode)
+        vms, base = start_vms(urls, workdir)
         progress = [workdir / f"ffmpeg{i}.progress" for i in range(n)]
         ffmpegs = [start_ffmpeg(url, p) for url, p in zip(urls, progress)]
         try:
@@ -160,7 +157,6 @@ def main() -> None:
     ff_cpu = (f1.cpu_s - f0.cpu_s) / elapsed / n * 100
     results = {
         "cameras": n,
-        "watchdog_mode": args.watchdog_mode,
         "window_s": round(elapsed, 1),
         "vms_cpu_pct_per_camera": round(vms_cpu, 3),
         "ffmpeg_cpu_pct_per_camera": round(ff_cpu, 3),
@@ -179,8 +175,7 @@ def main() -> None:
         "machine": f"{psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB",
     }
     print()
-    print(f"ingest of {n} cameras, {args.width}x{args.height} {FPS} fps ~{args.bitrate}bit/s, {elapsed:.0f} s window,"
-          f" watchdog_mode={args.watchdog_mode}")
+    print(f"ingest of {n} cameras, {args.width}x{args.height} {FPS} fps ~{args.bitrate}bit/s, {elapsed:.0f} s window")
     print(f"  CPU per camera  vms {vms_cpu:6.2f} %   ffmpeg -c copy {ff_cpu:6.2f} %   ratio {results['cpu_ratio_vms_to_ffmpeg']}")
     print(f"  RSS per camera  vms {results['vms_rss_mb_per_camera']:6.2f} MB  ffmpeg {results['ffmpeg_rss_mb_per_camera']:6.2f} MB"
           f"   (vms total {results['vms_rss_mb_total']} MB)")

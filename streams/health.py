@@ -56,8 +56,10 @@ class HealthTracker:
         self._lock = threading.Lock()
         self._state = CameraState.STOPPED
         self._state_since = time.time()
-        # (arrival time, camera timestamp in seconds, size) of the packets of the last `window_s` seconds
-        self._recent: deque[tuple[float, float | None, int]] = deque()
+        # Once a second: (arrival time, packets, bytes, camera timestamp in seconds), for rates over the window.
+        self._marks: deque[tuple[float, int, int, float | None]] = deque(maxlen=int(window_s) + 2)
+        self._next_mark = 0.0
+        self._last_media_time: float | None = None
         self._info: StreamInfo | None = None
         self._connected_at: float | None = None
         self._last_packet_at: float | None = None
@@ -84,7 +86,9 @@ class HealthTracker:
             self._info = None
             self._connected_at = None
             self._last_keyframe_media_time = None
-            self._recent.clear()
+            self._last_media_time = None
+            self._marks.clear()
+            self._next_mark = 0.0
             self._set_state(CameraState.CONNECTING, now)
 
     def connected(self, info: StreamInfo) -> None:
@@ -111,11 +115,11 @@ class HealthTracker:
                 self._keyframe_interval_s = media_time - previous
             self._last_keyframe_at = at
             self._last_keyframe_media_time = media_time
-        recent = self._recent
-        recent.append((at, media_time, size))
-        horizon = at - self._window_s
-        while recent[0][0] < horizon:
-            recent.popleft()
+        if media_time is not None:
+            self._last_media_time = media_time
+        if at >= self._next_mark:  # a cheap comparison per packet; the bookkeeping once a second
+            self._marks.append((at, self._packets, self._bytes, self._last_media_time))
+            self._next_mark = at + 1.0
 
     def failed(self, error: str, next_attempt_at: float | None) -> None:
         now = time.time()
@@ -133,22 +137,22 @@ class HealthTracker:
             self._set_state(CameraState.STOPPED, time.time())
 
     def _rates(self, now: float) -> tuple[float, float]:
-        """Frame and bit rates over the recent window, on the camera's clock when it has one.
+        """Frame and bit rates since the oldest mark of the window, on the camera's clock when it has one.
 
         Arrival times alone mislead: FFmpeg hands over the packets it buffered while probing the stream
         in one burst right after connecting.
         """
-        recent = [r for r in list(self._recent) if r[0] >= now - self._window_s]
-        if len(recent) < 2:
+        marks = [m for m in list(self._marks) if m[0] >= now - self._window_s]
+        if not marks or self._last_packet_at is None:
             return 0.0, 0.0
-        stamped = [r for r in recent if r[1] is not None]
-        if len(stamped) >= 2 and stamped[-1][1] > stamped[0][1]:  # type: ignore[operator]
-            recent, span = stamped, stamped[-1][1] - stamped[0][1]  # type: ignore[operator]
+        at, packets, size, media = marks[0]
+        if media is not None and self._last_media_time is not None and self._last_media_time > media:
+            span = self._last_media_time - media
         else:
-            span = recent[-1][0] - recent[0][0]
+            span = self._last_packet_at - at
         if span <= 0:
             return 0.0, 0.0
-        return (len(recent) - 1) / span, sum(r[2] for r in recent[1:]) * 8 / span
+        return (self._packets - packets) / span, (self._bytes - size) * 8 / span
 
     def snapshot(self, now: float | None = None) -> HealthSnapshot:
         now = time.time() if now is None else now

@@ -75,7 +75,10 @@ class Hub:
         self._gop_bytes = 0
 
     def _deliver(self, item: StreamInfo | MediaPacket | StreamEnded) -> None:
-        gone = [sub for sub in self._subscribers if not sub.offer(item)]
+        gone = None
+        for sub in self._subscribers:
+            if not sub.offer(item):
+                gone = [*(gone or ()), sub]
         if gone:
             self._subscribers = [sub for sub in self._subscribers if sub not in gone]
             detached = [stats for stats in (sub.stats() for sub in gone) if stats.detached]

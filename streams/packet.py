@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +26,12 @@ class StreamInfo:
     started_at: float
 
 
-@dataclass(frozen=True, slots=True)
-class MediaPacket:
-    """One compressed video access unit, exactly as the camera sent it."""
+class MediaPacket(NamedTuple):
+    """One compressed video access unit, exactly as the camera sent it.
+
+    A named tuple rather than a dataclass: one is made per packet per camera, and a tuple is built in a
+    third of the time, immutable all the same.
+    """
 
     session: int
     data: bytes

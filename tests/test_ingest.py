@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
+from streams import read_interrupt
 from streams.camera import CameraStream
 from streams.health import CameraState, HealthSnapshot
 from streams.packet import MediaPacket, StreamInfo
@@ -223,18 +224,15 @@ def test_missing_or_non_video_file_is_a_clear_error(tmp_path: Path, cameras) -> 
     assert "not a video file" in wait_until(junk, lambda s: s.last_error is not None).last_error
 
 
-def test_socket_watchdog_mode_reports_but_does_not_reconnect_a_camera_kept_alive_by_rtcp(
-    rtsp: RtspServer, cameras
+def test_stall_is_still_caught_where_reads_cannot_be_interrupted(
+    rtsp: RtspServer, cameras, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cam = cameras(rtsp.url("/gate"), read_watchdog=False)
+    """On a PyAV build whose interrupt state is not recognised, PyAV's own read timeout is the watchdog."""
+    monkeypatch.setattr(read_interrupt, "supported", lambda: False)
+    cam = cameras(rtsp.url("/gate"))
     wait_until(cam, online)
     rtsp.stall("/gate")
-    wait_until(cam, lambda s: s.state is CameraState.STALLED, timeout=5)
-    time.sleep(FAST["watchdog_s"] + 2)
-    snap = cam.health.snapshot()
-    # RTCP reports keep the socket busy: only the read watchdog (the default mode) would reconnect.
-    assert snap.state is CameraState.STALLED and snap.reconnects == 0, snap
+    dropped = wait_until(cam, lambda s: s.state is CameraState.OFFLINE, timeout=FAST["watchdog_s"] + 5)
+    assert "no video packet" in dropped.last_error
     rtsp.resume("/gate")
-    before = cam.health.snapshot().packets_total
-    back = wait_until(cam, lambda s: s.state is CameraState.ONLINE and s.packets_total > before + 25, timeout=10)
-    assert back.reconnects == 0
+    assert wait_until(cam, online, timeout=20).reconnects >= 1

@@ -59,7 +59,7 @@ def test_stopping_a_stalled_camera_is_prompt(rtsp: RtspServer) -> None:
     from streams.health import CameraState
     from streams.source import SourceSettings
 
-    cam = CameraStream(SourceSettings("cam", rtsp.url("/gate"), watchdog_s=60, read_watchdog=True), 1.0, 1 << 20)
+    cam = CameraStream(SourceSettings("cam", rtsp.url("/gate"), watchdog_s=60), 1.0, 1 << 20)
     cam.start()
     deadline = time.monotonic() + 15
     while cam.health.snapshot().packets_total < 25 and time.monotonic() < deadline:

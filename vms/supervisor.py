@@ -27,7 +27,6 @@ def source_settings(camera: CameraConfig, ingest: IngestConfig) -> SourceSetting
         loop=src.loop,
         open_timeout_s=ingest.open_timeout_s,
         watchdog_s=ingest.watchdog_s,
-        read_watchdog=ingest.watchdog_mode == "read",
         backoff_s=tuple(ingest.backoff_s),
     )
 

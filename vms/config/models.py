@@ -164,10 +164,6 @@ class IngestConfig(_Frozen):
     transport: Literal["tcp", "udp"] = "tcp"
     open_timeout_s: Annotated[float, Field(ge=1, le=120)] = 10.0
     watchdog_s: Annotated[float, Field(ge=1, le=300)] = 10.0
-    # "read": reconnect after watchdog_s without a packet, even while the camera keeps its session alive with
-    # RTCP reports (PyAV read timeout). "socket": rely on FFmpeg's socket timeout only: about a third less
-    # ingest CPU, but such a camera is only reported stalled, not reconnected (docs/performance.md).
-    watchdog_mode: Literal["read", "socket"] = "read"
     stall_after_s: Annotated[float, Field(gt=0, le=300)] = 3.0
     backoff_s: list[Annotated[float, Field(gt=0, le=3600)]] = Field(default=[1, 2, 5, 10, 30], min_length=1)
     queue_packets: Annotated[int, Field(ge=10, le=100_000)] = 500
