@@ -30,11 +30,12 @@ class MediaPacket(NamedTuple):
     """One compressed video access unit, exactly as the camera sent it.
 
     A named tuple rather than a dataclass: one is made per packet per camera, and a tuple is built in a
-    third of the time, immutable all the same.
+    third of the time, immutable all the same. `data` is a read-only view of FFmpeg's packet buffer, not a
+    copy (a copy costs seven times as much, and more in allocator churn); `bytes(packet.data)` makes one.
     """
 
     session: int
-    data: bytes
+    data: bytes | memoryview
     pts: int | None
     dts: int | None
     duration: int

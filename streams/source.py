@@ -221,14 +221,14 @@ class CameraSource:
             frame_ticks = round(1 / ((info.frame_rate or 25.0) * time_base))
             held: list[MediaPacket] = []
             first = True
-            hub_publish, health_packet = self._hub.publish, self._health.packet
+            hub_publish, health_packet, clock, stopping = self._hub.publish, self._health.packet, time.time, self._stop
             self._last_video_at = time.time()
             try:
                 # The loop runs for every packet of every camera: locals only, no calls that can be avoided.
                 for packet in packets:
-                    if self._stop.is_set():
+                    if stopping.is_set():
                         raise _Stopping
-                    now = time.time()
+                    now = clock()
                     if packet.stream_index != video_index or not packet.size:
                         # A camera that keeps sending audio or keep-alives but no video counts as stalled.
                         if now - self._last_video_at > watchdog:
@@ -237,8 +237,8 @@ class CameraSource:
                     self._last_video_at = now
                     dts = packet.dts
                     item = MediaPacket(
-                        session, bytes(packet), packet.pts, dts, packet.duration or 0, time_base,
-                        packet.is_keyframe, now,
+                        session, memoryview(packet).toreadonly(), packet.pts, dts, packet.duration or 0,
+                        time_base, packet.is_keyframe, now,
                     )
                     if dts is None and first:
                         # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
