@@ -43,24 +43,28 @@ class Hub:
             self._deliver(info)
 
     def publish(self, packet: MediaPacket) -> None:
+        """Called for every packet: kept to plain attribute work, consumers reached in one loop."""
         with self._lock:
             if packet.keyframe:
                 self._awaiting_keyframe = False
-                self._reset_gop()
+                self._gop = []
+                self._gop_bytes = 0
                 self._gop_overflow = False
             elif self._awaiting_keyframe:
                 self._skipped_before_keyframe += 1
                 return
             if not self._gop_overflow:
-                if self._gop_bytes + len(packet.data) <= self._gop_cache_bytes:
+                size = len(packet.data)
+                if self._gop_bytes + size <= self._gop_cache_bytes:
                     self._gop.append(packet)
-                    self._gop_bytes += len(packet.data)
+                    self._gop_bytes += size
                 else:
                     # A GOP larger than the cache cannot be replayed whole; better none than a start on
                     # a P-frame, until the next key frame.
                     self._reset_gop()
                     self._gop_overflow = True
-            self._deliver(packet)
+            if self._subscribers:
+                self._deliver(packet)
 
     def end(self, session: int, reason: str) -> None:
         with self._lock:

@@ -13,14 +13,16 @@ callback reports the deadline passed and FFmpeg abandons the read with AVERROR_E
 The struct is found by value, not by a hard-coded offset: right after `av.open`, PyAV has set `start_time` to its
 clock reading at the open and `timeout` to -1.0; exactly one 16-byte slot of the object holds a clock reading taken
 between our own two readings around the call, followed by -1.0. If no slot or several match (another PyAV build),
-`attach` returns None and the caller falls back to PyAV's read timeout.
+`attach` returns None and the caller falls back to PyAV's read timeout. `supported` proves the whole mechanism once
+per process on a real blocked read before any camera relies on it.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
+import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -69,14 +71,63 @@ def open_interruptible(opener: Callable[[], Any], clock: Callable[[], float] = t
     return container, ReadInterrupter.attach(container, before, after)
 
 
-@functools.cache
+_checked: list[bool] = []  # the probe's verdict, once known; a cache, like functools.cache but under a lock
+_checking = threading.Lock()
+
+
 def supported() -> bool:
-    """Whether this PyAV build keeps its interrupt state as described above (checked once per process)."""
-    try:
+    """Whether aborting through PyAV's interrupt state works in this process (checked once, in about 0.3 s).
+
+    Not just whether the state is found: a real read, blocked on a loopback TCP peer that went silent after
+    one frame, must end with ExitError once interrupted. That is FFmpeg's own socket polling path, as for RTSP.
+    """
+    with _checking:  # cameras starting together wait for one probe rather than each running their own
+        if not _checked:
+            try:
+                _checked.append(_aborts_a_blocked_read())
+            except Exception:  # whatever went wrong, the safe answer is "no": PyAV's read timeout does the work
+                _checked.append(False)
+        return _checked[0]
+
+
+def _aborts_a_blocked_read(deadline_s: float = 5.0) -> bool:
+    frame = b"FRAME\n" + bytes(16 * 16 * 3 // 2)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        peers: list[socket.socket] = []
+
+        def serve() -> None:  # one frame, then silence with the connection held open
+            peer, _ = server.accept()
+            peer.sendall(b"YUV4MPEG2 W16 H16 F25:1 Ip A1:1 C420jpeg\n" + frame)
+            peers.append(peer)
+
+        threading.Thread(target=serve, daemon=True).start()
         container, interrupter = open_interruptible(
-            lambda: av.open("color=size=16x16:rate=1", format="lavfi", timeout=(30.0, None))
+            lambda: av.open(f"tcp://127.0.0.1:{port}", format="yuv4mpegpipe", timeout=(deadline_s, None))
         )
-    except Exception:  # lavfi missing from the build: no way to check, so no reliance either
-        return False
-    container.close()
-    return interrupter is not None
+        outcome: list[BaseException | None] = []
+
+        def read() -> None:
+            try:
+                for _ in container.demux():
+                    pass
+                outcome.append(None)
+            except BaseException as error:  # noqa: BLE001 - judged below
+                outcome.append(error)
+
+        reader = threading.Thread(target=read, daemon=True)
+        try:
+            if interrupter is None:
+                return False
+            reader.start()
+            started = time.monotonic()
+            while reader.is_alive() and time.monotonic() - started < deadline_s:
+                time.sleep(0.1)
+                interrupter.interrupt()
+            reader.join(0.5)
+            return not reader.is_alive() and bool(outcome) and isinstance(outcome[0], av.error.ExitError)
+        finally:
+            for peer in peers:
+                peer.close()  # also ends the read, should the abort not have worked
+            reader.join(deadline_s)
+            container.close()

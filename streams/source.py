@@ -107,17 +107,19 @@ class CameraSource:
         self._hub = hub
         self._health = health
         self._stop = threading.Event()
+        self._stopping = False
         self._first_packet_at: float | None = None
         self._interrupter: read_interrupt.ReadInterrupter | None = None
-        self._last_video_at = time.time()  # written by the source thread, read by the watchdog thread
+        self._last_video_at = time.monotonic()  # written by the source thread, read by the watchdog thread
         self._thread = threading.Thread(target=self._run, name=f"source:{settings.camera_id}", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        self._thread.start()  # first: the watchdog runs while this thread is alive
         if not self.settings.is_file:
             threading.Thread(target=self._watch, name=f"watchdog:{self.settings.camera_id}", daemon=True).start()
 
     def stop(self) -> None:
+        self._stopping = True  # read per packet: a plain attribute is cheaper than Event.is_set()
         self._stop.set()
         interrupter = self._interrupter
         if interrupter is not None:
@@ -135,21 +137,23 @@ class CameraSource:
     # --- the threads --------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        """Abort a read that waits longer than the watchdog period (the camera went quiet, RTCP or not).
+        """Abort a read that waits longer than the watchdog period (the camera went quiet, RTCP or not),
+        and, once stopping, every read until the source thread has ended.
 
         It sleeps until the moment the latest packet's deadline would pass, so while video flows it wakes
         once per watchdog period, not on a fast tick (32 cameras ticking twice a second cost measurable CPU).
+        An abort is repeated every half second: one written before PyAV's demux loop starts is overwritten.
         """
         watchdog = self.settings.watchdog_s
-        pause = 0.0
-        while not self._stop.wait(pause):
-            overdue = time.time() - self._last_video_at - watchdog
+        while self._thread.is_alive():
             interrupter = self._interrupter
-            if overdue > 0 and interrupter is not None:
+            overdue = time.monotonic() - self._last_video_at - watchdog
+            if interrupter is not None and (self._stopping or overdue > 0):
                 interrupter.interrupt()
-                pause = 0.5  # until the source has torn the connection down
+            if self._stopping or overdue > 0:
+                time.sleep(0.5)  # until the source has torn the connection down
             else:
-                pause = max(0.1, -overdue + 0.05) if overdue <= 0 else 0.5
+                self._stop.wait(max(0.1, 0.05 - overdue))
 
     def _run(self) -> None:
         backoff = Backoff(self.settings.backoff_s)
@@ -218,28 +222,32 @@ class CameraSource:
             packets = self._paced(container, video) if settings.is_file else container.demux()
             video_index, watchdog = video.index, settings.watchdog_s
             time_base, seconds_per_tick = info.time_base, float(info.time_base)
-            frame_ticks = round(1 / ((info.frame_rate or 25.0) * time_base))
+            rate = info.frame_rate if info.frame_rate and info.frame_rate <= 240 else 25.0  # tbr can be a tick rate
+            frame_ticks = max(1, round(1 / (rate * time_base)))
             held: list[MediaPacket] = []
             first = True
-            hub_publish, health_packet, clock, stopping = self._hub.publish, self._health.packet, time.time, self._stop
-            self._last_video_at = time.time()
+            hub_publish, health_packet, clock, monotonic = self._hub.publish, self._health.packet, time.time, time.monotonic
+            new_packet = tuple.__new__  # MediaPacket's own __new__ is a Python frame; this is the same tuple
+            if self._stopping:  # a stop during the open found no interrupter to use
+                raise _Stopping
+            self._last_video_at = monotonic()
             try:
                 # The loop runs for every packet of every camera: locals only, no calls that can be avoided.
                 for packet in packets:
-                    if stopping.is_set():
+                    if self._stopping:
                         raise _Stopping
-                    now = clock()
                     if packet.stream_index != video_index or not packet.size:
                         # A camera that keeps sending audio or keep-alives but no video counts as stalled.
-                        if now - self._last_video_at > watchdog:
+                        if monotonic() - self._last_video_at > watchdog:
                             raise SourceError(f"no video packet for {watchdog:g} s")
                         continue
-                    self._last_video_at = now
+                    now = clock()
+                    self._last_video_at = monotonic()
                     dts = packet.dts
-                    item = MediaPacket(
+                    item: MediaPacket = new_packet(MediaPacket, (
                         session, memoryview(packet).toreadonly(), packet.pts, dts, packet.duration or 0,
                         time_base, packet.is_keyframe, now,
-                    )
+                    ))
                     if dts is None and first:
                         # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
                         # stamped packet arrives and stamp them backwards from it, one frame apart.
@@ -250,7 +258,7 @@ class CameraSource:
                             )
                         continue
                     if held:
-                        base = dts if dts is not None else 0
+                        base = dts
                         for back, early in enumerate(held):
                             ts = base - (len(held) - back) * frame_ticks
                             hub_publish(early._replace(pts=ts, dts=ts))
@@ -262,7 +270,9 @@ class CameraSource:
                         self._first_packet_at = time.monotonic()
                         first = False
             except (av.error.ExitError, TimeoutError):
-                # The read watchdog (or stop) cut a read short.
+                if self._stopping:
+                    raise _Stopping from None
+                # The read watchdog cut a read short, or FFmpeg's socket timeout did.
                 raise SourceError(f"no video packet for {watchdog:g} s: the camera stopped sending") from None
         finally:
             self._interrupter = None
@@ -290,7 +300,16 @@ class CameraSource:
                 settings.open_target(), mode="r", options=options, timeout=(settings.open_timeout_s, read_timeout)
             )
         )
-        self._interrupter = interrupter if interruptible else None
+        if interruptible and interrupter is None:
+            # This container's state was not found where the probe found it: use PyAV's own read timeout.
+            container.close()
+            log.warning("camera %s: read watchdog falls back to PyAV's read timeout", settings.camera_id)
+            container = av.open(
+                settings.open_target(), mode="r", options=options,
+                timeout=(settings.open_timeout_s, settings.watchdog_s),
+            )
+        self._last_video_at = time.monotonic()  # before the interrupter: a stale deadline must not abort it
+        self._interrupter = interrupter
         return container
 
     @staticmethod

@@ -71,3 +71,17 @@ def test_stopping_a_stalled_camera_is_prompt(rtsp: RtspServer) -> None:
     cam.stop()
     assert cam.join(2), "the source thread is still blocked in FFmpeg"
     assert time.monotonic() - stopped < 1.5
+
+
+def test_stop_while_connecting_to_a_silent_camera_is_not_lost(rtsp: RtspServer) -> None:
+    from streams.camera import CameraStream
+    from streams.source import SourceSettings
+
+    rtsp.stall("/duty")  # the session opens, but no video ever comes; RTCP keeps it alive
+    cam = CameraStream(SourceSettings("cam", rtsp.url("/duty"), open_timeout_s=3, watchdog_s=60), 1.0, 1 << 20)
+    cam.start()
+    time.sleep(1.0)  # inside the open or the first read
+    stopped = time.monotonic()
+    cam.stop()
+    assert cam.join(5), "the stop was lost: the source thread is still blocked"
+    assert time.monotonic() - stopped < 4.5  # at worst the open timeout, never the 60 s watchdog
