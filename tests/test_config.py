@@ -183,3 +183,9 @@ def test_non_utf8_and_recursive_files_are_clear_errors(tmp_path: Path) -> None:
     recursive.write_text("cameras: &a [*a]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="too deeply nested"):
         load_config(recursive)
+
+
+def test_unusable_storage_path_is_named() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"storage": {"data_dir": "data\x00x"}})
+    assert any(p.path == "storage.data_dir" and "NUL" in p.message for p in caught.value.problems)

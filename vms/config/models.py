@@ -193,6 +193,13 @@ class StorageConfig(_Frozen):
     data_dir: Path = Path("data")
     database: Path | None = None
 
+    @field_validator("data_dir", "database")
+    @classmethod
+    def _usable_path(cls, path: Path | None) -> Path | None:
+        if path is not None and "\x00" in str(path):
+            raise ValueError("a path cannot contain a NUL character")
+        return path
+
     @property
     def database_path(self) -> Path:
         return self.database if self.database is not None else self.data_dir / "vms.db"
