@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamItem
+from streams.packet import MediaPacket, PacketsDropped, StreamItem
 
 
 class OverflowPolicy(str, Enum):
@@ -51,7 +51,6 @@ class Subscription:
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         self._delivered = 0
         self._dropped = 0
-        self._dropping_since: float | None = None
         self._pending_drop = 0
         self._closed_reason: str | None = None
         self._detached = False
