@@ -243,10 +243,10 @@ class CameraSource:
                         continue
                     now = clock()
                     self._last_video_at = monotonic()
-                    dts = packet.dts
+                    dts, keyframe = packet.dts, packet.is_keyframe
                     item: MediaPacket = new_packet(MediaPacket, (
                         session, memoryview(packet).toreadonly(), packet.pts, dts, packet.duration or 0,
-                        time_base, packet.is_keyframe, now,
+                        time_base, keyframe, now,
                     ))
                     if dts is None and first:
                         # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
@@ -265,7 +265,7 @@ class CameraSource:
                             health_packet(len(early.data), early.keyframe, early.received_at, ts * seconds_per_tick)
                         held = []
                     hub_publish(item)
-                    health_packet(len(item.data), item.keyframe, now, None if dts is None else dts * seconds_per_tick)
+                    health_packet(packet.size, keyframe, now, None if dts is None else dts * seconds_per_tick)
                     if first:
                         self._first_packet_at = time.monotonic()
                         first = False
