@@ -1,0 +1,1 @@
+"""Detectors: analytics on decoded frames, fed by camera hubs (issue: detection pipeline)."""

@@ -1,0 +1,1 @@
+"""Recordings: continuous segment recording, retention, playback and export (issue: recordings)."""
