@@ -100,7 +100,7 @@ class HealthTracker:
         """Record a packet received at wall-clock `at`, stamped `media_time` seconds by the camera.
 
         Called for every packet, so it takes the lock only on a change of state: the source thread is
-        the only writer, and readers copy the window in one step (atomic under the GIL).
+        the only writer, and readers copy the once-a-second marks in one step (atomic under the GIL).
         """
         if self._state is not CameraState.ONLINE:
             with self._lock:  # together, or a reader could see ONLINE with the last session's packet time

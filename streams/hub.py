@@ -43,12 +43,11 @@ class Hub:
             self._deliver(info)
 
     def publish(self, packet: MediaPacket) -> None:
-        """Called for every packet: kept to plain attribute work, consumers reached in one loop."""
+        """Called for every packet: plain attribute work, and consumers reached only when there are some."""
         with self._lock:
             if packet.keyframe:
                 self._awaiting_keyframe = False
-                self._gop = []
-                self._gop_bytes = 0
+                self._reset_gop()
                 self._gop_overflow = False
             elif self._awaiting_keyframe:
                 self._skipped_before_keyframe += 1
@@ -79,10 +78,7 @@ class Hub:
         self._gop_bytes = 0
 
     def _deliver(self, item: StreamInfo | MediaPacket | StreamEnded) -> None:
-        gone = None
-        for sub in self._subscribers:
-            if not sub.offer(item):
-                gone = [*(gone or ()), sub]
+        gone = [sub for sub in self._subscribers if not sub.offer(item)]
         if gone:
             self._subscribers = [sub for sub in self._subscribers if sub not in gone]
             detached = [stats for stats in (sub.stats() for sub in gone) if stats.detached]

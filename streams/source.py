@@ -98,8 +98,8 @@ def describe_error(error: BaseException, secrets: tuple[str, ...] = ()) -> str:
 class CameraSource:
     """Keeps one camera connected: open, demux, publish to the hub; on failure back off and retry.
 
-    The thread is a daemon: a connection blocked inside FFmpeg can take up to the watchdog period to
-    notice `stop`, and must never hold up the process or another camera.
+    The threads are daemons: a blocked read is aborted on `stop` (or, where reads cannot be interrupted,
+    ends at the watchdog), and never holds up the process or another camera.
     """
 
     def __init__(self, settings: SourceSettings, hub: Hub, health: HealthTracker) -> None:
@@ -146,11 +146,11 @@ class CameraSource:
         """
         watchdog = self.settings.watchdog_s
         while self._thread.is_alive():
-            interrupter = self._interrupter
             overdue = time.monotonic() - self._last_video_at - watchdog
-            if interrupter is not None and (self._stopping or overdue > 0):
-                interrupter.interrupt()
             if self._stopping or overdue > 0:
+                interrupter = self._interrupter
+                if interrupter is not None:
+                    interrupter.interrupt()
                 time.sleep(0.5)  # until the source has torn the connection down
             else:
                 self._stop.wait(max(0.1, 0.05 - overdue))

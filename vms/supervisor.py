@@ -44,7 +44,7 @@ class _Pipeline:
     camera: CameraConfig
     stream: CameraStream | None  # None while the camera is disabled
     tracker: HealthTracker  # the stream's, or an idle one that says "stopped"
-    key: tuple[object, ...] | None
+    key: tuple[SourceSettings, float, int, int] | None  # what the stream was built from
 
 
 class Supervisor:
@@ -99,8 +99,8 @@ class Supervisor:
             await self._stop_all(pipelines)
             return {p.camera.id: p.tracker.snapshot() for p in pipelines}
 
-    def _key(self, camera: CameraConfig) -> tuple[object, ...] | None:
-        """What a running pipeline was built from; a change of it needs a restart."""
+    def _key(self, camera: CameraConfig) -> tuple[SourceSettings, float, int, int] | None:
+        """The arguments a camera's stream is built from (None while disabled); a change of them needs a restart."""
         if not camera.enabled:
             return None
         ingest = self._ingest
@@ -110,10 +110,7 @@ class Supervisor:
         key = self._key(camera)
         if key is None:
             return _Pipeline(camera, None, HealthTracker(camera.id, self._ingest.stall_after_s), key)
-        ingest = self._ingest
-        stream = CameraStream(
-            source_settings(camera, ingest), ingest.stall_after_s, ingest.gop_cache_bytes, ingest.queue_packets
-        )
+        stream = CameraStream(*key)
         stream.start()
         return _Pipeline(camera, stream, stream.health, key)
 
