@@ -149,7 +149,9 @@ def test_reload_changes_only_the_cameras_that_changed(
         for cid in ("hl-gate", "hl-duty"):  # untouched: same connection, packets kept flowing
             now = admin.get(f"/api/cameras/{cid}").json()["health"]
             assert now["connected_at"] == before[cid]["health"]["connected_at"], cid
-            assert now["reconnects"] == 0 and now["packets_total"] > before[cid]["health"]["packets_total"]
+            # A loaded CI machine may have needed a second try before `before`; what matters is none since.
+            assert now["reconnects"] == before[cid]["health"]["reconnects"], (cid, now["last_error"])
+            assert now["packets_total"] > before[cid]["health"]["packets_total"], cid
         kitchen = service.wait_for(admin, "ny-kitchen", online)
         assert kitchen["health"]["connected_at"] != before["ny-kitchen"]["health"]["connected_at"]
 
