@@ -18,6 +18,9 @@ class CameraStream:
         self.health = HealthTracker(settings.camera_id, stall_after_s)
         self._source = CameraSource(settings, self.hub, self.health)
 
+    def __repr__(self) -> str:
+        return f"CameraStream({self.settings.camera_id!r})"
+
     def start(self) -> None:
         self._source.start()
 

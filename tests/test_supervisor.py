@@ -55,3 +55,84 @@ def test_apply_restarts_only_what_changed(clip_h264: Path) -> None:
         assert not any(s.running for s in streams.values())
 
     asyncio.run(scenario())
+
+
+class PacketCounter:
+    """A real consumer thread: counts the packets of its camera until told to stop."""
+
+    def __init__(self, camera, stream) -> None:
+        import threading
+
+        self.label = camera.name
+        self.packets = 0
+        self.saw_end = False
+        self._subscription = stream.hub.subscribe(f"counter-{camera.id}")
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from streams.packet import MediaPacket, StreamEnded
+        from streams.subscription import SubscriptionClosed
+
+        while not self._stopping.is_set():
+            try:
+                item = self._subscription.get(timeout=0.1)
+            except SubscriptionClosed:
+                return
+            if isinstance(item, MediaPacket):
+                self.packets += 1
+            elif isinstance(item, StreamEnded):
+                self.saw_end = True
+        self._subscription.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+
+class CounterFactory:
+    name = "counter"
+
+    def __init__(self) -> None:
+        self.made: list[PacketCounter] = []
+
+    def key(self, camera):
+        return camera.name  # the consumer is built from the camera's name
+
+    def attach(self, camera, stream):
+        if camera.role == "kitchen":
+            raise RuntimeError("this consumer cannot start")
+        self.made.append(PacketCounter(camera, stream))
+        return self.made[-1]
+
+
+def test_consumers_follow_their_camera(clip_h264: Path) -> None:
+    """Consumers start with the stream, see every packet from its first key frame, are rebuilt alone when
+    their part of the configuration changes, and a consumer that cannot start leaves the camera running."""
+
+    async def scenario() -> None:
+        factory = CounterFactory()
+        supervisor = Supervisor(IngestConfig(), consumers=[factory])
+        first = cameras(clip_h264, 2)
+        first[1] = first[1].model_copy(update={"role": "kitchen"})
+        await supervisor.apply(first)
+        await wait_online(supervisor, ["c0", "c1"])
+        await asyncio.sleep(1.0)
+        (counter,) = factory.made
+        assert counter.packets > 10 and counter.label == "摄像机0"
+        stream = supervisor.stream("c0")
+
+        await supervisor.apply([first[0].model_copy(update={"name": "新名字"}), first[1]])
+        assert supervisor.stream("c0") is stream and not counter.running
+        assert [c.label for c in factory.made] == ["摄像机0", "新名字"]
+        await asyncio.sleep(1.0)
+        assert factory.made[1].packets > 10
+
+        await supervisor.stop_all()
+        assert not factory.made[1].running and factory.made[1].saw_end
+
+    asyncio.run(scenario())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from streams.camera import CameraStream
 from streams.health import HealthSnapshot, HealthTracker
@@ -39,19 +40,49 @@ class Changes:
     updated: list[str] = field(default_factory=list)  # metadata only, stream untouched
 
 
+class CameraConsumer(Protocol):
+    """Something that runs beside one camera stream for as long as it runs: the recorder, the detectors.
+
+    It reads the stream's hub through its own subscription, in its own thread; `stop` asks it to finish
+    and returns at once, `running` says whether it still works.
+    """
+
+    def stop(self) -> None: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+class ConsumerFactory(Protocol):
+    """Attaches one kind of consumer to each camera stream the supervisor starts."""
+
+    name: str
+
+    def key(self, camera: CameraConfig) -> Hashable:
+        """What of the camera's configuration the consumer is built from: when it changes, the consumer
+        alone is rebuilt, the camera connection stays."""
+
+    def attach(self, camera: CameraConfig, stream: CameraStream) -> CameraConsumer | None:
+        """Start a consumer of `stream`, or None where this camera needs none."""
+
+
 @dataclass
 class _Pipeline:
     camera: CameraConfig
     stream: CameraStream | None  # None while the camera is disabled
     tracker: HealthTracker  # the stream's, or an idle one that says "stopped"
     key: tuple[SourceSettings, float, int, int] | None  # what the stream was built from
+    consumers: dict[str, tuple[Hashable, CameraConsumer | None]] = field(default_factory=dict)
 
 
 class Supervisor:
     """Owns every camera's pipeline. Methods are called from the event loop; threads do the I/O."""
 
-    def __init__(self, ingest: IngestConfig, stop_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, ingest: IngestConfig, stop_timeout_s: float = 5.0, consumers: Sequence[ConsumerFactory] = ()
+    ) -> None:
         self._ingest = ingest
+        self._factories = list(consumers)
         self._stop_timeout_s = stop_timeout_s
         self._pipelines: dict[str, _Pipeline] = {}
         self._lock = asyncio.Lock()
@@ -74,6 +105,7 @@ class Supervisor:
                     if current.camera != camera:
                         current.camera = camera
                         changes.updated.append(camera_id)
+                        await self._refresh_consumers(current)
                     continue
                 else:
                     changes.added.append(camera_id)
@@ -111,22 +143,52 @@ class Supervisor:
         if key is None:
             return _Pipeline(camera, None, HealthTracker(camera.id, self._ingest.stall_after_s), key)
         stream = CameraStream(*key)
+        pipeline = _Pipeline(camera, stream, stream.health, key)
+        # Consumers subscribe before the first packet, so the recorder misses nothing of the first GOP.
+        for factory in self._factories:
+            pipeline.consumers[factory.name] = (factory.key(camera), self._attach(factory, camera, stream))
         stream.start()
-        return _Pipeline(camera, stream, stream.health, key)
+        return pipeline
+
+    def _attach(self, factory: ConsumerFactory, camera: CameraConfig, stream: CameraStream) -> CameraConsumer | None:
+        try:
+            return factory.attach(camera, stream)
+        except Exception:
+            # One consumer that cannot start must not take the camera, or the other consumers, with it.
+            log.exception("camera %s: %s could not start", camera.id, factory.name)
+            return None
+
+    async def _refresh_consumers(self, pipeline: _Pipeline) -> None:
+        """Rebuild the consumers whose part of the configuration changed; the connection stays up."""
+        if pipeline.stream is None:
+            return
+        for factory in self._factories:
+            key = factory.key(pipeline.camera)
+            old_key, old = pipeline.consumers.get(factory.name, (None, None))
+            if old_key == key and factory.name in pipeline.consumers:
+                continue
+            await self._wait_stopped([old] if old is not None else [], "consumer")
+            pipeline.consumers[factory.name] = (key, self._attach(factory, pipeline.camera, pipeline.stream))
 
     async def _stop_all(self, pipelines: Sequence[_Pipeline]) -> None:
+        # Streams first: their hubs then tell every consumer the stream ended, and the recorder closes
+        # its segment on that rather than on an abrupt stop.
         streams = [p.stream for p in pipelines if p.stream is not None]
-        for stream in streams:
-            stream.stop()
+        await self._wait_stopped(streams, "source")
+        consumers = [c for p in pipelines for _, c in p.consumers.values() if c is not None]
+        await self._wait_stopped(consumers, "consumer")
+
+    async def _wait_stopped(self, workers: Sequence[CameraStream | CameraConsumer], what: str) -> None:
+        for worker in workers:
+            worker.stop()
         deadline = time.monotonic() + self._stop_timeout_s
         # Poll rather than join in executor threads: dozens of cameras stop at once without a thread each.
-        while any(s.running for s in streams) and time.monotonic() < deadline:
+        while any(w.running for w in workers) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        for stream in streams:
-            if stream.running:
-                # Blocked inside FFmpeg on a silent camera: the daemon thread ends at its watchdog timeout.
-                log.warning("camera %s: source still winding down; left to finish in the background",
-                            stream.settings.camera_id)
+        for worker in workers:
+            if worker.running:
+                # A source blocked inside FFmpeg on a silent camera ends at its watchdog timeout.
+                log.warning("%r: %s still winding down; left to finish in the background", worker, what)
 
     # --- read side ----------------------------------------------------------------------------
 
