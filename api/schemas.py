@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from recordings.recorder import RecorderStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
 from vms.config import CameraConfig, DetectorConfig
@@ -33,6 +34,7 @@ class CameraView(BaseModel):
     detectors: list[DetectorConfig]
     health: HealthSnapshot | None
     consumers: list[ConsumerStats] = []
+    recording: RecorderStatus | None = None
 
 
 class HealthEventView(BaseModel):
@@ -47,7 +49,7 @@ class CameraDetail(CameraView):
 
 def camera_view(
     camera: CameraConfig, tree: OrgTree, retention_hours: float, default_transport: str,
-    health: HealthSnapshot | None, consumers: list[ConsumerStats],
+    health: HealthSnapshot | None, consumers: list[ConsumerStats], recording: RecorderStatus | None = None,
 ) -> dict[str, object]:
     inst = tree.units[camera.institution]
     town = tree.town_of(camera.institution)
@@ -67,6 +69,7 @@ def camera_view(
         "detectors": camera.detectors,
         "health": health,
         "consumers": consumers,
+        "recording": recording,
     }
 
 
