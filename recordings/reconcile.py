@@ -32,11 +32,12 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
     report = ReconcileReport()
     for segment in repository.open_segments():
         path = directory / segment.path
+        existed = path.exists()
         found = _examine(path)
         if found is None:
             repository.delete_segments([segment.id])
             _unlink(path)
-            (report.discarded if path.exists() else report.missing).append(segment.path)
+            (report.discarded if existed else report.missing).append(segment.path)
             continue
         size, init_size, contents = found
         repository.update_segment(segment.id, segment.start_ts + contents.duration_s, size, contents.keyframes,
