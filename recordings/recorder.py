@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from recordings.layout import segment_path
-from recordings.segment_file import read_layout
+from recordings.segment_file import read_contents, read_layout, truncate_incomplete
 from recordings.writer import SegmentWriteError, SegmentWriter, params_digest
 from streams.camera import CameraStream
 from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo, StreamItem
@@ -48,6 +48,7 @@ class _Open:
     start_ts: float
     params: str
     indexed_at: float
+    gap_closed: bool = False
 
 
 class Recorder:
@@ -64,9 +65,12 @@ class Recorder:
         self._segment_s = segment_s
         self._fragment_s = fragment_s
         self._info: StreamInfo | None = None
-        self._anchor: tuple[float, int] | None = None  # (our clock, camera dts) for this connection
+        # Our clock minus the camera's, for this connection: a packet's time is offset + its dts in seconds.
+        self._offset: float | None = None
+        self._previous_end: float | None = None  # end of this connection's last closed segment
         self._open: _Open | None = None
         self._retry_at = 0.0
+        self._last_end: float | None = None  # where the last closed segment ended
         self._stopping = threading.Event()
         self._status = RecorderStatus("waiting", None, None, 0, 0, 0, 0, None, None)
         self._written_closed = 0
@@ -125,7 +129,8 @@ class Recorder:
         elif isinstance(item, StreamInfo):
             self._finish()
             self._info = item
-            self._anchor = None
+            self._offset = None
+            self._previous_end = None
         elif isinstance(item, StreamEnded):
             self._interrupt("recording stopped" if item.reason == "stopped" else f"camera: {item.reason}")
         elif isinstance(item, PacketsDropped):
@@ -134,6 +139,7 @@ class Recorder:
 
     def _packet(self, packet: MediaPacket) -> None:
         self._bytes_received += len(packet.data)
+        self._follow_clock(packet)
         current = self._open
         if current is not None:
             due = packet.keyframe and current.writer.duration_s >= self._segment_s
@@ -151,16 +157,36 @@ class Recorder:
         except SegmentWriteError as error:
             self._fail(str(error))
 
-    def _wall_time(self, packet: MediaPacket) -> float:
-        """Our clock's time of `packet`, on the camera's clock since the connection began (smooth, gapless)."""
+    def _follow_clock(self, packet: MediaPacket) -> None:
+        """Keep `offset` at the earliest our clock allows: a packet is never stamped after it arrived.
+
+        The first packets of a connection come in a burst (FFmpeg reads ahead while probing the stream), so
+        stamping by arrival would put the start late and every later frame in the future; the first steady
+        packets reveal by how much, and the open segment moves back (never over the previous one).
+        """
         dts = packet.dts if packet.dts is not None else packet.pts
         assert dts is not None
-        if self._anchor is not None:
-            wall = self._anchor[0] + float((dts - self._anchor[1]) * packet.time_base)
-            if abs(wall - packet.received_at) <= _REANCHOR_S:
-                return wall
-        self._anchor = (packet.received_at, dts)
-        return packet.received_at
+        candidate = packet.received_at - dts * float(packet.time_base)
+        if self._offset is None:
+            self._offset = candidate
+        elif candidate < self._offset - 0.02:
+            shift = self._offset - candidate
+            self._offset = candidate
+            current = self._open
+            if current is not None:
+                floor = self._previous_end if self._previous_end is not None else -1.0
+                current.start_ts = max(current.start_ts - shift, floor)
+
+    def _wall_time(self, packet: MediaPacket) -> float:
+        """Our clock's time of `packet`: on the camera's clock since the connection began (smooth, gapless),
+        unless the two clocks have drifted apart by more than a couple of seconds (then ours wins)."""
+        dts = packet.dts if packet.dts is not None else packet.pts
+        assert dts is not None and self._offset is not None
+        wall = self._offset + dts * float(packet.time_base)
+        if wall < packet.received_at - _REANCHOR_S:
+            self._offset = packet.received_at - dts * float(packet.time_base)
+            return packet.received_at
+        return wall
 
     def _begin(self, packet: MediaPacket) -> _Open | None:
         info = self._info
@@ -176,17 +202,20 @@ class Recorder:
         row_id = self._repo.open_segment(NewSegment(
             self.camera_id, relative, start_ts, 0, info.codec, info.width, info.height, params,
         ))
-        self._repo.close_gap(self.camera_id, start_ts)
-        self._open = _Open(writer, row_id, start_ts, params, time.monotonic())
+        # The row (and the end of the gap before it) follow a second later, once the start has settled.
+        self._open = _Open(writer, row_id, start_ts, params, time.monotonic() - _INDEX_EVERY_S + 1.0)
         self._set(state="recording", segment=relative, segment_started_at=start_ts)
         return self._open
 
     def _index(self, current: _Open, closed: bool = False) -> None:
         layout = read_layout(current.writer.path) if current.writer.path.exists() else None
+        if not current.gap_closed:
+            self._repo.close_gap(self.camera_id, current.start_ts)
+            current.gap_closed = True
         self._repo.update_segment(
             current.row_id, current.start_ts + current.writer.duration_s,
             layout.file_size if layout else 0, current.writer.keyframes,
-            init_size=layout.init_size if layout else 0, closed=closed,
+            init_size=layout.init_size if layout else 0, closed=closed, start_ts=current.start_ts,
         )
         current.indexed_at = time.monotonic()
 
@@ -201,6 +230,7 @@ class Recorder:
         except SegmentWriteError as failure:
             error = str(failure)
         end = current.start_ts + current.writer.duration_s
+        self._last_end = self._previous_end = end
         self._index(current, closed=True)
         self._written_closed += current.writer.size()
         self._set(segments_written=self._status.segments_written + 1, segment=None, segment_started_at=None)
@@ -223,8 +253,22 @@ class Recorder:
                 current.writer.close()
             except SegmentWriteError:
                 pass
-            ended_at = current.start_ts + current.writer.duration_s
-            self._index(current, closed=True)
+            # What reached the disk ends in a torn fragment: cut it off so the file plays to its end.
+            layout = truncate_incomplete(current.writer.path) if current.writer.path.exists() else None
+            if layout is None or layout.fragments == 0:
+                current.writer.path.unlink(missing_ok=True)
+                self._repo.delete_segments([current.row_id])
+                ended_at = self._last_end
+            else:
+                contents = read_contents(current.writer.path)
+                kept = contents.duration_s if contents else 0.0
+                ended_at = current.start_ts + kept
+                self._repo.update_segment(current.row_id, ended_at, layout.file_size,
+                                          contents.keyframes if contents else (), layout.init_size,
+                                          closed=True, start_ts=current.start_ts)
+                if not current.gap_closed:
+                    self._repo.close_gap(self.camera_id, current.start_ts)
+        ended_at = ended_at if ended_at is not None else self._last_end  # a new segment could not even open
         if ended_at is not None:
             self._repo.open_gap(self.camera_id, ended_at, f"cannot write: {error}")
         if self._status.last_error != error or self._status.state != "failing":

@@ -228,3 +228,30 @@ def test_read_only_volume_of_one_camera_is_reported_and_the_others_record(
     # The volume is writable again: recording resumes by itself.
     with service.client() as admin:
         service.wait_for(admin, "hl-duty", lambda c: c["recording"]["segments_written"] >= 1, timeout=20)
+
+
+def test_disk_full_pauses_recording_with_a_clear_warning(service_factory, rtsp: RtspServer, tmp_path: Path) -> None:
+    """No floor configured and nothing to delete: the recorder says 'disk full', keeps what it wrote playable,
+    and the rest of the service carries on."""
+    with tmpfs(tmp_path / "volume", "1500k") as volume:
+        service = service_factory({
+            **recording_config([
+                {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate",
+                 "source": {"url": rtsp.url("/gate")}},
+            ], segment_s=2, directory=str(volume)),
+            "retention": {"min_free": 0, "cleanup_interval_s": 1},
+        })
+        with service.client() as admin:
+            gate = service.wait_for(admin, "hl-gate", lambda c: c["recording"]["state"] == "failing", timeout=60)
+            assert gate["recording"]["last_error"] == "disk full"
+            assert gate["health"]["state"] == "online"  # the camera itself is fine
+            storage = admin.get("/api/storage").json()
+            assert storage["cameras_failing"] == {"hl-gate": "disk full"} and storage["free_bytes"] < 200_000
+            found = listing(admin, "hl-gate", time.time() - 120, time.time())
+            assert found["gaps"] and found["gaps"][-1]["cause"] == "cannot write: disk full", (found, service.log()[-3000:])
+            assert found["gaps"][-1]["end"] is None
+            for segment in found["segments"]:
+                url = f"{service.base_url}/api/cameras/hl-gate/recordings/segments/{segment['id']}/file.mp4"
+                check = check_video(url, headers=f"Authorization: {admin.headers['Authorization']}\r\n")
+                assert check.errors == "" and check.frames_decoded == check.packets > 0, (segment, check)
+        assert "recording paused: disk full" in service.log()

@@ -97,14 +97,14 @@ class RecordingRepository:
 
     def update_segment(
         self, segment_id: int, end_ts: float, size_bytes: int, keyframes: Sequence[float],
-        init_size: int, closed: bool = False,
+        init_size: int, closed: bool = False, start_ts: float | None = None,
     ) -> None:
         with self._db.write() as cur:
             cur.execute(
-                "UPDATE recording_segments SET end_ts = ?, size_bytes = ?, keyframes = ?, init_size = ?, state = ?"
-                " WHERE id = ?",
-                (end_ts, size_bytes, _keyframes_text(keyframes), init_size, "closed" if closed else "open",
-                 segment_id),
+                "UPDATE recording_segments SET start_ts = COALESCE(?, start_ts), end_ts = ?, size_bytes = ?,"
+                " keyframes = ?, init_size = ?, state = ? WHERE id = ?",
+                (start_ts, end_ts, size_bytes, _keyframes_text(keyframes), init_size,
+                 "closed" if closed else "open", segment_id),
             )
 
     def add_closed_segment(self, new: NewSegment, end_ts: float, size_bytes: int, keyframes: Sequence[float]) -> int:
