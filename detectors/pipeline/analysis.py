@@ -1,0 +1,90 @@
+"""One camera's analysis: its detectors on each frame, their observations through the violation rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from detectors.catalog import PlannedDetector, plan_detectors, video_loss_params
+from detectors.interface import AnalysisFrame, FrameNeed, Observation
+from detectors.route.blocked_route import BlockedRouteDetector
+from detectors.settings import AlarmParams
+from detectors.tamper.covered_lens import KIND as COVERED
+from detectors.tamper.moved_camera import KIND as MOVED
+from detectors.tamper.video_loss import KIND as VIDEO_LOSS
+from detectors.tamper.video_loss import VideoLossWatch
+from detectors.violations.events import ViolationEvent
+from detectors.violations.tracker import ViolationTracker
+from vms.config.models import CameraConfig
+
+# While the lens is covered nothing else can be judged; while the camera points elsewhere, neither
+# can its route or its focus.
+_BLINDING = {COVERED: {"defocus", MOVED, "blocked_route", "too_dark"}, MOVED: {"defocus", "blocked_route"}}
+
+
+class CameraAnalysis:
+    """Owns the detectors and violation trackers of one camera; called from one thread only."""
+
+    def __init__(self, camera: CameraConfig, width: int, height: int) -> None:
+        self.camera = camera
+        self.width, self.height = width, height
+        self.planned: list[PlannedDetector] = plan_detectors(camera, width, height)
+        self._trackers: dict[tuple[str, str | None], ViolationTracker] = {}
+        self._rules: dict[str, PlannedDetector] = {k: p for p in self.planned for k in p.detector.kinds}
+        loss = video_loss_params(camera)
+        self.video_loss = VideoLossWatch(loss.video_loss_s) if loss is not None else None
+        self._loss_params = replace_alarm(loss) if loss is not None else None
+        self.last_observations: list[Observation] = []
+
+    @property
+    def need(self) -> FrameNeed:
+        """Key frames only if every detector is content with them, else the highest rate asked for."""
+        fps = max((p.detector.need.fps for p in self.planned if not p.detector.need.key_frames_only), default=0.0)
+        return FrameNeed(key_frames_only=fps == 0.0, fps=fps)
+
+    def process(self, frame: AnalysisFrame) -> list[ViolationEvent]:
+        observations: list[Observation] = []
+        for planned in self.planned:
+            detector = planned.detector
+            if isinstance(detector, BlockedRouteDetector):
+                detector.paused = any(self._active(k) for k in (COVERED, MOVED))
+            observations += detector.observe(frame)
+        blinded = {k for o in observations if o.active for k in _BLINDING.get(o.kind, ())}
+        self.last_observations = observations
+        events = []
+        for observation in observations:
+            if observation.kind in blinded and observation.active is not None:
+                observation = replace(observation, active=None)
+            event = self._tracker(observation.kind, observation.zone).update(observation)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def check_video(self, now: float) -> list[ViolationEvent]:
+        """Called on every tick of the pipeline, with or without frames."""
+        if self.video_loss is None:
+            return []
+        event = self._tracker(VIDEO_LOSS, None).update(self.video_loss.check(now))
+        return [event] if event is not None else []
+
+    def finish(self, at: float, reason: str = "stopped") -> list[ViolationEvent]:
+        return [e for t in self._trackers.values() if (e := t.finish(at, reason)) is not None]
+
+    def _active(self, kind: str) -> bool:
+        return any(t.active for (k, _), t in self._trackers.items() if k == kind)
+
+    def _tracker(self, kind: str, zone: str | None) -> ViolationTracker:
+        tracker = self._trackers.get((kind, zone))
+        if tracker is None:
+            if kind == VIDEO_LOSS:
+                assert self._loss_params is not None
+                tracker = ViolationTracker(kind, zone, self._loss_params)
+            else:
+                planned = self._rules[kind]
+                tracker = ViolationTracker(kind, zone, planned.params, planned.schedule)
+            self._trackers[(kind, zone)] = tracker
+        return tracker
+
+
+def replace_alarm(params: AlarmParams) -> AlarmParams:
+    """Video loss has waited `video_loss_s` already: it starts at once and ends on the first video."""
+    return AlarmParams(dwell_s=1.0, min_share=0.5, clear_s=1.0, min_duration_s=0.0, realarm_s=params.realarm_s)
