@@ -54,7 +54,7 @@ def _open(path: Path) -> av.container.InputContainer:
         raise NotVideo(f"{path}: not a video file ({error.strerror or error})") from None
     if not container.streams.video or not container.streams.video[0].codec_context.width:
         container.close()
-        raise NotVideo(f"{path}: holds no video stream")
+        raise NotVideo(f"{path}: not a video file (it holds no video stream)")
     return container
 
 

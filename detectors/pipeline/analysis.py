@@ -24,16 +24,38 @@ _BLINDING = {COVERED: {"defocus", MOVED, "blocked_route", "too_dark"}, MOVED: {"
 class CameraAnalysis:
     """Owns the detectors and violation trackers of one camera; called from one thread only."""
 
-    def __init__(self, camera: CameraConfig, width: int, height: int) -> None:
+    def __init__(self, camera: CameraConfig, width: int | None = None, height: int | None = None) -> None:
         self.camera = camera
-        self.width, self.height = width, height
-        self.planned: list[PlannedDetector] = plan_detectors(camera, width, height)
+        self.width, self.height = 0, 0
+        self.planned: list[PlannedDetector] = []
         self._trackers: dict[tuple[str, str | None], ViolationTracker] = {}
-        self._rules: dict[str, PlannedDetector] = {k: p for p in self.planned for k in p.detector.kinds}
+        self._rules: dict[str, PlannedDetector] = {}
+        if width and height:
+            self.set_picture(width, height)
         loss = video_loss_params(camera)
         self.video_loss = VideoLossWatch(loss.video_loss_s) if loss is not None else None
         self._loss_params = replace_alarm(loss) if loss is not None else None
         self.last_observations: list[Observation] = []
+
+    def set_picture(self, width: int, height: int) -> list[ViolationEvent]:
+        """(Re)build the frame detectors for a picture size; raises ZoneMismatch naming camera and zone.
+
+        A new size ends what the old detectors had running: their references no longer apply.
+        """
+        if (width, height) == (self.width, self.height):
+            return []
+        planned = plan_detectors(self.camera, width, height)
+        ended = [e for (k, _), t in list(self._trackers.items()) if k != VIDEO_LOSS
+                 and (e := t.finish(t.active_since or 0.0, "picture size changed")) is not None]
+        self._trackers = {key: t for key, t in self._trackers.items() if key[0] == VIDEO_LOSS}
+        self.planned = planned
+        self._rules = {k: p for p in planned for k in p.detector.kinds}
+        self.width, self.height = width, height
+        return ended
+
+    def without_zones(self) -> None:
+        """Keep the camera health analytics when the route zones cannot be used on this picture."""
+        self.camera = self.camera.model_copy(update={"detectors": [d for d in self.camera.detectors if not d.zones]})
 
     @property
     def need(self) -> FrameNeed:
@@ -68,6 +90,10 @@ class CameraAnalysis:
 
     def finish(self, at: float, reason: str = "stopped") -> list[ViolationEvent]:
         return [e for t in self._trackers.values() if (e := t.finish(at, reason)) is not None]
+
+    def active_violations(self) -> list[str]:
+        """The violations running now, as `kind` or `kind:zone`."""
+        return sorted(f"{k}:{z}" if z else k for (k, z), t in list(self._trackers.items()) if t.active)
 
     def _active(self, kind: str) -> bool:
         return any(t.active for (k, _), t in self._trackers.items() if k == kind)

@@ -11,6 +11,7 @@ from vms.store.database import Database
 from vms.store.health import HealthRepository
 from vms.store.organisation import OrgRepository
 from vms.store.users import SessionRepository, UserRepository
+from vms.store.violations import ViolationRepository
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Store:
     users: UserRepository
     sessions: SessionRepository
     audit: AuditRepository
+    violations: ViolationRepository
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -38,6 +40,7 @@ class Store:
             users=UserRepository(db),
             sessions=SessionRepository(db),
             audit=AuditRepository(db),
+            violations=ViolationRepository(db),
         )
 
     def close(self) -> None:
