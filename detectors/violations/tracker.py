@@ -65,13 +65,16 @@ class ViolationTracker:
             confidence, bbox = self._evidence(at)
             self._peak = max(self._peak, confidence)
             self._bbox = bbox or self._bbox
-            if self._share(at, self.params.clear_s) < 0.5 and at - self.active_since >= self.params.min_duration_s:
+            clear_window = self._window(at, self.params.clear_s)
+            if clear_window and self._share(at, self.params.clear_s) < 0.5 and (
+                at - self.active_since >= self.params.min_duration_s
+            ):
                 return self._end(at, "clear")
             return None
         if self._onset is not None and self._share(at, self.params.clear_s) == 0.0 and observation.active is False:
             self._onset = None  # the condition went away before it counted
-        if self._onset is None or at - self._onset < self.params.dwell_s - 1e-6:
-            return None
+        if not observation.active or self._onset is None or at - self._onset < self.params.dwell_s - 1e-6:
+            return None  # a violation starts on a sample that shows it
         if self._share(at, self.params.dwell_s) < self.params.min_share:
             return None
         return self._start(at)
