@@ -64,7 +64,8 @@ class BlockedRouteDetector:
         background = self._background
         gain = _gain(gray, background)
         expected = background * gain
-        tolerance = self.params.contrast + 0.08 * expected
+        # Differences shrink with the light: the tolerance follows it down to a floor above camera noise.
+        tolerance = self.params.contrast * min(1.0, max(gain, 0.3)) + 0.05 * expected
         # Colour counts too (a brown box on a grey floor of the same brightness); chroma fades with the light.
         background_chroma = self._background_chroma
         assert background_chroma is not None
