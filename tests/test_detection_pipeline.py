@@ -73,3 +73,46 @@ def test_a_detector_that_falls_behind_skips_and_says_so(clip_h264: Path, tmp_pat
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_video_loss_starts_and_ends_with_the_camera(clip_h264: Path, tmp_path: Path) -> None:
+    """A camera whose encoder stops raises 视频丢失 after video_loss_s; it ends when video is back."""
+    from detectors.pipeline.factory import DetectionFactory
+    from tests.rig.rtsp import RtspServer
+    from vms.config import parse_config
+    from vms.store.violations import ViolationFilter
+
+    async def scenario(rtsp: RtspServer) -> None:
+        store = Store.open(tmp_path / "vms.db")
+        factory = DetectionFactory(ViolationRecorder(store.violations))
+        supervisor = Supervisor(IngestConfig(watchdog_s=30, stall_after_s=1), consumers=[factory])
+        config = parse_config({
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [{"id": "gate", "name": "大门", "institution": "i", "role": "gate",
+                         "source": {"url": rtsp.url("/gate")},
+                         "detectors": [{"type": "tamper", "params": {"video_loss_s": 2}}]}],
+        })
+        await supervisor.apply(config.cameras)
+        await wait_online(supervisor, ["gate"])
+        rtsp.stall("/gate")
+        found = []
+        for _ in range(60):
+            await asyncio.sleep(0.25)
+            found = store.violations.find(ViolationFilter(type="video_loss"))
+            if found:
+                break
+        assert [(v.camera_id, v.state, v.institution_id) for v in found] == [("gate", "active", "i")]
+        assert "video_loss" in factory.status("gate").active
+        rtsp.resume("/gate")
+        for _ in range(60):
+            await asyncio.sleep(0.25)
+            if store.violations.get(found[0].id).state == "ended":
+                break
+        ended = store.violations.get(found[0].id)
+        assert ended.state == "ended" and ended.end_reason == "clear" and ended.clip_status == "pending"
+        assert ended.clip_start < ended.started_at < ended.ended_at < ended.clip_end
+        await supervisor.stop_all()
+        store.close()
+
+    with RtspServer([{"path": "/gate", "clip": str(clip_h264)}]) as rtsp:
+        asyncio.run(scenario(rtsp))

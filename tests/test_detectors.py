@@ -158,3 +158,65 @@ def test_vms_analyze_refuses_a_file_that_is_not_video(tmp_path: Path) -> None:
     fake.write_bytes(b"this is a spreadsheet, not a video\n" * 100)
     result = vms("analyze", str(fake), "--zone", "0.1,0.1 0.9,0.1 0.5,0.9")
     assert result.returncode == 2 and "exit.mp4: not a video file" in result.stderr, result.stderr
+
+
+def test_detector_parameters_are_checked_with_the_configuration() -> None:
+    from vms.config import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        parse_config({
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [{"id": "c", "name": "通道", "institution": "i", "role": "evacuation_route",
+                         "source": {"url": "x.mp4"}, "detectors": [
+                             {"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 0], [1, 1]]}],
+                              "params": {"dwell_s": 601, "threshhold": 0.3}},
+                             {"type": "blocked_route"},
+                             {"type": "tamper", "schedule": [{"days": ["mon"], "start": "8:00"}]}]}],
+        })
+    text = str(error.value)
+    assert "cameras[0].detectors[0]: params.dwell_s: Input should be less than or equal to 600" in text
+    assert "params.threshhold: Extra inputs are not permitted" in text
+    assert "cameras[0].detectors[1]: blocked_route needs at least one zone" in text
+    assert "cameras[0].detectors[2].schedule[0].start" in text
+
+
+def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: dict[str, Path], tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from detectors.frames.scaler import FrameScaler
+    from detectors.violations.clips import ClipRequest
+    from detectors.violations.events import ViolationEvent
+    from detectors.violations.recorder import ViolationRecorder
+    from vms.store import Store
+
+    class Recordings:
+        def __init__(self) -> None:
+            self.requests: list[ClipRequest] = []
+
+        def request_clip(self, request: ClipRequest) -> str | None:
+            self.requests.append(request)
+            return f"clips/{request.violation_id}.mp4"
+
+    with av.open(str(scene_clips["box_left"])) as container:
+        frame = next(f for f in container.decode(video=0) if f.pts * container.streams.video[0].time_base >= 20)
+    analysed = FrameScaler().scale(frame, 1000.0)
+    camera = route_camera().model_copy(update={"id": "exit-1", "institution": "hl-jly"})
+    store = Store.open(tmp_path / "vms.db")
+    recordings = Recordings()
+    recorder = ViolationRecorder(store.violations, clips=recordings)
+    box = (0.35, 0.62, 0.30, 0.32)
+    start = ViolationEvent("started", "blocked_route", "通道地面", 1000.0, 940.0, 1000.0, 0.9, box)
+    violation_id = recorder.record(camera, start, analysed)
+    row = store.violations.get(violation_id)
+    assert row.state == "active" and row.clip_status == "waiting" and row.zone_points[0] == list(FLOOR_ZONE[0])
+    image = cv2.imdecode(np.frombuffer(store.violations.snapshot(violation_id), np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[:2] == (HEIGHT, WIDTH)
+    b, g, r = image[round(0.62 * HEIGHT), round(0.5 * WIDTH)].tolist()  # the top edge of the drawn region
+    assert r > 180 and g < 80 and b < 80
+    end = ViolationEvent("ended", "blocked_route", "通道地面", 1090.0, 940.0, 1000.0, 0.95, box, "clear")
+    recorder.record(camera, end, None)
+    assert recordings.requests == [ClipRequest(violation_id, "exit-1", 930.0, 1100.0)]
+    row = store.violations.get(violation_id)
+    assert (row.state, row.ended_at, row.clip_status, row.clip_ref) == ("ended", 1090.0, "ready", f"clips/{violation_id}.mp4")
+    store.close()
