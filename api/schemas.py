@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from detectors.pipeline.status import PipelineStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
 from vms.config import CameraConfig, DetectorConfig
@@ -33,6 +34,7 @@ class CameraView(BaseModel):
     detectors: list[DetectorConfig]
     health: HealthSnapshot | None
     consumers: list[ConsumerStats] = []
+    detection: PipelineStatus | None = None  # the camera's analysis: running, behind (skipping), errors
 
 
 class HealthEventView(BaseModel):

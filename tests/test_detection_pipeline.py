@@ -32,8 +32,8 @@ class SlowDetector:
 
 
 class SlowAnalysis(CameraAnalysis):
-    def set_picture(self, width: int, height: int):
-        events = super().set_picture(width, height)
+    def set_picture(self, width: int, height: int, at: float = 0.0):
+        events = super().set_picture(width, height, at)
         self.planned.append(PlannedDetector(SlowDetector(), AlarmParams(), ALWAYS))
         self._rules["slow"] = self.planned[-1]
         return events

@@ -84,6 +84,7 @@ def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_fac
         assert admin.get("/api/violations", params={"type": "smoke"}).status_code == 422
 
         detection = admin.get("/api/cameras/hl-exit/detection").json()
+        assert admin.get("/api/cameras/hl-exit").json()["detection"]["camera_id"] == "hl-exit"
         assert detection["key_frames_only"] and detection["frames_analysed"] >= 5
         assert "blocked_route:通道地面" in detection["active"] and not detection["behind"]
 

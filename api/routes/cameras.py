@@ -14,7 +14,7 @@ router = APIRouter()
 
 def _view(service: Service, directory: Directory, camera: CameraConfig) -> dict[str, object]:
     stream = service.supervisor.stream(camera.id)
-    return camera_view(
+    view = camera_view(
         camera,
         directory.tree,
         directory.config.retention_hours(camera),
@@ -22,6 +22,8 @@ def _view(service: Service, directory: Directory, camera: CameraConfig) -> dict[
         service.supervisor.health(camera.id),
         stream.hub.consumers() if stream else [],
     )
+    view["detection"] = service.detection.status(camera.id) if stream else None
+    return view
 
 
 @router.get("/api/cameras")

@@ -15,7 +15,6 @@ import av
 from detectors.frames.scaler import FrameScaler
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.violations.events import LABELS, ViolationEvent
-from detectors.zones import ZoneMismatch
 from vms.config.models import CameraConfig, DetectorConfig, ZoneConfig
 
 
@@ -94,10 +93,7 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
     with _open(path) as container:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
-        try:
-            analysis = CameraAnalysis(camera, width, height)
-        except ZoneMismatch:
-            raise
+        analysis = CameraAnalysis(camera, width, height)  # ZoneMismatch names the camera and the zone
         key_only = analysis.need.key_frames_only
         stream.codec_context.thread_count = 1
         if key_only:

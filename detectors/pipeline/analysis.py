@@ -31,13 +31,13 @@ class CameraAnalysis:
         self._trackers: dict[tuple[str, str | None], ViolationTracker] = {}
         self._rules: dict[str, PlannedDetector] = {}
         if width and height:
-            self.set_picture(width, height)
+            self.set_picture(width, height)  # nothing runs yet, so nothing ends
         loss = video_loss_params(camera)
         self.video_loss = VideoLossWatch(loss.video_loss_s) if loss is not None else None
         self._loss_params = replace_alarm(loss) if loss is not None else None
         self.last_observations: list[Observation] = []
 
-    def set_picture(self, width: int, height: int) -> list[ViolationEvent]:
+    def set_picture(self, width: int, height: int, at: float = 0.0) -> list[ViolationEvent]:
         """(Re)build the frame detectors for a picture size; raises ZoneMismatch naming camera and zone.
 
         A new size ends what the old detectors had running: their references no longer apply.
@@ -46,7 +46,7 @@ class CameraAnalysis:
             return []
         planned = plan_detectors(self.camera, width, height)
         ended = [e for (k, _), t in list(self._trackers.items()) if k != VIDEO_LOSS
-                 and (e := t.finish(t.active_since or 0.0, "picture size changed")) is not None]
+                 and (e := t.finish(at, "picture size changed")) is not None]
         self._trackers = {key: t for key, t in self._trackers.items() if key[0] == VIDEO_LOSS}
         self.planned = planned
         self._rules = {k: p for p in planned for k in p.detector.kinds}

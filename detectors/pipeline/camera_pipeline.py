@@ -108,13 +108,14 @@ class CameraPipeline:
             self._subscription.close()
 
     def _begin(self, info: StreamInfo) -> None:
+        now = time.time()
         try:
-            self._emit(self.analysis.set_picture(info.width, info.height), None)
+            self._emit(self.analysis.set_picture(info.width, info.height, now), None)
         except ZoneMismatch as error:
             self._error = str(error)
             log.error("%s", error)
             self.analysis.without_zones()
-            self._emit(self.analysis.set_picture(info.width, info.height), None)
+            self._emit(self.analysis.set_picture(info.width, info.height, now), None)
         try:
             self._decoder = FrameDecoder(info, key_frames_only=self.analysis.need.key_frames_only)
         except Exception as error:
