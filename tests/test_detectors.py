@@ -220,3 +220,19 @@ def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: 
     row = store.violations.get(violation_id)
     assert (row.state, row.ended_at, row.clip_status, row.clip_ref) == ("ended", 1090.0, "ready", f"clips/{violation_id}.mp4")
     store.close()
+
+
+def test_bad_zones_in_the_configuration_name_camera_and_zone() -> None:
+    from vms.config import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        parse_config({
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [{"id": "hl-exit", "name": "通道", "institution": "i", "role": "evacuation_route",
+                         "source": {"url": "x.mp4"}, "detectors": [{"type": "blocked_route", "zones": [
+                             {"name": "东侧", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]},
+                             {"name": "西侧", "points": [[0, 0], [1.2, 1], [1, 0]]}]}]}],
+        })
+    text = str(error.value)
+    assert "polygon edges 0 and 2 cross; draw the zone without self-intersection (camera 'hl-exit', zone '东侧')" in text
+    assert "less than or equal to 1 (camera 'hl-exit', zone '西侧')" in text
