@@ -10,6 +10,7 @@ from detectors.route.blocked_route import BlockedRouteDetector
 from detectors.settings import AlarmParams
 from detectors.tamper.covered_lens import KIND as COVERED
 from detectors.tamper.moved_camera import KIND as MOVED
+from detectors.tamper.moved_camera import MovedCameraDetector
 from detectors.tamper.video_loss import KIND as VIDEO_LOSS
 from detectors.tamper.video_loss import VideoLossWatch
 from detectors.violations.events import ViolationEvent
@@ -36,6 +37,7 @@ class CameraAnalysis:
         self.video_loss = VideoLossWatch(loss.video_loss_s) if loss is not None else None
         self._loss_params = replace_alarm(loss) if loss is not None else None
         self.last_observations: list[Observation] = []
+        self._video_checked_at = 0.0
 
     def set_picture(self, width: int, height: int, at: float = 0.0) -> list[ViolationEvent]:
         """(Re)build the frame detectors for a picture size; raises ZoneMismatch naming camera and zone.
@@ -70,6 +72,13 @@ class CameraAnalysis:
             if isinstance(detector, BlockedRouteDetector):
                 detector.paused = any(self._active(k) for k in (COVERED, MOVED))
             observations += detector.observe(frame)
+        for planned in self.planned:
+            moved = planned.detector
+            if isinstance(moved, MovedCameraDetector) and moved.relearned_at == frame.at:
+                # Someone re-aimed the camera and left it: the route must be learnt again in the new view.
+                for other in self.planned:
+                    if isinstance(other.detector, BlockedRouteDetector):
+                        other.detector.reset()
         blinded = {k for o in observations if o.active for k in _BLINDING.get(o.kind, ())}
         self.last_observations = observations
         events = []
@@ -82,9 +91,10 @@ class CameraAnalysis:
         return events
 
     def check_video(self, now: float) -> list[ViolationEvent]:
-        """Called on every tick of the pipeline, with or without frames."""
-        if self.video_loss is None:
+        """Called on every tick of the pipeline, with or without frames; looks twice a second."""
+        if self.video_loss is None or now - self._video_checked_at < 0.5:
             return []
+        self._video_checked_at = now
         event = self._tracker(VIDEO_LOSS, None).update(self.video_loss.check(now))
         return [event] if event is not None else []
 

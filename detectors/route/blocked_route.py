@@ -36,9 +36,10 @@ class BlockedRouteDetector:
         self._previous: np.ndarray | None = None
         self._previous_foreground: np.ndarray | None = None
         self._previous_gain = 1.0
+        self._stationary: np.ndarray | bool = False
         self._first_at = 0.0
         self._last_at = 0.0
-        self._samples = 0
+        self._learning: list[tuple[np.ndarray, np.ndarray]] = []
         self.paused = False  # set by the camera's analysis while the view is unusable (lens covered, moved)
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
@@ -49,16 +50,21 @@ class BlockedRouteDetector:
             self._background_chroma = chroma.copy()
             self._previous, self._previous_foreground = gray, np.zeros(gray.shape, bool)
             self._first_at = self._last_at = frame.at
-            self._samples = 1
+            self._learning = [(gray, chroma)]
             return self._silent(frame.at)
         dt = max(0.0, frame.at - self._last_at)
         self._last_at = frame.at
-        self._samples += 1
-        if frame.at - self._first_at < self.params.learn_s:
-            # Learning the clear route: a plain running mean over the first samples.
-            self._background += (gray - self._background) / self._samples
-            self._background_chroma += (chroma - self._background_chroma) / self._samples
+        if self._learning:
+            self._learning.append((gray, chroma))
             self._previous = gray
+            if frame.at - self._first_at < self.params.learn_s:
+                return self._silent(frame.at)
+            # The clear route is the per-pixel median of the first samples: people walking through while
+            # it is learnt leave no trace.
+            self._background = np.median(np.stack([g for g, _ in self._learning]), axis=0).astype(np.float32)
+            self._background_chroma = np.median(np.stack([c for _, c in self._learning]), axis=0).astype(np.float32)
+            self._learning = []
+            self._previous_gain = _gain(gray, self._background)
             return self._silent(frame.at)
 
         background = self._background
@@ -70,12 +76,17 @@ class BlockedRouteDetector:
         background_chroma = self._background_chroma
         assert background_chroma is not None
         colour_shift = np.abs(chroma - background_chroma * min(gain, 1.0)).sum(axis=0)
-        differs = (np.abs(gray - expected) > tolerance) | (colour_shift > self.params.contrast * 0.6 * min(gain, 1.0) + 4)
+        colour_tolerance = self.params.contrast * 0.6 * min(gain, 1.0) + 4
+        # Hysteresis: what already stands there keeps counting at a lower contrast, so an object near
+        # the threshold does not flicker in and out of the mask.
+        held = np.where(self._stationary, 0.6, 1.0).astype(np.float32)
+        differs = (np.abs(gray - expected) > tolerance * held) | (colour_shift > colour_tolerance * held)
         foreground = cv2.morphologyEx(differs.astype(np.uint8), cv2.MORPH_OPEN, _KERNEL).astype(bool)
         # Still since the previous sample: compare with it at today's brightness.
         previous = self._previous * (gain / self._previous_gain) if self._previous is not None else gray
         still = np.abs(gray - previous) < tolerance
         stationary = foreground & still & self._previous_foreground
+        self._stationary = stationary
         scene_changed = foreground.mean() > 0.5  # most of the picture is new: a moved camera, not a box
 
         # Learn: the route slowly follows what is not foreground; stationary things fade in only over absorb_s.
@@ -101,6 +112,12 @@ class BlockedRouteDetector:
                 {"occupied_share": round(share, 3), "gain": round(gain, 3)},
             ))
         return observations
+
+    def reset(self) -> None:
+        """Learn the route again (the camera now shows another view)."""
+        self._background = None
+        self._learning = []
+        self._stationary = False
 
     def _silent(self, at: float, active: bool | None = None, detail: dict | None = None) -> list[Observation]:
         return [Observation(KIND, active, at, z.name, detail=detail or {"reason": "learning"}) for z in self.zones]

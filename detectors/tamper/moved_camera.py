@@ -23,6 +23,7 @@ class MovedCameraDetector:
         self.reference: np.ndarray | None = None
         self._moved_since: float | None = None
         self._last_at: float | None = None
+        self.relearned_at: float | None = None  # when a new view last became the reference
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
         view = thumbnail(frame.gray)
@@ -37,6 +38,7 @@ class MovedCameraDetector:
             self._moved_since = frame.at if self._moved_since is None else self._moved_since
             if frame.at - self._moved_since >= self.params.relearn_s:
                 self.reference, self._moved_since, active = view, None, False
+                self.relearned_at = frame.at
         else:
             self._moved_since = None
             self.reference += (view - self.reference) * min(1.0, dt / 300.0)

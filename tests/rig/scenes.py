@@ -184,7 +184,7 @@ def scenes(dwell_s: float) -> Iterator[Scene]:
     yield Scene("light_off_on", seconds=60, walkers=people(60, every=10),
                 dim=(Span(15, 35, 0.35),))
     yield Scene("box_in_dim_light", seconds=hold + 30, walkers=people(hold + 30, every=10),
-                dim=(Span(5, hold + 30, 0.4),), things=(Thing(15, 15 + hold, colour=(70, 90, 110)),),
+                dim=(Span(5, hold + 30, 0.4),), things=(Thing(15, 15 + hold, colour=(45, 65, 90)),),
                 truth=(("blocked_route", 15, 15 + hold),))
     yield Scene("light_flicker", seconds=70, walkers=people(70, every=6),
                 dim=tuple(Span(t, t + 4, 0.3) for t in range(8, 64, 8)))
