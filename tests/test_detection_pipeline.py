@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from detectors.interface import KEY_FRAMES, AnalysisFrame, Observation
+from detectors.interface import KEY_FRAMES, AnalysisFrame, FrameNeed, Observation
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.pipeline.camera_pipeline import CameraPipeline
 from detectors.settings import AlarmParams
@@ -34,13 +34,14 @@ class SlowDetector:
 class SlowAnalysis(CameraAnalysis):
     def set_picture(self, width: int, height: int, at: float = 0.0):
         events = super().set_picture(width, height, at)
-        self.planned.append(PlannedDetector(SlowDetector(), AlarmParams(), ALWAYS))
-        self._rules["slow"] = self.planned[-1]
+        self.add(PlannedDetector(SlowDetector(), AlarmParams(), ALWAYS))
         return events
 
 
 class SlowFactory:
     name = "detectors"
+
+    analysis = None
 
     def __init__(self, recorder: ViolationRecorder) -> None:
         self.recorder = recorder
@@ -50,7 +51,8 @@ class SlowFactory:
         return camera.detectors
 
     def attach(self, camera, stream):
-        self.made.append(CameraPipeline(camera, stream, self.recorder, max_lag_s=1.0, analysis_factory=SlowAnalysis))
+        self.made.append(CameraPipeline(camera, stream, self.recorder, max_lag_s=1.0,
+                                        analysis_factory=self.analysis or SlowAnalysis))
         return self.made[-1]
 
 
@@ -116,3 +118,46 @@ def test_video_loss_starts_and_ends_with_the_camera(clip_h264: Path, tmp_path: P
 
     with RtspServer([{"path": "/gate", "clip": str(clip_h264)}]) as rtsp:
         asyncio.run(scenario(rtsp))
+
+
+class CountingDetector:
+    """Asks for 5 decoded frames a second rather than key frames."""
+
+    need = FrameNeed(key_frames_only=False, fps=5.0)
+    kinds = ("counting",)
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def observe(self, frame: AnalysisFrame) -> list[Observation]:
+        self.times.append(frame.at)
+        return []
+
+
+class CountingAnalysis(CameraAnalysis):
+    counter = CountingDetector()
+
+    def set_picture(self, width: int, height: int, at: float = 0.0):
+        events = super().set_picture(width, height, at)
+        self.add(PlannedDetector(self.counter, AlarmParams(), ALWAYS))
+        return events
+
+
+def test_a_detector_asking_for_a_frame_rate_gets_it(clip_h264: Path, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = Store.open(tmp_path / "vms.db")
+        factory = SlowFactory(ViolationRecorder(store.violations))
+        factory.analysis = CountingAnalysis
+        supervisor = Supervisor(IngestConfig(), consumers=[factory])
+        await supervisor.apply(cameras(clip_h264, 1))
+        await wait_online(supervisor, ["c0"])
+        await asyncio.sleep(4.0)
+        status = factory.made[0].status()
+        await supervisor.stop_all()
+        store.close()
+        times = CountingAnalysis.counter.times
+        assert not status.key_frames_only and not status.behind
+        span = times[-1] - times[0]
+        assert span > 2.5 and 4.0 <= (len(times) - 1) / span <= 6.0, (len(times), span)
+
+    asyncio.run(scenario())

@@ -55,6 +55,11 @@ class CameraAnalysis:
         self.width, self.height = width, height
         return ended
 
+    def add(self, planned: PlannedDetector) -> None:
+        """Run one more detector on this camera (one the configuration does not name)."""
+        self.planned.append(planned)
+        self._rules.update({kind: planned for kind in planned.detector.kinds})
+
     def without_zones(self) -> None:
         """Keep the camera health analytics when the route zones cannot be used on this picture."""
         self.camera = self.camera.model_copy(update={"detectors": [d for d in self.camera.detectors if not d.zones]})
