@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from detectors.pipeline.status import PipelineStatus
+from recordings.recorder import RecorderStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
 from vms.config import CameraConfig, DetectorConfig
@@ -34,6 +35,7 @@ class CameraView(BaseModel):
     detectors: list[DetectorConfig]
     health: HealthSnapshot | None
     consumers: list[ConsumerStats] = []
+    recording: RecorderStatus | None = None
     detection: PipelineStatus | None = None  # the camera's analysis: running, behind (skipping), errors
 
 
@@ -49,7 +51,7 @@ class CameraDetail(CameraView):
 
 def camera_view(
     camera: CameraConfig, tree: OrgTree, retention_hours: float, default_transport: str,
-    health: HealthSnapshot | None, consumers: list[ConsumerStats],
+    health: HealthSnapshot | None, consumers: list[ConsumerStats], recording: RecorderStatus | None = None,
 ) -> dict[str, object]:
     inst = tree.units[camera.institution]
     town = tree.town_of(camera.institution)
@@ -69,6 +71,7 @@ def camera_view(
         "detectors": camera.detectors,
         "health": health,
         "consumers": consumers,
+        "recording": recording,
     }
 
 

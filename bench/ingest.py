@@ -53,9 +53,11 @@ def cpu_and_rss(processes: list[psutil.Process]) -> Reading:
     return Reading(cpu, rss)
 
 
-def start_vms(urls: list[str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subprocess.Popen[bytes], str]:
+    """`vms run` over these camera URLs; `sections` add to its configuration (e.g. recording=...)."""
     port = free_port()
     config = {
+        "recording": {"enabled": False},  # ingest alone, unless a section says otherwise
         "storage": {"data_dir": str(workdir / "data")},
         "organisation": {"id": "bench", "name": "基准", "towns": [
             {"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "机构"}]}]},
@@ -63,6 +65,7 @@ def start_vms(urls: list[str], workdir: Path) -> tuple[subprocess.Popen[bytes], 
             {"id": f"cam{i}", "name": f"摄像机{i}", "institution": "i", "role": "other", "source": {"url": url}}
             for i, url in enumerate(urls)
         ],
+        **sections,
     }
     path = workdir / "vms.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

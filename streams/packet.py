@@ -12,7 +12,9 @@ class StreamInfo:
     """Codec parameters of one connection ("session") to a camera.
 
     `extradata` holds the parameter sets (SPS/PPS, and VPS for H.265), which cameras often send only in
-    the SDP; consumers need it to mux or decode packets that carry no in-band parameter sets.
+    the SDP; consumers need it to mux or decode packets that carry no in-band parameter sets. `mp4_init`
+    holds the same parameters as an MP4 initialisation segment, from which muxers build their streams
+    (see `streams.mp4_init`).
     """
 
     session: int
@@ -24,6 +26,7 @@ class StreamInfo:
     extradata: bytes | None
     frame_rate: float | None
     started_at: float
+    mp4_init: bytes | None = None
 
 
 class MediaPacket(NamedTuple):

@@ -18,6 +18,7 @@ from streams import read_interrupt
 from streams.backoff import Backoff
 from streams.health import HealthTracker
 from streams.hub import Hub
+from streams.mp4_init import init_segment
 from streams.packet import MediaPacket, StreamInfo
 from vms.redaction import redact
 
@@ -327,6 +328,7 @@ class CameraSource:
             extradata=bytes(ctx.extradata) if ctx.extradata else None,
             frame_rate=float(rate) if rate else None,
             started_at=time.time(),
+            mp4_init=init_segment(video),
         )
 
     def _paced(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:

@@ -131,6 +131,18 @@ class Subscription:
             self._delivered += 1
             return self._queue.popleft()
 
+    def get_all(self, timeout: float | None = None) -> list[StreamItem]:
+        """Every queued item, waiting up to `timeout` for the first; [] after the timeout. For consumers that
+        need no low latency (the recorder): one wake-up takes many packets."""
+        first = self.get(timeout)
+        if first is None:
+            return []
+        with self._lock:
+            items = [first, *self._queue]
+            self._delivered += len(self._queue)
+            self._queue.clear()
+        return items
+
     async def get_async(self) -> StreamItem:
         """Next item, awaiting the publisher thread without blocking the event loop."""
         loop = asyncio.get_running_loop()

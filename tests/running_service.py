@@ -29,7 +29,8 @@ class RunningService:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def write_config(self, config: dict[str, Any]) -> None:
-        config = {**config, "storage": {"data_dir": str(self.workdir / "data")}}
+        self.data_dir = self.workdir / "data"
+        config = {**config, "storage": {"data_dir": str(self.data_dir)}}
         self.config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
     def vms(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -72,6 +73,12 @@ class RunningService:
                 self._proc.kill()
                 self._proc.wait()
         return self._proc.returncode
+
+    def kill(self) -> None:
+        """kill -9: no chance to close files or write to the database."""
+        assert self._proc is not None
+        self._proc.kill()
+        self._proc.wait()
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

@@ -171,3 +171,14 @@ def test_cancelled_async_wait_leaves_publisher_unharmed() -> None:
     asyncio.run(give_up())  # the consumer's loop is now closed
     feed(hub, 0, 3)  # must not raise "Event loop is closed" into the camera's thread
     assert len(drain(sub)) == 3
+
+
+def test_get_all_takes_what_is_queued_in_one_call() -> None:
+    hub = Hub("c")
+    sub = hub.subscribe("recorder")
+    assert sub.get_all(timeout=0.01) == []
+    hub.begin(info())
+    feed(hub, 0, 12)
+    batch = sub.get_all(timeout=0.01)
+    assert isinstance(batch[0], StreamInfo) and [p.pts // 3600 for p in batch[1:]] == list(range(12))
+    assert sub.get_all(timeout=0.01) == [] and sub.stats().delivered == 13

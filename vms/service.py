@@ -13,6 +13,7 @@ from pathlib import Path
 from detectors.pipeline.factory import DetectionFactory
 from detectors.violations.feed import ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
+from recordings.service import RecordingService
 from vms.config import Config, ConfigError, load_config
 from vms.health_history import HealthHistory
 from vms.organisation import OrgTree
@@ -44,11 +45,12 @@ class Service:
         self.directory = Directory.of(config)
         self.config_path = config_path
         self.store = Store.open(config.storage.database_path)
+        self.recordings = RecordingService(config, self.store)
         # Detectors run beside every camera; violations go to the store and to live listeners. The
         # recordings component plugs its ClipRequester into `self.detection.recorder.clips`.
         self.violation_feed = ViolationFeed()
         self.detection = DetectionFactory(ViolationRecorder(self.store.violations, self.violation_feed))
-        self.supervisor = Supervisor(config.ingest, consumers=[self.detection])
+        self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection])
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self._log_filter = log_filter
         self._register_secrets(config)
@@ -65,12 +67,14 @@ class Service:
         await asyncio.to_thread(self._sync_store, self.directory)
         await asyncio.to_thread(self._ensure_admin)
         await asyncio.to_thread(self.store.violations.close_all_active, time.time(), "service restarted")
+        await self.recordings.start()
         await self.supervisor.apply(self.config.cameras)
         self.history.start()
         log.info("service: %d camera(s) configured", len(self.config.cameras))
 
     async def stop(self) -> None:
         final = await self.supervisor.stop_all()
+        await self.recordings.stop()
         await self.history.stop(final)
         self.store.close()
 
@@ -88,11 +92,17 @@ class Service:
             if getattr(config, section) != getattr(self.config, section):
                 log.warning("reload: changes to '%s' take effect at the next restart", section)
         self._register_secrets(config)
-        config = config.model_copy(update={"server": self.config.server, "storage": self.config.storage})
+        if config.recordings_dir != self.config.recordings_dir:
+            log.warning("reload: a new recordings directory takes effect at the next restart")
+        recording = config.recording.model_copy(update={"directory": self.config.recording.directory})
+        config = config.model_copy(
+            update={"server": self.config.server, "storage": self.config.storage, "recording": recording}
+        )
         directory = Directory.of(config)
         await asyncio.to_thread(self._sync_store, directory)
         self.directory = directory  # one assignment: readers see the old or the new, never a mix
         self.supervisor.reconfigure(config.ingest)
+        self.recordings.reconfigure(config)
         return await self.supervisor.apply(config.cameras)
 
     def reload_in_background(self) -> None:

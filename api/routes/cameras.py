@@ -21,6 +21,7 @@ def _view(service: Service, directory: Directory, camera: CameraConfig) -> dict[
         directory.config.ingest.transport,
         service.supervisor.health(camera.id),
         stream.hub.consumers() if stream else [],
+        service.recordings.recorders.status(camera.id),
     )
     view["detection"] = service.detection.status(camera.id) if stream else None
     return view

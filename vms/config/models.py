@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from vms.config.geometry import polygon_area, self_intersection
 
@@ -175,6 +175,7 @@ class CameraConfig(_Frozen):
     source: SourceConfig
     enabled: bool = True
     retention_hours: Annotated[float, Field(gt=0, le=24 * 366)] | None = None
+    record: bool = True
     detectors: list[DetectorConfig] = []
 
 
@@ -200,10 +201,28 @@ class IngestConfig(_Frozen):
 
 
 class RetentionConfig(_Frozen):
-    """How long video is kept unless a camera says otherwise."""
+    """How long video is kept unless a camera says otherwise, and how much disk it may take."""
 
     default_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 24.0
     by_role: dict[Role, Annotated[float, Field(gt=0, le=24 * 366)]] = {"kitchen": 24.0 * 7}
+    # The recordings volume's cap ("2 TB", "500GiB"); the oldest video goes first when it is exceeded.
+    max_size: ByteSize | None = None
+    # Emergency rule: below this much free disk the oldest video goes, whatever its age.
+    min_free: ByteSize = ByteSize(1024**3)
+    # Video a violation references is kept until the case is closed, and this long after.
+    keep_after_close_hours: Annotated[float, Field(ge=0, le=24 * 366 * 5)] = 24.0 * 30
+    cleanup_interval_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+
+
+class RecordingConfig(_Frozen):
+    """Continuous recording: camera packets copied into fragmented-MP4 segments."""
+
+    enabled: bool = True
+    directory: Path | None = None  # default: <data_dir>/recordings
+    segment_s: Annotated[float, Field(ge=2, le=3600)] = 60.0  # cut on the first key frame after this long
+    # A fragment is flushed to disk at least this often: what a kill -9 can lose, at most.
+    fragment_s: Annotated[float, Field(ge=0.2, le=10)] = 1.0
+    export_keep_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 72.0
 
 
 class ServerConfig(_Frozen):
@@ -227,6 +246,10 @@ class StorageConfig(_Frozen):
     def database_path(self) -> Path:
         return self.database if self.database is not None else self.data_dir / "vms.db"
 
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
 
 class Config(_Frozen):
     """The whole service configuration."""
@@ -235,8 +258,13 @@ class Config(_Frozen):
     storage: StorageConfig = StorageConfig()
     ingest: IngestConfig = IngestConfig()
     retention: RetentionConfig = RetentionConfig()
+    recording: RecordingConfig = RecordingConfig()
     organisation: OrganisationConfig = OrganisationConfig()
     cameras: list[CameraConfig] = []
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.recording.directory or self.storage.data_dir / "recordings"
 
     def retention_hours(self, camera: CameraConfig) -> float:
         if camera.retention_hours is not None:

@@ -8,8 +8,10 @@ from pathlib import Path
 from vms.store.audit import AuditRepository
 from vms.store.cameras import CameraRepository
 from vms.store.database import Database
+from vms.store.exports import ExportRepository
 from vms.store.health import HealthRepository
 from vms.store.organisation import OrgRepository
+from vms.store.recordings import RecordingRepository
 from vms.store.users import SessionRepository, UserRepository
 from vms.store.violations import ViolationRepository
 
@@ -25,6 +27,8 @@ class Store:
     users: UserRepository
     sessions: SessionRepository
     audit: AuditRepository
+    recordings: RecordingRepository
+    exports: ExportRepository
     violations: ViolationRepository
 
     @classmethod
@@ -40,6 +44,8 @@ class Store:
             users=UserRepository(db),
             sessions=SessionRepository(db),
             audit=AuditRepository(db),
+            recordings=RecordingRepository(db),
+            exports=ExportRepository(db),
             violations=ViolationRepository(db),
         )
 

@@ -1,0 +1,102 @@
+"""Clip exports: requested per camera, cut in the background, followed by progress, downloaded as MP4."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
+from api.time_range import checked_range
+from vms.store.exports import Export
+
+router = APIRouter()
+
+MAX_EXPORT_S = 6 * 3600  # one request; longer evidence is exported in parts
+
+
+class ExportRequest(BaseModel):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class ExportView(BaseModel):
+    id: str
+    camera_id: str
+    requested_by: str | None
+    start: float
+    end: float
+    state: str  # queued | running | done | failed
+    progress_percent: float
+    clip_start: float | None  # the key frame the clip starts on
+    duration_s: float | None
+    size_bytes: int | None
+    error: str | None
+    created_at: float
+    finished_at: float | None
+    download_url: str | None
+
+
+def _view(export: Export) -> ExportView:
+    return ExportView(
+        id=export.id, camera_id=export.camera_id, requested_by=export.username, start=export.start_ts,
+        end=export.end_ts, state=export.state, progress_percent=round(export.progress * 100, 1),
+        clip_start=export.clip_start, duration_s=export.duration_s, size_bytes=export.size_bytes,
+        error=export.error, created_at=export.created_at, finished_at=export.finished_at,
+        download_url=f"/api/exports/{export.id}/file" if export.state == "done" else None,
+    )
+
+
+@router.post("/api/cameras/{camera_id}/exports", status_code=status.HTTP_202_ACCEPTED)
+def create_export(camera_id: str, body: ExportRequest, service: ServiceDep, user: UserDep,
+                  response: Response) -> ExportView:
+    camera = visible_camera(service.directory, user, camera_id)
+    start_ts, end_ts = checked_range(body.start, body.end, end_may_be_future=False)
+    if end_ts - start_ts > MAX_EXPORT_S:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"an export covers at most {MAX_EXPORT_S // 3600} h")
+    if not service.store.recordings.segments(camera.id, start_ts, end_ts):
+        hours = service.config.retention_hours(camera)
+        if end_ts < time.time() - hours * 3600:
+            raise HTTPException(status.HTTP_410_GONE, f"the range is older than this camera's retention of {hours:g} h")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
+    export = service.store.exports.create(camera.id, start_ts, end_ts, user.id, user.username)
+    service.store.audit.record("export.create", user_id=user.id, username=user.username, target=camera.id,
+                               detail=f"{export.id} {start_ts:.3f}-{end_ts:.3f}")
+    service.recordings.exporter.submit(export)
+    response.headers["Location"] = f"/api/exports/{export.id}"
+    return _view(export)
+
+
+def _visible_export(service, user, export_id: str) -> Export:
+    export = service.store.exports.get(export_id)
+    if export is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no export {export_id!r}")
+    visible_camera(service.directory, user, export.camera_id)  # 404 outside the user's organisation
+    return export
+
+
+@router.get("/api/exports")
+def list_exports(service: ServiceDep, user: UserDep) -> list[ExportView]:
+    ids = [camera.id for camera in visible_cameras(service.directory, user)]
+    return [_view(e) for e in service.store.exports.recent(ids)]
+
+
+@router.get("/api/exports/{export_id}")
+def get_export(export_id: str, service: ServiceDep, user: UserDep) -> ExportView:
+    return _view(_visible_export(service, user, export_id))
+
+
+@router.get("/api/exports/{export_id}/file")
+def download_export(export_id: str, service: ServiceDep, user: UserDep) -> FileResponse:
+    export = _visible_export(service, user, export_id)
+    if export.state != "done" or not export.file_name:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the export is {export.state}, not ready")
+    path = service.config.storage.exports_dir / export.file_name
+    if not path.exists():
+        raise HTTPException(status.HTTP_410_GONE, "the exported file has expired")
+    service.store.audit.record("export.download", user_id=user.id, username=user.username,
+                               target=export.camera_id, detail=export.id)
+    return FileResponse(path, media_type="video/mp4", filename=export.file_name)

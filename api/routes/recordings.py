@@ -1,0 +1,191 @@
+"""Recorded video of a camera: segments and gaps for a range, an HLS playlist, segment bytes, seeking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from api.deps import ServiceDep, UserDep, visible_camera
+from api.time_range import checked_range, to_timestamp
+from recordings.playlist import hls_playlist, recorded_spans
+from recordings.segment_file import read_layout
+from vms.config import CameraConfig
+from vms.service import Service
+from vms.store.recordings import Segment
+
+router = APIRouter()
+
+
+class SegmentView(BaseModel):
+    id: int
+    start: float
+    end: float
+    duration_s: float
+    size_bytes: int
+    codec: str
+    width: int
+    height: int
+    keyframes: int
+    state: str
+
+
+class GapView(BaseModel):
+    start: float
+    end: float | None  # None: the gap lasts until now
+    duration_s: float
+    cause: str
+
+
+class SpanView(BaseModel):
+    start: float
+    end: float
+
+
+class RecordingsView(BaseModel):
+    camera_id: str
+    start: float
+    end: float
+    retention_hours: float
+    segments: list[SegmentView]
+    gaps: list[GapView]
+    spans: list[SpanView]  # the timeline: recorded spans with the gaps between them
+
+
+class SeekView(BaseModel):
+    segment_id: int
+    segment_start: float
+    keyframe_at: float  # where playback really starts: the key frame at or before the requested time
+    offset_s: float  # keyframe_at within the segment
+    in_gap: bool  # the requested time was not recorded; this is the next recorded moment
+
+
+def _segments_in_range(
+    service: Service, camera: CameraConfig, start: dt.datetime, end: dt.datetime
+) -> tuple[float, float, list[Segment]]:
+    start_ts, end_ts = checked_range(start, end, end_may_be_future=True)
+    segments = service.store.recordings.segments(camera.id, start_ts, end_ts)
+    hours = service.config.retention_hours(camera)
+    if not segments and end_ts < time.time() - hours * 3600:
+        raise HTTPException(status.HTTP_410_GONE, f"the range is older than this camera's retention of {hours:g} h")
+    return start_ts, end_ts, segments
+
+
+@router.get("/api/cameras/{camera_id}/recordings")
+def list_recordings(
+    camera_id: str, service: ServiceDep, user: UserDep, start: dt.datetime, end: dt.datetime
+) -> RecordingsView:
+    camera = visible_camera(service.directory, user, camera_id)
+    start_ts, end_ts, segments = _segments_in_range(service, camera, start, end)
+    now = time.time()
+    gaps = [
+        GapView(start=g.start_ts, end=g.end_ts, duration_s=(g.end_ts if g.end_ts is not None else now) - g.start_ts,
+                cause=g.cause)
+        for g in service.store.recordings.gaps(camera.id, start_ts, end_ts)
+    ]
+    return RecordingsView(
+        camera_id=camera.id, start=start_ts, end=end_ts, retention_hours=service.config.retention_hours(camera),
+        segments=[
+            SegmentView(id=s.id, start=s.start_ts, end=s.end_ts, duration_s=s.duration_s, size_bytes=s.size_bytes,
+                        codec=s.codec, width=s.width, height=s.height, keyframes=len(s.keyframes), state=s.state)
+            for s in segments
+        ],
+        gaps=gaps,
+        spans=[SpanView(start=a, end=b) for a, b in recorded_spans(segments)],
+    )
+
+
+@router.get("/api/cameras/{camera_id}/recordings/playlist.m3u8")
+def playlist(camera_id: str, service: ServiceDep, user: UserDep, start: dt.datetime, end: dt.datetime) -> Response:
+    """HLS (version 7, fMP4) over every segment of the range; playback starts on the key frame at or before
+    `start`. Segment URLs are relative, under this one."""
+    camera = visible_camera(service.directory, user, camera_id)
+    start_ts, end_ts, segments = _segments_in_range(service, camera, start, end)
+    segments = [s for s in segments if s.duration_s > 0]  # a segment just opened has nothing to play yet
+    if not segments:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
+    service.store.audit.record(
+        "recordings.playback", user_id=user.id, username=user.username, target=camera.id,
+        detail=f"{start_ts:.3f}-{end_ts:.3f}",
+    )
+    return Response(hls_playlist(segments, start_ts), media_type="application/vnd.apple.mpegurl",
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/cameras/{camera_id}/recordings/seek")
+def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) -> SeekView:
+    camera = visible_camera(service.directory, user, camera_id)
+    at_ts = to_timestamp(at, "at")
+    repo = service.store.recordings
+    found = repo.segments(camera.id, at_ts, at_ts + 1e-3)
+    in_gap = not found
+    if in_gap:
+        found = repo.segments(camera.id, at_ts, math.inf)[:1]
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing was recorded at or after this time")
+    segment = found[0]
+    keyframe = segment.keyframe_at_or_before(max(at_ts, segment.start_ts))
+    return SeekView(segment_id=segment.id, segment_start=segment.start_ts, keyframe_at=keyframe,
+                    offset_s=keyframe - segment.start_ts, in_gap=in_gap)
+
+
+def _segment(service: Service, user, camera_id: str, segment_id: int) -> tuple[Segment, Path]:
+    camera = visible_camera(service.directory, user, camera_id)
+    segment = service.store.recordings.segment(segment_id)
+    if segment is None or segment.camera_id != camera.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no segment {segment_id} of camera {camera_id!r}")
+    path = service.config.recordings_dir / segment.path
+    if not path.exists():
+        raise HTTPException(status.HTTP_410_GONE, "the segment was deleted by retention")
+    return segment, path
+
+
+def _byte_range(path: Path, start: int, end: int, media_type: str) -> StreamingResponse:
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            left = end - start
+            while left > 0:
+                data = handle.read(min(left, 256 * 1024))
+                if not data:
+                    return
+                left -= len(data)
+                yield data
+
+    return StreamingResponse(chunks(), media_type=media_type, headers={"Content-Length": str(end - start)})
+
+
+def _complete_size(segment: Segment, path: Path) -> int:
+    """The bytes a reader may take: all of a closed segment; the complete fragments of an open one."""
+    if segment.state == "closed":
+        return path.stat().st_size
+    layout = read_layout(path)
+    return layout.complete_size if layout else 0
+
+
+@router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/init.mp4")
+def segment_init(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
+    segment, path = _segment(service, user, camera_id, segment_id)
+    layout = read_layout(path) if not segment.init_size else None
+    return _byte_range(path, 0, segment.init_size or (layout.init_size if layout else 0), "video/mp4")
+
+
+@router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/media.m4s")
+def segment_media(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
+    segment, path = _segment(service, user, camera_id, segment_id)
+    layout = read_layout(path)
+    if layout is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the segment has no video yet")
+    return _byte_range(path, layout.init_size, _complete_size(segment, path), "video/iso.segment")
+
+
+@router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/file.mp4")
+def segment_file(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
+    segment, path = _segment(service, user, camera_id, segment_id)
+    return _byte_range(path, 0, _complete_size(segment, path), "video/mp4")

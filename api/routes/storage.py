@@ -1,0 +1,49 @@
+"""The recordings volume: use, free space, cap and retention warnings (bureau-level accounts)."""
+
+from __future__ import annotations
+
+import shutil
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel
+
+from api.deps import ServiceDep, UserDep
+
+router = APIRouter()
+
+
+class StorageView(BaseModel):
+    directory: str
+    recordings_bytes: int
+    free_bytes: int
+    total_bytes: int
+    cap_bytes: int | None
+    min_free_bytes: int
+    last_cleanup_at: float | None
+    last_cleanup_deleted: int
+    warnings: list[str]
+    cameras_failing: dict[str, str]  # camera id -> why it cannot record
+
+
+@router.get("/api/storage")
+def storage(service: ServiceDep, user: UserDep) -> StorageView:
+    if user.org_unit_id != service.tree.root_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "storage covers every camera: a bureau-level account is needed")
+    config = service.config
+    usage = shutil.disk_usage(config.recordings_dir)
+    last = service.recordings.cleaner.last
+    failing = {}
+    for camera in config.cameras:
+        recorder = service.recordings.recorders.status(camera.id)
+        if recorder is not None and recorder.state == "failing":
+            failing[camera.id] = recorder.last_error or "cannot write"
+    warnings = list(last.warnings) if last else []
+    if usage.free < config.retention.min_free:
+        warnings.append("free disk is under the configured floor")
+    return StorageView(
+        directory=str(config.recordings_dir), recordings_bytes=service.store.recordings.total_bytes(),
+        free_bytes=usage.free, total_bytes=usage.total,
+        cap_bytes=int(config.retention.max_size) if config.retention.max_size is not None else None,
+        min_free_bytes=int(config.retention.min_free), last_cleanup_at=last.at if last else None,
+        last_cleanup_deleted=last.deleted if last else 0, warnings=warnings, cameras_failing=failing,
+    )

@@ -1,0 +1,112 @@
+"""Start-up reconciliation of the recordings index with the files on disk.
+
+After a kill -9 or a power cut: the segment that was being written is cut back to its last complete fragment,
+closed and indexed; files without rows are indexed; rows without files are removed and their span becomes a
+gap; a camera whose recording was cut off gets a gap from its last video to now, closed when recording
+resumes. Everything fixed is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recordings.layout import parse_segment_path
+from recordings.segment_file import Contents, read_contents, truncate_incomplete
+from vms.store.recordings import NewSegment, RecordingRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReconcileReport:
+    closed: list[str] = field(default_factory=list)  # open segments closed
+    indexed: list[str] = field(default_factory=list)  # files without rows, now indexed
+    missing: list[str] = field(default_factory=list)  # rows without files, removed
+    discarded: list[str] = field(default_factory=list)  # files holding no video, deleted
+
+
+def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileReport:
+    report = ReconcileReport()
+    for segment in repository.open_segments():
+        path = directory / segment.path
+        existed = path.exists()
+        found = _examine(path)
+        if found is None:
+            repository.delete_segments([segment.id])
+            _unlink(path)
+            (report.discarded if existed else report.missing).append(segment.path)
+            continue
+        size, init_size, contents = found
+        repository.update_segment(segment.id, segment.start_ts + contents.duration_s, size, contents.keyframes,
+                                  init_size, closed=True)
+        report.closed.append(segment.path)
+
+    known = repository.all_paths()
+    for relative, segment_id in known.items():
+        if not (directory / relative).exists():
+            segment = repository.segment(segment_id)
+            repository.delete_segments([segment_id])
+            if segment is not None:
+                repository.open_gap(segment.camera_id, segment.start_ts, "segment file missing")
+                repository.close_gap(segment.camera_id, segment.end_ts)
+            report.missing.append(relative)
+
+    if directory.is_dir():
+        for path in sorted(directory.glob("*/*/*.mp4")):
+            relative = path.relative_to(directory).as_posix()
+            if relative in known:
+                continue
+            parsed = parse_segment_path(relative)
+            if parsed is None:
+                log.warning("recordings: %s is not a segment of ours; left alone", relative)
+                continue
+            found = _examine(path)
+            if found is None:
+                _unlink(path)
+                report.discarded.append(relative)
+                continue
+            size, init_size, contents = found
+            camera_id, start_ts = parsed
+            params = "file:" + hashlib.sha256(contents.extradata).hexdigest()[:11]
+            repository.add_closed_segment(
+                NewSegment(camera_id, relative, start_ts, init_size, contents.codec, contents.width,
+                           contents.height, params),
+                start_ts + contents.duration_s, size, contents.keyframes,
+            )
+            report.indexed.append(relative)
+
+    # Cut off without a word (kill -9, power): the gap runs from the last video until recording resumes.
+    for camera_id in repository.camera_ids():
+        last = repository.last_end(camera_id)
+        if last is not None:
+            repository.open_gap(camera_id, last, "service was not running")
+
+    for kind, paths in (("closed after an interruption", report.closed), ("indexed from disk", report.indexed),
+                        ("removed from the index, file missing", report.missing),
+                        ("deleted, no video in them", report.discarded)):
+        if paths:
+            log.warning("recordings: %d segment(s) %s: %s", len(paths), kind, ", ".join(paths[:5]))
+    return report
+
+
+def _examine(path: Path) -> tuple[int, int, Contents] | None:
+    """(size, init size, contents) of a segment after cutting off a torn tail; None if it holds no video."""
+    if not path.exists():
+        return None
+    layout = truncate_incomplete(path)
+    if layout is None or layout.fragments == 0:
+        return None
+    contents = read_contents(path)
+    if contents is None:
+        return None
+    return layout.file_size, layout.init_size, contents
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,271 @@
+"""Continuous recording of one camera: its packets copied into segments, every interruption a gap."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from recordings.layout import segment_path
+from recordings.segment_file import read_layout
+from recordings.writer import SegmentWriteError, SegmentWriter, params_digest
+from streams.camera import CameraStream
+from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo, StreamItem
+from streams.subscription import Subscription, SubscriptionClosed
+from vms.config import CameraConfig, Config
+from vms.store.recordings import NewSegment, RecordingRepository
+
+log = logging.getLogger(__name__)
+
+_INDEX_EVERY_S = 5.0  # how often the open segment's row follows the file
+_RETRY_AFTER_S = 5.0  # after a write error, the wait before a new segment is tried
+_REANCHOR_S = 2.0  # camera clock this far from ours: take ours again
+_BATCH_PAUSE_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStatus:
+    """What the recorder of one camera is doing, for health and the API."""
+
+    state: str  # recording | waiting (for video or a key frame) | failing (cannot write) | stopped
+    segment: str | None
+    segment_started_at: float | None
+    segments_written: int
+    bytes_received: int
+    bytes_written: int
+    packets_dropped: int
+    last_error: str | None
+    last_error_at: float | None
+
+
+@dataclass
+class _Open:
+    writer: SegmentWriter
+    row_id: int
+    start_ts: float
+    params: str
+    indexed_at: float
+
+
+class Recorder:
+    """Reads one camera's hub in its own thread and writes segments; the camera never waits for it."""
+
+    def __init__(
+        self, camera_id: str, subscription: Subscription, repository: RecordingRepository,
+        directory: Path, segment_s: float, fragment_s: float,
+    ) -> None:
+        self.camera_id = camera_id
+        self._subscription = subscription
+        self._repo = repository
+        self._directory = directory
+        self._segment_s = segment_s
+        self._fragment_s = fragment_s
+        self._info: StreamInfo | None = None
+        self._anchor: tuple[float, int] | None = None  # (our clock, camera dts) for this connection
+        self._open: _Open | None = None
+        self._retry_at = 0.0
+        self._stopping = threading.Event()
+        self._status = RecorderStatus("waiting", None, None, 0, 0, 0, 0, None, None)
+        self._written_closed = 0
+        self._bytes_received = 0  # counters kept apart from the status: updated for every packet
+        self._packets_dropped = 0
+        self._thread = threading.Thread(target=self._run, name=f"recorder-{camera_id}", daemon=True)
+
+    def __repr__(self) -> str:
+        return f"Recorder({self.camera_id!r})"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def status(self) -> RecorderStatus:
+        status = self._status
+        current = self._open
+        written = self._written_closed + (current.writer.size() if current else 0)
+        return replace(status, bytes_written=written, bytes_received=self._bytes_received,
+                       packets_dropped=self._packets_dropped)
+
+    # --- the recorder thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    items = self._subscription.get_all(timeout=0.5)
+                except SubscriptionClosed:
+                    self._interrupt("recorder detached: it fell too far behind")
+                    break
+                for item in items:
+                    self._handle(item)
+                if self._open is not None and time.monotonic() - self._open.indexed_at >= _INDEX_EVERY_S:
+                    self._index(self._open)
+                # Taking packets in batches rather than waking for each one halves the recorder's CPU; the
+                # queue holds many seconds, and a kill loses at most this pause more.
+                self._stopping.wait(_BATCH_PAUSE_S)
+        except Exception:
+            log.exception("camera %s: recorder failed", self.camera_id)
+            self._interrupt("recorder failed; see the log")
+        finally:
+            self._interrupt("recording stopped")
+            self._subscription.close()
+            self._set(state="stopped", segment=None, segment_started_at=None)
+
+    def _handle(self, item: StreamItem) -> None:
+        if isinstance(item, MediaPacket):
+            self._packet(item)
+        elif isinstance(item, StreamInfo):
+            self._finish()
+            self._info = item
+            self._anchor = None
+        elif isinstance(item, StreamEnded):
+            self._interrupt("recording stopped" if item.reason == "stopped" else f"camera: {item.reason}")
+        elif isinstance(item, PacketsDropped):
+            self._packets_dropped += item.count
+            self._interrupt(f"recorder fell behind: {item.count} packets dropped")
+
+    def _packet(self, packet: MediaPacket) -> None:
+        self._bytes_received += len(packet.data)
+        current = self._open
+        if current is not None:
+            due = packet.keyframe and current.writer.duration_s >= self._segment_s
+            if due or not current.writer.accepts(packet):
+                self._finish()
+                current = None
+        if current is None:
+            if not packet.keyframe or self._info is None or time.monotonic() < self._retry_at:
+                return
+            current = self._begin(packet)
+            if current is None:
+                return
+        try:
+            current.writer.write(packet)
+        except SegmentWriteError as error:
+            self._fail(str(error))
+
+    def _wall_time(self, packet: MediaPacket) -> float:
+        """Our clock's time of `packet`, on the camera's clock since the connection began (smooth, gapless)."""
+        dts = packet.dts if packet.dts is not None else packet.pts
+        assert dts is not None
+        if self._anchor is not None:
+            wall = self._anchor[0] + float((dts - self._anchor[1]) * packet.time_base)
+            if abs(wall - packet.received_at) <= _REANCHOR_S:
+                return wall
+        self._anchor = (packet.received_at, dts)
+        return packet.received_at
+
+    def _begin(self, packet: MediaPacket) -> _Open | None:
+        info = self._info
+        assert info is not None
+        start_ts = self._wall_time(packet)
+        relative = segment_path(self.camera_id, start_ts)
+        try:
+            writer = SegmentWriter(self._directory / relative, info, self._fragment_s)
+        except SegmentWriteError as error:
+            self._fail(str(error))
+            return None
+        params = params_digest(info)
+        row_id = self._repo.open_segment(NewSegment(
+            self.camera_id, relative, start_ts, 0, info.codec, info.width, info.height, params,
+        ))
+        self._repo.close_gap(self.camera_id, start_ts)
+        self._open = _Open(writer, row_id, start_ts, params, time.monotonic())
+        self._set(state="recording", segment=relative, segment_started_at=start_ts)
+        return self._open
+
+    def _index(self, current: _Open, closed: bool = False) -> None:
+        layout = read_layout(current.writer.path) if current.writer.path.exists() else None
+        self._repo.update_segment(
+            current.row_id, current.start_ts + current.writer.duration_s,
+            layout.file_size if layout else 0, current.writer.keyframes,
+            init_size=layout.init_size if layout else 0, closed=closed,
+        )
+        current.indexed_at = time.monotonic()
+
+    def _finish(self) -> float | None:
+        """Close the open segment; returns where it ended."""
+        current, self._open = self._open, None
+        if current is None:
+            return None
+        error = None
+        try:
+            current.writer.close()
+        except SegmentWriteError as failure:
+            error = str(failure)
+        end = current.start_ts + current.writer.duration_s
+        self._index(current, closed=True)
+        self._written_closed += current.writer.size()
+        self._set(segments_written=self._status.segments_written + 1, segment=None, segment_started_at=None)
+        if error:
+            self._fail(error, ended_at=end)
+        return end
+
+    def _interrupt(self, cause: str) -> None:
+        """Video stops here for `cause`: close the segment and open a gap, which the next segment closes."""
+        end = self._finish()
+        if end is not None:
+            self._repo.open_gap(self.camera_id, end, cause)
+        if self._status.state == "recording":
+            self._set(state="waiting")
+
+    def _fail(self, error: str, ended_at: float | None = None) -> None:
+        current, self._open = self._open, None
+        if current is not None:
+            try:
+                current.writer.close()
+            except SegmentWriteError:
+                pass
+            ended_at = current.start_ts + current.writer.duration_s
+            self._index(current, closed=True)
+        if ended_at is not None:
+            self._repo.open_gap(self.camera_id, ended_at, f"cannot write: {error}")
+        if self._status.last_error != error or self._status.state != "failing":
+            log.error("camera %s: recording paused: %s", self.camera_id, error)
+        self._retry_at = time.monotonic() + _RETRY_AFTER_S
+        self._set(state="failing", last_error=error, last_error_at=time.time(), segment=None, segment_started_at=None)
+
+    def _set(self, **changes: object) -> None:
+        self._status = replace(self._status, **changes)
+
+
+class RecorderFactory:
+    """Attaches a recorder to every camera stream the supervisor starts (where recording is on)."""
+
+    name = "recorder"
+
+    def __init__(self, config: Config, repository: RecordingRepository) -> None:
+        self._config = config
+        self._repo = repository
+        self._recorders: dict[str, Recorder] = {}
+
+    def reconfigure(self, config: Config) -> None:
+        self._config = config
+
+    def key(self, camera: CameraConfig) -> Hashable:
+        recording = self._config.recording
+        return (camera.record and recording.enabled, recording.segment_s, recording.fragment_s)
+
+    def attach(self, camera: CameraConfig, stream: CameraStream) -> Recorder | None:
+        recording = self._config.recording
+        if not (camera.record and recording.enabled):
+            self._recorders.pop(camera.id, None)
+            return None
+        # Large queue: the recorder must not lose video to a brief disk stall (several seconds at 25 fps).
+        subscription = stream.hub.subscribe("recorder", capacity=max(stream.hub.default_capacity, 750))
+        recorder = Recorder(camera.id, subscription, self._repo, self._config.recordings_dir,
+                            recording.segment_s, recording.fragment_s)
+        recorder.start()
+        self._recorders[camera.id] = recorder
+        return recorder
+
+    def status(self, camera_id: str) -> RecorderStatus | None:
+        recorder = self._recorders.get(camera_id)
+        return recorder.status() if recorder else None

@@ -1,0 +1,59 @@
+"""The recording side of the service: recorders, start-up reconciliation, retention and exports together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from recordings.cleanup import RetentionCleaner
+from recordings.export import Exporter
+from recordings.reconcile import reconcile
+from recordings.recorder import RecorderFactory
+from vms.config import Config
+from vms.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class RecordingService:
+    """Owns what records and keeps video; the supervisor attaches `recorders` to every camera stream."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self._config = config
+        self._store = store
+        self.recorders = RecorderFactory(config, store.recordings)
+        self.cleaner = RetentionCleaner(lambda: self._config, store.recordings, store.exports)
+        self.exporter = Exporter(store.exports, store.recordings, lambda: self._config.recordings_dir,
+                                 config.storage.exports_dir)
+        self._maintenance: asyncio.Task[None] | None = None
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    async def start(self) -> None:
+        """Reconcile the index with the disk before any recorder writes, then start the background work."""
+        self._config.recordings_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(reconcile, self._store.recordings, self._config.recordings_dir)
+        self.exporter.start()
+        self._maintenance = asyncio.create_task(self._maintain(), name="recordings-retention")
+
+    def reconfigure(self, config: Config) -> None:
+        self._config = config
+        self.recorders.reconfigure(config)
+
+    async def stop(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
+        self.exporter.stop()
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.cleaner.run_once)
+            except Exception:
+                log.exception("retention pass failed; the next one will try again")
+            await asyncio.sleep(self._config.retention.cleanup_interval_s)
