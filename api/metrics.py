@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from recordings.service import RecordingService
 from streams.health import CameraState
 from vms.supervisor import Supervisor
 
@@ -45,7 +46,36 @@ class CameraCollector(Collector):
         yield from (up, state, fps, bitrate, age, reconnects, packets, received, dropped)
 
 
-def registry_for(supervisor: Supervisor) -> CollectorRegistry:
+class RecordingCollector(Collector):
+    """Whether each camera records, what it wrote, and how full the recordings volume is."""
+
+    def __init__(self, recordings: RecordingService) -> None:
+        self._recordings = recordings
+
+    def collect(self) -> Iterator[Metric]:
+        recording = GaugeMetricFamily("vms_recording_active", "1 while the camera's video reaches the disk", labels=["camera"])
+        failing = GaugeMetricFamily("vms_recording_failing", "1 while the camera cannot write (disk full, read-only)", labels=["camera"])
+        written = CounterMetricFamily("vms_recording_written_bytes", "Bytes of segments written", labels=["camera"])
+        segments = CounterMetricFamily("vms_recording_segments", "Segments closed since start", labels=["camera"])
+        for camera in self._recordings.config.cameras:
+            status = self._recordings.recorders.status(camera.id)
+            if status is None:
+                continue
+            recording.add_metric([camera.id], 1.0 if status.state == "recording" else 0.0)
+            failing.add_metric([camera.id], 1.0 if status.state == "failing" else 0.0)
+            written.add_metric([camera.id], status.bytes_written)
+            segments.add_metric([camera.id], status.segments_written)
+        yield from (recording, failing, written, segments)
+        last = self._recordings.cleaner.last
+        if last is not None:
+            yield GaugeMetricFamily("vms_recordings_bytes", "Bytes of video in the recordings index", value=last.recordings_bytes)
+            yield GaugeMetricFamily("vms_recordings_free_bytes", "Free bytes on the recordings volume", value=last.free_bytes)
+            yield GaugeMetricFamily("vms_retention_warnings", "Retention problems at the last pass", value=len(last.warnings))
+
+
+def registry_for(supervisor: Supervisor, recordings: RecordingService | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(supervisor))
+    if recordings is not None:
+        registry.register(RecordingCollector(recordings))
     return registry

@@ -32,6 +32,7 @@ class SegmentWriter:
             raise SegmentWriteError(f"{info.codec} cannot be recorded into MP4")
         self.path = path
         self.time_base = info.time_base
+        self._seconds = float(info.time_base)  # per tick; floats, not Fractions, in the per-packet path
         self.keyframes: list[float] = []  # offsets from the segment's first packet, in seconds
         self._base: int | None = None
         self._last_dts: int | None = None
@@ -59,14 +60,14 @@ class SegmentWriter:
 
     @property
     def duration_s(self) -> float:
-        return float(self._end * self.time_base)
+        return self._end * self._seconds
 
     def accepts(self, packet: MediaPacket) -> bool:
         """False for a packet whose timestamp goes back or leaps ahead: the segment must end before it."""
         dts = packet.dts if packet.dts is not None else packet.pts
         if dts is None or self._last_dts is None:
             return dts is not None
-        step = float((dts - self._last_dts) * self.time_base)
+        step = (dts - self._last_dts) * self._seconds
         return 0 < step < 10.0
 
     def write(self, packet: MediaPacket) -> None:
@@ -86,7 +87,7 @@ class SegmentWriter:
         out.is_keyframe = packet.keyframe
         out.stream = self._stream
         if packet.keyframe:
-            self.keyframes.append(float(out.pts * self.time_base))
+            self.keyframes.append(out.pts * self._seconds)
         self._end = max(self._end, out.pts + out.duration)
         try:
             self._container.mux_one(out)

@@ -140,6 +140,13 @@ def test_a_camera_down_for_ten_seconds_is_one_gap_and_exports_span_it(
             assert gap["start"] == pytest.approx(down_at, abs=1.5) and gap["end"] == pytest.approx(up_at, abs=4.0)
             assert len(found["spans"]) == 2
 
+            # Seeking lands on the key frame at or before the moment; in the gap, on the first frame after it.
+            inside = found["segments"][0]["start"] + 3.1
+            landed = admin.get("/api/cameras/hl-exit/recordings/seek", params={"at": iso(inside)}).json()
+            assert not landed["in_gap"] and 0 <= inside - landed["keyframe_at"] <= GOP_S, landed
+            landed = admin.get("/api/cameras/hl-exit/recordings/seek", params={"at": iso(gap["start"] + 5)}).json()
+            assert landed["in_gap"] and landed["keyframe_at"] == pytest.approx(gap["end"], abs=0.01), landed
+
             # Export across a segment boundary, then across the gap.
             first = [s for s in found["segments"] if s["end"] <= gap["start"] + 0.01]
             boundary = first[0]["end"]

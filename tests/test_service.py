@@ -122,6 +122,7 @@ def test_prometheus_metrics(service: RunningService) -> None:
     fps = next(line for line in text.splitlines() if line.startswith('vms_camera_fps{camera="hl-gate"}'))
     assert 20 <= float(fps.split()[-1]) <= 30
     assert "vms_camera_reconnects_total" in text and "vms_camera_received_bytes_total" in text
+    assert 'vms_recording_failing{camera="hl-gate"} 0.0' in text and "vms_recordings_free_bytes" in text
 
 
 def test_reload_changes_only_the_cameras_that_changed(
