@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.metrics import registry_for
-from api.routes import auth, cameras, exports, health, metrics, organisation, recordings, storage
+from api.routes import auth, cameras, detection, exports, health, metrics, organisation, recordings, storage, violations
 from vms import __version__
 from vms.service import Service
 
@@ -42,6 +42,6 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.service = service
     app.state.metrics_registry = registry_for(service.supervisor, service.recordings)
-    for module in (health, auth, organisation, cameras, recordings, exports, storage, metrics):
+    for module in (health, auth, organisation, cameras, recordings, exports, storage, metrics, violations, detection):
         app.include_router(module.router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from detectors.pipeline.status import PipelineStatus
 from recordings.recorder import RecorderStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
@@ -35,6 +36,7 @@ class CameraView(BaseModel):
     health: HealthSnapshot | None
     consumers: list[ConsumerStats] = []
     recording: RecorderStatus | None = None
+    detection: PipelineStatus | None = None  # the camera's analysis: running, behind (skipping), errors
 
 
 class HealthEventView(BaseModel):

@@ -6,9 +6,13 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from detectors.pipeline.factory import DetectionFactory
+from detectors.violations.feed import ViolationFeed
+from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
 from vms.config import Config, ConfigError, load_config
 from vms.health_history import HealthHistory
@@ -42,7 +46,11 @@ class Service:
         self.config_path = config_path
         self.store = Store.open(config.storage.database_path)
         self.recordings = RecordingService(config, self.store)
-        self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders])
+        # Detectors run beside every camera; violations go to the store and to live listeners. The
+        # recordings component plugs its ClipRequester into `self.detection.recorder.clips`.
+        self.violation_feed = ViolationFeed()
+        self.detection = DetectionFactory(ViolationRecorder(self.store.violations, self.violation_feed))
+        self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection])
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self._log_filter = log_filter
         self._register_secrets(config)
@@ -58,6 +66,7 @@ class Service:
     async def start(self) -> None:
         await asyncio.to_thread(self._sync_store, self.directory)
         await asyncio.to_thread(self._ensure_admin)
+        await asyncio.to_thread(self.store.violations.close_all_active, time.time(), "service restarted")
         await self.recordings.start()
         await self.supervisor.apply(self.config.cameras)
         self.history.start()

@@ -14,7 +14,7 @@ router = APIRouter()
 
 def _view(service: Service, directory: Directory, camera: CameraConfig) -> dict[str, object]:
     stream = service.supervisor.stream(camera.id)
-    return camera_view(
+    view = camera_view(
         camera,
         directory.tree,
         directory.config.retention_hours(camera),
@@ -23,6 +23,8 @@ def _view(service: Service, directory: Directory, camera: CameraConfig) -> dict[
         stream.hub.consumers() if stream else [],
         service.recordings.recorders.status(camera.id),
     )
+    view["detection"] = service.detection.status(camera.id) if stream else None
+    return view
 
 
 @router.get("/api/cameras")

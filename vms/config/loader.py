@@ -65,14 +65,26 @@ def _resolve_env(node: Any, loc: tuple[int | str, ...], problems: list[ConfigPro
     return node
 
 
-def _schema_problems(error: ValidationError) -> list[ConfigProblem]:
+def _schema_problems(error: ValidationError, data: dict[str, Any]) -> list[ConfigProblem]:
     problems = []
     for item in error.errors(include_url=False, include_input=False):
         # Pydantic adds the name of the union branch / validator to the location; users never wrote it.
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
         message = item["msg"].removeprefix("Value error, ")
-        problems.append(ConfigProblem(format_path(loc), message))
+        problems.append(ConfigProblem(format_path(loc), message + _zone_names(loc, data)))
     return problems
+
+
+def _zone_names(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """' (camera 'x', zone 'y')' for a problem inside a zone: indices alone are hard to find in a long file."""
+    if len(loc) < 6 or loc[0] != "cameras" or loc[2] != "detectors" or loc[4] != "zones":
+        return ""
+    try:
+        camera = data["cameras"][loc[1]]
+        zone = camera["detectors"][loc[3]]["zones"][loc[5]]
+        return f" (camera {camera['id']!r}, zone {zone['name']!r})"
+    except (KeyError, IndexError, TypeError):
+        return ""
 
 
 def _duplicates(items: list[tuple[str, str]]) -> list[ConfigProblem]:
@@ -119,7 +131,7 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        problems = _schema_problems(error) + problems
+        problems = _schema_problems(error, data) + problems
     if problems:
         raise ConfigError(source, problems)
     return config

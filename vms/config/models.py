@@ -65,6 +65,9 @@ class ZoneConfig(_Frozen):
 
     name: DisplayName
     points: list[tuple[Unit, Unit]] = Field(min_length=3)
+    drawn_on: Annotated[str, Field(pattern=r"^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$")] | None = Field(
+        default=None, description="WIDTHxHEIGHT of the picture the zone was drawn on; checked against the stream"
+    )
 
     @field_validator("points")
     @classmethod
@@ -81,6 +84,18 @@ class ZoneConfig(_Frozen):
 DetectorType = Literal["blocked_route", "tamper", "duty_room", "kitchen_hygiene", "fall"]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", description="HH:MM")]
+
+
+class ArmingWindowConfig(_Frozen):
+    """A time window in which a detector raises violations; `end` before `start` runs past midnight."""
+
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], min_length=1)
+    start: ClockTime = "00:00"
+    end: ClockTime = "24:00"
+
+
 class DetectorConfig(_Frozen):
     """One detector on one camera; its own parameters are checked by the detector itself."""
 
@@ -88,6 +103,14 @@ class DetectorConfig(_Frozen):
     enabled: bool = True
     zones: list[ZoneConfig] = []
     params: dict[str, float | int | str | bool] = {}
+    schedule: list[ArmingWindowConfig] = Field(default=[], description="arming windows; empty: always armed")
+
+    @model_validator(mode="after")
+    def _known_params(self) -> DetectorConfig:
+        from detectors.settings import check_detector  # the detector owns its parameters
+
+        check_detector(self)
+        return self
 
 
 class SourceConfig(_Frozen):

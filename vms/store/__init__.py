@@ -13,6 +13,7 @@ from vms.store.health import HealthRepository
 from vms.store.organisation import OrgRepository
 from vms.store.recordings import RecordingRepository
 from vms.store.users import SessionRepository, UserRepository
+from vms.store.violations import ViolationRepository
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Store:
     audit: AuditRepository
     recordings: RecordingRepository
     exports: ExportRepository
+    violations: ViolationRepository
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -44,6 +46,7 @@ class Store:
             audit=AuditRepository(db),
             recordings=RecordingRepository(db),
             exports=ExportRepository(db),
+            violations=ViolationRepository(db),
         )
 
     def close(self) -> None:

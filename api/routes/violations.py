@@ -1,0 +1,162 @@
+"""Violations of the cameras the user may see: a filtered list, one violation, its snapshot, live events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
+
+from api.deps import ServiceDep, UserDep
+from api.schemas import OrgRef
+from detectors.violations.events import LABELS
+from vms.service import Directory
+from vms.store.users import User
+from vms.store.violations import ViolationFilter, ViolationRecord
+
+router = APIRouter()
+
+KEEPALIVE_S = 15.0
+
+
+class ClipView(BaseModel):
+    """The video a violation needs: cut by the recordings component; `ref` once it exists."""
+
+    camera_id: str
+    start: float
+    end: float | None
+    status: str
+    ref: str | None
+
+
+class ViolationView(BaseModel):
+    id: int
+    type: str
+    label: str
+    camera: OrgRef
+    institution: OrgRef
+    town: OrgRef | None
+    zone: str | None
+    zone_points: list[list[float]] | None
+    state: str
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    confidence: float
+    bbox: list[float] | None
+    snapshot_url: str | None
+    clip: ClipView
+
+
+def _scope(directory: Directory, user: User) -> list[str]:
+    """Institutions in the user's subtree."""
+    tree = directory.tree
+    return [u.id for u in tree.units.values() if u.kind == "institution" and tree.contains(user.org_unit_id, u.id)]
+
+
+def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
+    tree = directory.tree
+    institution = tree.units.get(record.institution_id)
+    town = tree.town_of(record.institution_id)
+    camera = next((c for c in directory.config.cameras if c.id == record.camera_id), None)
+    return ViolationView(
+        id=record.id, type=record.type, label=LABELS.get(record.type, record.type),
+        camera=OrgRef(id=record.camera_id, name=camera.name if camera else record.camera_id),
+        institution=OrgRef(id=record.institution_id, name=institution.name if institution else record.institution_id),
+        town=OrgRef(id=town.id, name=town.name) if town else None,
+        zone=record.zone, zone_points=record.zone_points, state=record.state, started_at=record.started_at,
+        ended_at=record.ended_at, end_reason=record.end_reason, confidence=record.confidence, bbox=record.bbox,
+        snapshot_url=f"/api/violations/{record.id}/snapshot" if record.has_snapshot else None,
+        clip=ClipView(camera_id=record.camera_id, start=record.clip_start, end=record.clip_end,
+                      status=record.clip_status, ref=record.clip_ref),
+    )
+
+
+def _narrow(directory: Directory, user: User, institution: str | None, town: str | None) -> list[str]:
+    allowed = _scope(directory, user)
+    tree = directory.tree
+    for unit_id, kind in ((institution, "institution"), (town, "town")):
+        if unit_id is None:
+            continue
+        unit = tree.units.get(unit_id)
+        if unit is None or (kind == "town" and unit.kind in ("institution", "bureau")) or (
+            kind == "institution" and unit.kind != "institution"
+        ):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {unit_id!r}")
+        allowed = [i for i in allowed if tree.contains(unit_id, i)]
+    return allowed
+
+
+@router.get("/api/violations")
+def list_violations(
+    service: ServiceDep, user: UserDep,
+    institution: str | None = None, town: str | None = None, camera: str | None = None,
+    type: Annotated[str | None, Query(description="e.g. blocked_route, covered_lens")] = None,
+    state: Literal["active", "ended"] | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: int | None = None,
+) -> list[ViolationView]:
+    """Newest first. `since`/`until` (ISO 8601 or epoch seconds) select violations overlapping that span."""
+    directory = service.directory
+    if type is not None and type not in LABELS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown violation type {type!r}; known: {', '.join(LABELS)}")
+    if since is not None and until is not None and until < since:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "until is before since")
+    query = ViolationFilter(
+        institutions=_narrow(directory, user, institution, town), camera_id=camera, type=type, state=state,
+        since=since.timestamp() if since else None, until=until.timestamp() if until else None, limit=limit,
+        before_id=before_id,
+    )
+    return [_view(directory, r) for r in service.store.violations.find(query)]
+
+
+def _visible(service: ServiceDep, user: User, violation_id: int) -> ViolationRecord:
+    record = service.store.violations.get(violation_id)
+    if record is None or record.institution_id not in _scope(service.directory, user):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no violation {violation_id}")
+    return record
+
+
+@router.get("/api/violations/events")
+async def violation_events(request: Request, service: ServiceDep, user: UserDep) -> StreamingResponse:
+    """Server-sent events: `violation.started`, `violation.reopened`, `violation.ended`, each with the
+    violation as JSON, for the cameras the user may see."""
+    feed = service.violation_feed
+
+    async def stream() -> AsyncIterator[bytes]:
+        async with feed.listen() as queue:
+            yield b": connected\n\n"
+            while not await request.is_disconnected():
+                try:
+                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                directory = service.directory
+                if item.violation.institution_id not in _scope(directory, user):
+                    continue
+                data = json.dumps(_view(directory, item.violation).model_dump(), ensure_ascii=False)
+                yield f"event: violation.{item.phase}\nid: {item.violation.id}\ndata: {data}\n\n".encode()
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/api/violations/{violation_id}")
+def get_violation(violation_id: int, service: ServiceDep, user: UserDep) -> ViolationView:
+    return _view(service.directory, _visible(service, user, violation_id))
+
+
+@router.get("/api/violations/{violation_id}/snapshot")
+def get_snapshot(violation_id: int, service: ServiceDep, user: UserDep) -> Response:
+    _visible(service, user, violation_id)
+    jpeg = service.store.violations.snapshot(violation_id)
+    if jpeg is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"violation {violation_id} has no snapshot")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,0 +1,1 @@
+"""Frames for detectors: decoding only what they need, scaled once per camera."""

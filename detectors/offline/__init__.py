@@ -1,0 +1,1 @@
+"""Offline analysis of video files: the same detectors, at full speed."""

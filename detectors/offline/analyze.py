@@ -1,0 +1,138 @@
+"""`vms analyze`: run a camera's detectors over a video file and report each violation.
+
+The file is read as a camera would be analysed: only key frames are decoded when the detectors need no
+more, each frame is scaled once, and the same violation rules apply, on the file's own clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from detectors.frames.scaler import FrameScaler
+from detectors.pipeline.analysis import CameraAnalysis
+from detectors.violations.events import LABELS, ViolationEvent
+from vms.config.models import CameraConfig, DetectorConfig, ZoneConfig
+
+
+class NotVideo(ValueError):
+    """The file cannot be read as video; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class FoundViolation:
+    type: str
+    label: str
+    zone: str | None
+    start_s: float
+    end_s: float
+    confidence: float
+    bbox: list[int] | None  # x, y, width, height in pixels of the video
+
+    def as_json(self) -> dict[str, object]:
+        return {"type": self.type, "label": self.label, "zone": self.zone, "start_s": self.start_s,
+                "end_s": self.end_s, "confidence": self.confidence, "bbox": self.bbox}
+
+
+def video_size(path: Path) -> tuple[int, int]:
+    """Width and height of the file's first video stream; NotVideo when there is none."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        return stream.codec_context.width, stream.codec_context.height
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.is_file():
+        raise NotVideo(f"{path}: no such file")
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as error:
+        raise NotVideo(f"{path}: not a video file ({error.strerror or error})") from None
+    if not container.streams.video or not container.streams.video[0].codec_context.width:
+        container.close()
+        raise NotVideo(f"{path}: not a video file (it holds no video stream)")
+    return container
+
+
+def parse_zone(text: str, name: str, width: int, height: int) -> ZoneConfig:
+    """A zone from `"x,y x,y ..."`: pixels of the video, or normalised when every value is within 0..1.
+
+    Raises ValueError naming the zone for points outside the frame and self-intersecting polygons.
+    """
+    try:
+        points = [tuple(float(v) for v in pair.split(",")) for pair in text.split()]
+    except ValueError:
+        raise ValueError(f"zone {name!r}: write points as 'x,y x,y x,y', got {text!r}") from None
+    if any(len(p) != 2 for p in points) or len(points) < 3:
+        raise ValueError(f"zone {name!r}: needs at least three 'x,y' points, got {text!r}")
+    if any(v > 1.0 for p in points for v in p):
+        outside = [p for p in points if not (0 <= p[0] <= width and 0 <= p[1] <= height)]
+        if outside:
+            x, y = outside[0]
+            raise ValueError(f"zone {name!r}: point ({x:g}, {y:g}) lies outside the {width}x{height} frame")
+        points = [(x / width, y / height) for x, y in points]
+    elif any(v < 0 for p in points for v in p):
+        raise ValueError(f"zone {name!r}: negative coordinates lie outside the frame")
+    try:
+        return ZoneConfig(name=name, points=points, drawn_on=f"{width}x{height}")
+    except ValueError as error:
+        problems = "; ".join(e["msg"] for e in getattr(error, "errors", lambda: [])()) or str(error)
+        raise ValueError(f"zone {name!r}: {problems}") from None
+
+
+def analysis_camera(detectors: list[DetectorConfig], role: str, camera_id: str = "file") -> CameraConfig:
+    return CameraConfig(id=camera_id, name=camera_id, institution="offline", role=role,  # type: ignore[arg-type]
+                        source={"url": "offline"}, detectors=detectors)
+
+
+def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
+    """Each violation in the file, as it ends (those still running at the end of the file end there)."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        analysis = CameraAnalysis(camera, width, height)  # ZoneMismatch names the camera and the zone
+        key_only = analysis.need.key_frames_only
+        stream.codec_context.thread_count = 1
+        if key_only:
+            stream.codec_context.skip_frame = "NONKEY"
+        scaler = FrameScaler()
+        time_base = stream.time_base
+        started: dict[tuple[str, str | None], ViolationEvent] = {}
+        last_at = 0.0
+        next_at = 0.0
+        step = 1.0 / analysis.need.fps if analysis.need.fps else 0.0
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0 or (key_only and not packet.is_keyframe):
+                    continue
+                for frame in packet.decode():
+                    if frame.pts is None:
+                        continue
+                    at = float(frame.pts * time_base)
+                    if step and at < next_at:
+                        continue
+                    next_at = at + step
+                    last_at = at
+                    for event in analysis.process(scaler.scale(frame, at)):
+                        yield from _track(event, started, width, height)
+        except av.error.FFmpegError as error:
+            raise NotVideo(f"{path}: unreadable video ({error.strerror or error})") from None
+        for event in analysis.finish(last_at, "end of file"):
+            yield from _track(event, started, width, height)
+
+
+def _track(event: ViolationEvent, started: dict, width: int, height: int) -> Iterator[FoundViolation]:
+    key = (event.kind, event.zone)
+    if event.phase in ("started", "reopened"):
+        started[key] = event
+        return
+    bbox = None
+    if event.bbox is not None:
+        x, y, w, h = event.bbox
+        bbox = [round(x * width), round(y * height), round(w * width), round(h * height)]
+    started.pop(key, None)
+    yield FoundViolation(event.kind, LABELS.get(event.kind, event.kind), event.zone, round(event.started_at, 2),
+                         round(event.at, 2), round(event.confidence, 3), bbox)

@@ -1,0 +1,1 @@
+"""Running detectors beside each camera stream, and over files."""

@@ -1,0 +1,156 @@
+"""One camera's detection consumer: a thread that decodes what the detectors need and runs them.
+
+It reads the camera's hub through its own dropping subscription, so it can never hold up ingest,
+recording or live view: when it falls behind, the hub drops packets for it (and it resumes on the next
+key frame), and it skips frames that arrived too long ago. Both show in its status.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from detectors.frames.decoder import FrameDecoder
+from detectors.frames.scaler import FrameScaler
+from detectors.interface import AnalysisFrame
+from detectors.pipeline.analysis import CameraAnalysis
+from detectors.pipeline.status import PipelineStatus
+from detectors.violations.events import ViolationEvent
+from detectors.violations.recorder import ViolationRecorder
+from detectors.zones import ZoneMismatch
+from streams.camera import CameraStream
+from streams.packet import MediaPacket, PacketsDropped, StreamInfo
+from streams.subscription import OverflowPolicy, SubscriptionClosed
+from vms.config.models import CameraConfig
+
+log = logging.getLogger(__name__)
+
+BEHIND_MEMORY_S = 60.0
+
+
+class CameraPipeline:
+    """Runs `CameraAnalysis` over a live camera stream in its own daemon thread."""
+
+    def __init__(
+        self, camera: CameraConfig, stream: CameraStream, recorder: ViolationRecorder, *,
+        max_lag_s: float = 2.0, analysis_factory: Callable[[CameraConfig], CameraAnalysis] = CameraAnalysis,
+        queue_packets: int = 200,
+    ) -> None:
+        self.camera = camera
+        self.recorder = recorder
+        self.max_lag_s = max_lag_s
+        self.analysis = analysis_factory(camera)
+        self._subscription = stream.hub.subscribe("detectors", capacity=queue_packets, policy=OverflowPolicy.DROP)
+        self._scaler = FrameScaler()
+        self._decoder: FrameDecoder | None = None
+        self._stopping = threading.Event()
+        self._error: str | None = None
+        self._analysed = 0
+        self._skipped = 0
+        self._dropped = 0
+        self._behind_at: float | None = None
+        self._last_ms = 0.0
+        self._total_ms = 0.0
+        self._next_frame_at = 0.0
+        if self.analysis.video_loss is not None:
+            self.analysis.video_loss.packet(time.time())  # a camera offline from the start counts as lost too
+        self._thread = threading.Thread(target=self._run, name=f"detect-{camera.id}", daemon=True)
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"CameraPipeline({self.camera.id!r})"
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def status(self) -> PipelineStatus:
+        analysed = self._analysed
+        behind = self._behind_at is not None and time.time() - self._behind_at < BEHIND_MEMORY_S
+        state = "error" if self._error else "stopped" if not self.running else "running" if analysed else "waiting"
+        active = self.analysis.active_violations()
+        return PipelineStatus(
+            camera_id=self.camera.id, state=state, key_frames_only=self.analysis.need.key_frames_only,
+            detectors=[kind for p in self.analysis.planned for kind in p.detector.kinds], frames_analysed=analysed,
+            frames_skipped=self._skipped, packets_dropped=self._dropped, behind=behind,
+            last_analysis_ms=round(self._last_ms, 2), mean_analysis_ms=round(self._total_ms / analysed, 2) if analysed else 0.0,
+            error=self._error, active=active,
+        )
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    item = self._subscription.get(timeout=0.5)
+                except SubscriptionClosed:
+                    break
+                now = time.time()
+                if isinstance(item, MediaPacket):
+                    self._packet(item, now)
+                elif isinstance(item, StreamInfo):
+                    self._begin(item)
+                elif isinstance(item, PacketsDropped):
+                    self._dropped += item.count
+                    self._fell_behind(now, f"the hub dropped {item.count} packets")
+                self._emit(self.analysis.check_video(now), None)
+        except Exception as error:  # a broken analysis must not pass unnoticed, nor take anything else down
+            log.exception("camera %s: detection stopped", self.camera.id)
+            self._error = f"detection stopped: {error}"
+        finally:
+            self._emit(self.analysis.finish(time.time(), "analysis stopped"), None)
+            self._subscription.close()
+
+    def _begin(self, info: StreamInfo) -> None:
+        now = time.time()
+        try:
+            self._emit(self.analysis.set_picture(info.width, info.height, now), None)
+        except ZoneMismatch as error:
+            self._error = str(error)
+            log.error("%s", error)
+            self.analysis.without_zones()
+            self._emit(self.analysis.set_picture(info.width, info.height, now), None)
+        try:
+            self._decoder = FrameDecoder(info, key_frames_only=self.analysis.need.key_frames_only)
+        except Exception as error:
+            self._decoder = None
+            self._error = f"camera {self.camera.id!r}: cannot decode {info.codec}: {error}"
+            log.error("%s", self._error)
+
+    def _packet(self, packet: MediaPacket, now: float) -> None:
+        if self.analysis.video_loss is not None:
+            self.analysis.video_loss.packet(packet.received_at)
+        decoder = self._decoder
+        if decoder is None or (decoder.key_frames_only and not packet.keyframe):
+            return
+        if now - packet.received_at > self.max_lag_s:
+            self._skipped += 1
+            self._fell_behind(now, f"a frame {now - packet.received_at:.1f} s old was skipped")
+            return
+        for frame in decoder.decode(packet):
+            need = self.analysis.need
+            if not need.key_frames_only and packet.received_at < self._next_frame_at:
+                continue
+            self._next_frame_at = packet.received_at + (1.0 / need.fps if need.fps else 0.0)
+            started = time.perf_counter()
+            analysed = self._scaler.scale(frame, packet.received_at)
+            events = self.analysis.process(analysed)
+            self._last_ms = (time.perf_counter() - started) * 1000
+            self._total_ms += self._last_ms
+            self._analysed += 1
+            self._emit(events, analysed)
+
+    def _fell_behind(self, now: float, why: str) -> None:
+        if self._behind_at is None or now - self._behind_at > BEHIND_MEMORY_S:
+            log.warning("camera %s: detection fell behind (%s); skipping frames", self.camera.id, why)
+        self._behind_at = now
+
+    def _emit(self, events: list[ViolationEvent], frame: AnalysisFrame | None) -> None:
+        for event in events:
+            self.recorder.record(self.camera, event, frame)

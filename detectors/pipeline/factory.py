@@ -1,0 +1,35 @@
+"""Attaches a detection pipeline to every camera stream the supervisor runs."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from detectors.pipeline.camera_pipeline import CameraPipeline
+from detectors.pipeline.status import PipelineStatus
+from detectors.violations.recorder import ViolationRecorder
+from streams.camera import CameraStream
+from vms.config.models import CameraConfig
+
+
+class DetectionFactory:
+    """The supervisor's `ConsumerFactory` for detectors; rebuilt per camera when its detectors change."""
+
+    name = "detectors"
+
+    def __init__(self, recorder: ViolationRecorder, max_lag_s: float = 2.0) -> None:
+        self.recorder = recorder
+        self.max_lag_s = max_lag_s
+        self._pipelines: dict[str, CameraPipeline] = {}
+
+    def key(self, camera: CameraConfig) -> Hashable:
+        # Detectors depend on these only: a renamed camera keeps its analysis and what it has learnt.
+        return (camera.institution, camera.role, tuple(d.model_dump_json() for d in camera.detectors))
+
+    def attach(self, camera: CameraConfig, stream: CameraStream) -> CameraPipeline:
+        pipeline = CameraPipeline(camera, stream, self.recorder, max_lag_s=self.max_lag_s)
+        self._pipelines[camera.id] = pipeline
+        return pipeline
+
+    def status(self, camera_id: str) -> PipelineStatus | None:
+        pipeline = self._pipelines.get(camera_id)
+        return pipeline.status() if pipeline is not None else None

@@ -1,0 +1,21 @@
+"""What a camera's analysis reports about itself: running, behind, broken."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStatus:
+    camera_id: str
+    state: str  # waiting (no picture yet) | running | error | stopped
+    key_frames_only: bool
+    detectors: list[str]
+    frames_analysed: int
+    frames_skipped: int  # decoded too late: the analysis fell behind and skipped them
+    packets_dropped: int  # dropped by the hub because the analysis did not keep up
+    behind: bool  # skipped or dropped within the last minute
+    last_analysis_ms: float
+    mean_analysis_ms: float
+    error: str | None
+    active: list[str] = field(default_factory=list)  # violation kinds running now

@@ -1,0 +1,1 @@
+"""Camera health analytics: is the picture still worth watching?"""

@@ -1,0 +1,24 @@
+"""镜头遮挡 — the lens is covered (a hand, a cloth, a bag): a blank, uniform picture."""
+
+from __future__ import annotations
+
+from detectors.interface import KEY_FRAMES, AnalysisFrame, Observation
+from detectors.settings import TamperParams
+from detectors.tamper.picture_measures import spread
+
+KIND = "covered_lens"
+
+
+class CoveredLensDetector:
+    need = KEY_FRAMES
+    kinds = (KIND,)
+
+    def __init__(self, params: TamperParams) -> None:
+        self.params = params
+
+    def observe(self, frame: AnalysisFrame) -> list[Observation]:
+        value = spread(frame.gray)
+        active = value < self.params.cover_std
+        confidence = 1.0 - value / self.params.cover_std if active else 0.0
+        return [Observation(KIND, active, frame.at, confidence=round(max(0.5, confidence), 3) if active else 0.0,
+                            detail={"spread": round(value, 2)})]

@@ -1,0 +1,26 @@
+"""视频丢失 — no video from the camera for longer than `video_loss_s`."""
+
+from __future__ import annotations
+
+from detectors.interface import Observation
+
+KIND = "video_loss"
+
+
+class VideoLossWatch:
+    """Fed by the pipeline, not by frames: the time of the latest packet, checked on every tick."""
+
+    kinds = (KIND,)
+
+    def __init__(self, loss_after_s: float) -> None:
+        self.loss_after_s = loss_after_s
+        self.last_video_at: float | None = None
+
+    def packet(self, at: float) -> None:
+        self.last_video_at = at
+
+    def check(self, now: float) -> Observation:
+        silent_s = None if self.last_video_at is None else now - self.last_video_at
+        active = silent_s is not None and silent_s > self.loss_after_s
+        return Observation(KIND, active, now, confidence=1.0 if active else 0.0,
+                           detail={"silent_s": round(silent_s, 1) if silent_s is not None else -1.0})

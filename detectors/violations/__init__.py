@@ -1,0 +1,1 @@
+"""The shared layer that turns detectors' observations into violations, and what follows from one."""

@@ -1,0 +1,34 @@
+"""What the violation layer reports: a violation started, was reopened, or ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from detectors.interface import BBox
+
+Phase = Literal["started", "reopened", "ended"]
+
+LABELS = {
+    "blocked_route": "消防通道占用",
+    "video_loss": "视频丢失",
+    "covered_lens": "镜头遮挡",
+    "defocus": "画面模糊",
+    "camera_moved": "摄像机移位",
+    "too_dark": "画面过暗",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationEvent:
+    """One change of one violation. `onset` is when the condition was first seen (the clip starts there)."""
+
+    phase: Phase
+    kind: str
+    zone: str | None
+    at: float
+    onset: float
+    started_at: float
+    confidence: float
+    bbox: BBox | None
+    reason: str = ""

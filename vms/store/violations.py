@@ -1,0 +1,158 @@
+"""Violations and their snapshots."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vms.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRecord:
+    id: int
+    camera_id: str
+    institution_id: str
+    type: str
+    zone: str | None
+    zone_points: list[list[float]] | None
+    state: str  # active | ended
+    onset_at: float
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    confidence: float
+    bbox: list[float] | None
+    clip_start: float
+    clip_end: float | None
+    clip_status: str  # waiting (violation still running) | pending (range known, no clip yet) | requested | ready
+    clip_ref: str | None
+    has_snapshot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationFilter:
+    institutions: Sequence[str] | None = None  # None: any (already narrowed to the user's scope by the caller)
+    camera_id: str | None = None
+    type: str | None = None
+    state: str | None = None
+    since: float | None = None  # overlapping [since, until]
+    until: float | None = None
+    limit: int = 100
+    before_id: int | None = None  # paging: older than this id
+
+
+_COLUMNS = (
+    "v.id, v.camera_id, v.institution_id, v.type, v.zone, v.zone_points, v.state, v.onset_at, v.started_at,"
+    " v.ended_at, v.end_reason, v.confidence, v.bbox, v.clip_start, v.clip_end, v.clip_status, v.clip_ref,"
+    " EXISTS (SELECT 1 FROM violation_snapshots s WHERE s.violation_id = v.id) AS has_snapshot"
+)
+
+
+class ViolationRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def open(
+        self, *, camera_id: str, institution_id: str, type: str, zone: str | None,
+        zone_points: Sequence[Sequence[float]] | None, onset_at: float, started_at: float, confidence: float,
+        bbox: Sequence[float] | None, clip_start: float, snapshot: bytes | None,
+    ) -> int:
+        with self._db.write() as cur:
+            cur.execute(
+                "INSERT INTO violations (camera_id, institution_id, type, zone, zone_points, state, onset_at,"
+                " started_at, confidence, bbox, clip_start, clip_status, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, 'waiting', ?)",
+                (camera_id, institution_id, type, zone, _json(zone_points), onset_at, started_at, confidence,
+                 _json(bbox), clip_start, time.time()),
+            )
+            violation_id = int(cur.lastrowid)
+            if snapshot is not None:
+                cur.execute("INSERT INTO violation_snapshots (violation_id, jpeg) VALUES (?, ?)", (violation_id, snapshot))
+            return violation_id
+
+    def reopen(self, violation_id: int) -> None:
+        with self._db.write() as cur:
+            cur.execute(
+                "UPDATE violations SET state = 'active', ended_at = NULL, end_reason = NULL, clip_end = NULL,"
+                " clip_status = 'waiting', updated_at = ? WHERE id = ?",
+                (time.time(), violation_id),
+            )
+
+    def close(self, violation_id: int, *, ended_at: float, reason: str, confidence: float,
+              bbox: Sequence[float] | None, clip_end: float) -> None:
+        with self._db.write() as cur:
+            cur.execute(
+                "UPDATE violations SET state = 'ended', ended_at = ?, end_reason = ?, confidence = MAX(confidence, ?),"
+                " bbox = COALESCE(?, bbox), clip_end = ?, clip_status = 'pending', updated_at = ? WHERE id = ?",
+                (ended_at, reason, confidence, _json(bbox), clip_end, time.time(), violation_id),
+            )
+
+    def set_clip(self, violation_id: int, status: str, ref: str | None = None) -> None:
+        """For the recordings component: the clip was requested, or is ready at `ref`."""
+        with self._db.write() as cur:
+            cur.execute("UPDATE violations SET clip_status = ?, clip_ref = ?, updated_at = ? WHERE id = ?",
+                        (status, ref, time.time(), violation_id))
+
+    def close_all_active(self, at: float, reason: str) -> int:
+        """At start-up: violations a previous run left active ended when it stopped."""
+        with self._db.write() as cur:
+            cur.execute(
+                "UPDATE violations SET state = 'ended', ended_at = MAX(started_at, ?), end_reason = ?,"
+                " clip_end = MAX(started_at, ?), clip_status = 'pending', updated_at = ? WHERE state = 'active'",
+                (at, reason, at, time.time()),
+            )
+            return cur.rowcount
+
+    def get(self, violation_id: int) -> ViolationRecord | None:
+        rows = self._db.read(f"SELECT {_COLUMNS} FROM violations v WHERE v.id = ?", (violation_id,))
+        return _record(rows[0]) if rows else None
+
+    def snapshot(self, violation_id: int) -> bytes | None:
+        rows = self._db.read("SELECT jpeg FROM violation_snapshots WHERE violation_id = ?", (violation_id,))
+        return bytes(rows[0]["jpeg"]) if rows else None
+
+    def find(self, query: ViolationFilter) -> list[ViolationRecord]:
+        where, params = [], []
+        if query.institutions is not None:
+            if not query.institutions:
+                return []
+            where.append(f"v.institution_id IN ({', '.join('?' * len(query.institutions))})")
+            params += list(query.institutions)
+        for column, value in (("camera_id", query.camera_id), ("type", query.type), ("state", query.state)):
+            if value is not None:
+                where.append(f"v.{column} = ?")
+                params.append(value)
+        if query.until is not None:
+            where.append("v.started_at <= ?")
+            params.append(query.until)
+        if query.since is not None:
+            where.append("(v.ended_at IS NULL OR v.ended_at >= ?)")
+            params.append(query.since)
+        if query.before_id is not None:
+            where.append("v.id < ?")
+            params.append(query.before_id)
+        sql = f"SELECT {_COLUMNS} FROM violations v"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY v.id DESC LIMIT ?"
+        params.append(query.limit)
+        return [_record(r) for r in self._db.read(sql, tuple(params))]
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _record(row) -> ViolationRecord:  # type: ignore[no-untyped-def]
+    return ViolationRecord(
+        id=row["id"], camera_id=row["camera_id"], institution_id=row["institution_id"], type=row["type"],
+        zone=row["zone"], zone_points=json.loads(row["zone_points"]) if row["zone_points"] else None,
+        state=row["state"], onset_at=row["onset_at"], started_at=row["started_at"], ended_at=row["ended_at"],
+        end_reason=row["end_reason"], confidence=row["confidence"],
+        bbox=json.loads(row["bbox"]) if row["bbox"] else None, clip_start=row["clip_start"],
+        clip_end=row["clip_end"], clip_status=row["clip_status"], clip_ref=row["clip_ref"],
+        has_snapshot=bool(row["has_snapshot"]),
+    )
