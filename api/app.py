@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.metrics import registry_for
-from api.routes import auth, cameras, health, metrics, organisation
+from api.routes import auth, cameras, health, live, metrics, organisation, snapshots, spot_checks, web
 from vms import __version__
 from vms.service import Service
 
@@ -42,6 +42,6 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.service = service
     app.state.metrics_registry = registry_for(service.supervisor)
-    for module in (health, auth, organisation, cameras, metrics):
+    for module in (health, auth, organisation, cameras, metrics, live, snapshots, spot_checks, web):
         app.include_router(module.router)
     return app

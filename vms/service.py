@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from streams.live.snapshot import SnapshotCache
+from streams.live.viewers import LiveViewers
 from vms.config import Config, ConfigError, load_config
 from vms.health_history import HealthHistory
 from vms.organisation import OrgTree
@@ -42,6 +44,8 @@ class Service:
         self.store = Store.open(config.storage.database_path)
         self.supervisor = Supervisor(config.ingest)
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
+        self.live = LiveViewers(self.supervisor, lambda: self.config.live)
+        self.snapshots = SnapshotCache()
         self._log_filter = log_filter
         self._register_secrets(config)
 
@@ -61,6 +65,7 @@ class Service:
         log.info("service: %d camera(s) configured", len(self.config.cameras))
 
     async def stop(self) -> None:
+        await self.live.close_all()
         final = await self.supervisor.stop_all()
         await self.history.stop(final)
         self.store.close()

@@ -10,6 +10,7 @@ from vms.store.cameras import CameraRepository
 from vms.store.database import Database
 from vms.store.health import HealthRepository
 from vms.store.organisation import OrgRepository
+from vms.store.spot_checks import SpotCheckRepository
 from vms.store.users import SessionRepository, UserRepository
 
 
@@ -24,6 +25,7 @@ class Store:
     users: UserRepository
     sessions: SessionRepository
     audit: AuditRepository
+    spot_checks: SpotCheckRepository
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -38,6 +40,7 @@ class Store:
             users=UserRepository(db),
             sessions=SessionRepository(db),
             audit=AuditRepository(db),
+            spot_checks=SpotCheckRepository(db),
         )
 
     def close(self) -> None:

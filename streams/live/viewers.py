@@ -1,0 +1,226 @@
+"""Who watches which camera: viewer slots with caps, and WebRTC peers that forward the camera's packets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from streams.hub import Hub
+from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, ViewerLimitReached
+from streams.live.ice import gather_on
+from streams.live.offer import check_offer
+from streams.live.track import HubVideoTrack
+from vms.config import LiveConfig
+from vms.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+# aioice logs every candidate-pair check at INFO: noise at one line per check per viewer.
+logging.getLogger("aioice").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerSlot:
+    """One live viewer of one camera, counted against the caps until released."""
+
+    id: str
+    camera_id: str
+    username: str
+    transport: str  # "webrtc" or "fmp4"
+    opened_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerInfo:
+    id: str
+    camera_id: str
+    username: str
+    transport: str
+    opened_at: float
+    state: str
+    packets_sent: int
+
+
+class _Counted(Protocol):
+    packets_sent: int
+
+
+class _WebRtcViewer:
+    """A peer connection and its watchdog: it closes when the peer fails, never connects, or goes silent."""
+
+    def __init__(self, slot: ViewerSlot, pc: RTCPeerConnection, track: HubVideoTrack) -> None:
+        self.slot = slot
+        self.pc = pc
+        self.track = track
+        self.watchdog: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+
+    async def watch(self, settings: Callable[[], LiveConfig]) -> None:
+        connected_at: float | None = None
+        started = time.monotonic()
+        while self.pc.connectionState not in ("failed", "closed") and self.track.readyState == "live":
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            config = settings()
+            if self.pc.connectionState != "connected":
+                if connected_at is None and now - started > config.connect_timeout_s:
+                    log.info("live %s: peer did not connect within %.0f s", self.slot.id, config.connect_timeout_s)
+                    return
+                continue
+            if connected_at is None:
+                connected_at = now
+            # Browsers send an RTCP receiver report every second or so; silence means the viewer vanished
+            # (tab killed, network gone) without closing, which ICE consent would notice only after 30 s.
+            heard = await self._last_report_age()
+            silent_for = heard if heard is not None else now - connected_at
+            if silent_for > config.idle_timeout_s:
+                log.info("live %s: no report from the viewer for %.0f s, closing", self.slot.id, silent_for)
+                return
+
+    async def _last_report_age(self) -> float | None:
+        ages = []
+        for sender in self.pc.getSenders():
+            for stats in (await sender.getStats()).values():
+                if getattr(stats, "type", None) == "remote-inbound-rtp":
+                    ages.append(time.time() - stats.timestamp.timestamp())
+        return min(ages) if ages else None
+
+    async def close(self) -> None:
+        self.track.stop()
+        await self.pc.close()
+        self.closed.set()
+
+
+class LiveViewers:
+    """Every live viewer of the service, WebRTC or fallback, under the per-camera and per-user caps."""
+
+    def __init__(self, supervisor: Supervisor, settings: Callable[[], LiveConfig]) -> None:
+        self._supervisor = supervisor
+        self._settings = settings
+        self._slots: dict[str, ViewerSlot] = {}
+        self._peers: dict[str, _WebRtcViewer] = {}
+        self._fallbacks: dict[str, _Counted] = {}
+
+    # --- slots (shared by every transport) --------------------------------------------------------
+
+    def hub_for(self, camera_id: str) -> Hub:
+        """The camera's hub if it delivers H.264 now; raises CameraUnavailable saying why not."""
+        stream = self._supervisor.stream(camera_id)
+        if stream is None:
+            raise CameraUnavailable(f"camera {camera_id!r} is disabled or not running")
+        info = stream.hub.info
+        if info is None:
+            health = self._supervisor.health(camera_id)
+            state = health.state.value if health else "offline"
+            reason = f": {health.last_error}" if health and health.last_error else ""
+            raise CameraUnavailable(f"camera {camera_id!r} is {state}{reason}")
+        if info.codec != "h264":
+            raise CameraUnavailable(f"camera {camera_id!r} sends {info.codec}; live view needs H.264")
+        return stream.hub
+
+    def reserve(self, camera_id: str, username: str, transport: str) -> ViewerSlot:
+        """A slot, or ViewerLimitReached; call from the event loop (the count and the insert are one step)."""
+        config = self._settings()
+        per_camera = sum(1 for slot in self._slots.values() if slot.camera_id == camera_id)
+        if per_camera >= config.max_viewers_per_camera:
+            raise ViewerLimitReached(
+                f"camera {camera_id!r} already has {per_camera} live viewers (the limit is {config.max_viewers_per_camera})"
+            )
+        per_user = sum(1 for slot in self._slots.values() if slot.username == username)
+        if per_user >= config.max_viewers_per_user:
+            raise ViewerLimitReached(
+                f"you already have {per_user} live views open (the limit is {config.max_viewers_per_user}); close one first"
+            )
+        slot = ViewerSlot(secrets.token_urlsafe(12), camera_id, username, transport)
+        self._slots[slot.id] = slot
+        return slot
+
+    def release(self, slot: ViewerSlot) -> None:
+        self._slots.pop(slot.id, None)
+        self._fallbacks.pop(slot.id, None)
+
+    def track_fallback(self, slot: ViewerSlot, feed: _Counted) -> None:
+        """Show a fallback viewer's progress in `viewers()` until its slot is released."""
+        self._fallbacks[slot.id] = feed
+
+    # --- WebRTC ---------------------------------------------------------------------------------
+
+    async def open_webrtc(self, camera_id: str, username: str, offer: str) -> tuple[ViewerSlot, str]:
+        """Answer a WHEP offer: (the viewer's slot, the SDP answer). Raises a LiveViewError subclass."""
+        check_offer(offer)
+        hub = self.hub_for(camera_id)
+        slot = self.reserve(camera_id, username, "webrtc")
+        # No STUN or TURN server: the service and its viewers share a network, and nothing is dialled out.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        track = HubVideoTrack(hub, f"live:{username}:{slot.id[:6]}")
+        viewer = _WebRtcViewer(slot, pc, track)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            video = next(t for t in pc.getTransceivers() if t.kind == "video")
+            video.sender.replaceTrack(track)
+            video.direction = "sendonly"
+            await gather_on(pc, self._settings().ice_hosts)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except LiveViewError:
+            await viewer.close()
+            self.release(slot)
+            raise
+        except Exception as error:
+            await viewer.close()
+            self.release(slot)
+            log.info("live %s: offer refused by the WebRTC stack: %s", slot.id, error)
+            raise MalformedOffer(f"the offer cannot be answered: {error}") from None
+        self._peers[slot.id] = viewer
+        viewer.watchdog = asyncio.create_task(self._run(viewer), name=f"live-{slot.id}")
+        return slot, pc.localDescription.sdp
+
+    async def _run(self, viewer: _WebRtcViewer) -> None:
+        try:
+            await viewer.watch(self._settings)
+        except Exception:
+            log.exception("live %s: watchdog failed", viewer.slot.id)
+        finally:
+            self._peers.pop(viewer.slot.id, None)
+            self.release(viewer.slot)
+            await viewer.close()
+
+    async def close(self, slot_id: str) -> bool:
+        """Close a WebRTC viewer (a WHEP DELETE); False if there is none by that id."""
+        viewer = self._peers.get(slot_id)
+        if viewer is None:
+            return False
+        if viewer.watchdog is not None:
+            viewer.watchdog.cancel()
+            await asyncio.gather(viewer.watchdog, return_exceptions=True)
+        return True
+
+    async def close_all(self) -> None:
+        for slot_id in list(self._peers):
+            await self.close(slot_id)
+
+    # --- what is open -----------------------------------------------------------------------------
+
+    def slot(self, slot_id: str) -> ViewerSlot | None:
+        return self._slots.get(slot_id)
+
+    def viewers(self) -> list[ViewerInfo]:
+        infos = []
+        for slot in list(self._slots.values()):
+            peer = self._peers.get(slot.id)
+            feed = self._fallbacks.get(slot.id)
+            sent = peer.track.packets_sent if peer else feed.packets_sent if feed else 0
+            infos.append(ViewerInfo(
+                slot.id, slot.camera_id, slot.username, slot.transport, slot.opened_at,
+                peer.pc.connectionState if peer else "open", sent,
+            ))
+        return infos
+
+    @property
+    def peer_connections(self) -> int:
+        return len(self._peers)

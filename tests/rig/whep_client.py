@@ -1,0 +1,75 @@
+"""A WHEP viewer built on aiortc: posts an offer, receives the camera's video (tests and bench)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import av
+import httpx
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from streams.live.ice import gather_on
+
+
+@dataclass
+class WhepViewer:
+    pc: RTCPeerConnection
+    location: str
+    track_ready: asyncio.Future[MediaStreamTrack]
+
+    async def track(self, timeout: float = 10.0) -> MediaStreamTrack:
+        return await asyncio.wait_for(asyncio.shield(self.track_ready), timeout)
+
+    async def frames(self, count: int, timeout: float = 20.0) -> list[av.VideoFrame]:
+        track = await self.track(timeout)
+        out = []
+        async with asyncio.timeout(timeout):
+            while len(out) < count:
+                out.append(await track.recv())
+        return out
+
+    async def close(self, client: httpx.AsyncClient | None = None) -> None:
+        if client is not None:
+            await client.delete(self.location)
+        await self.pc.close()
+
+
+def offer_pc(codecs: str = "h264") -> RTCPeerConnection:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    transceiver = pc.addTransceiver("video", direction="recvonly")
+    if codecs != "default":
+        from aiortc import RTCRtpReceiver
+
+        wanted = [c for c in RTCRtpReceiver.getCapabilities("video").codecs if codecs in c.mimeType.lower()]
+        transceiver.setCodecPreferences(wanted)
+    return pc
+
+
+async def make_offer(pc: RTCPeerConnection) -> str:
+    await gather_on(pc, ["127.0.0.1"])  # aioice leaves loopback out; the service listens there in tests
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc.localDescription.sdp
+
+
+async def open_viewer(client: httpx.AsyncClient, camera_id: str) -> WhepViewer:
+    """POST an offer for `camera_id`; raises httpx.HTTPStatusError on a refusal."""
+    pc = offer_pc()
+    loop = asyncio.get_running_loop()
+    track_ready: asyncio.Future[MediaStreamTrack] = loop.create_future()
+
+    @pc.on("track")
+    def _on_track(track: MediaStreamTrack) -> None:
+        if not track_ready.done():
+            track_ready.set_result(track)
+
+    offer = await make_offer(pc)
+    response = await client.post(
+        f"/api/cameras/{camera_id}/whep", content=offer, headers={"Content-Type": "application/sdp"}
+    )
+    if response.status_code != 201:
+        await pc.close()
+        response.raise_for_status()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
+    return WhepViewer(pc, response.headers["location"], track_ready)
