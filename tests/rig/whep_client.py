@@ -73,3 +73,17 @@ async def open_viewer(client: httpx.AsyncClient, camera_id: str) -> WhepViewer:
         response.raise_for_status()
     await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
     return WhepViewer(pc, response.headers["location"], track_ready)
+
+
+async def _hold(base_url: str, token: str, camera_id: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        viewer = await open_viewer(client, camera_id)
+        await viewer.frames(1)
+        print("receiving", flush=True)
+        await asyncio.Event().wait()  # until killed: a viewer that vanishes without closing
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(_hold(*sys.argv[1:4]))
