@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from streams.hub import Hub
 from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, ViewerLimitReached
@@ -23,6 +23,11 @@ from vms.supervisor import Supervisor
 log = logging.getLogger(__name__)
 # aioice logs every candidate-pair check at INFO: noise at one line per check per viewer.
 logging.getLogger("aioice").setLevel(logging.WARNING)
+
+
+H264_CAPABILITIES = [
+    codec for codec in RTCRtpSender.getCapabilities("video").codecs if codec.mimeType.lower() in ("video/h264", "video/rtx")
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +166,12 @@ class LiveViewers:
         track = HubVideoTrack(hub, f"live:{username}:{slot.id[:6]}")
         viewer = _WebRtcViewer(slot, pc, track)
         try:
+            # The transceiver exists before the offer is applied so that the offer's video section binds to
+            # it with H.264 as the only codec: aiortc sends with the first codec of the answer (VP8, were it
+            # left in), and the camera's packets can only go out as H.264.
+            video = pc.addTransceiver(track, direction="sendonly")
+            video.setCodecPreferences(H264_CAPABILITIES)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-            video = next(t for t in pc.getTransceivers() if t.kind == "video")
-            video.sender.replaceTrack(track)
-            video.direction = "sendonly"
             await gather_on(pc, self._settings().ice_hosts)
             await pc.setLocalDescription(await pc.createAnswer())
         except LiveViewError:
