@@ -55,6 +55,11 @@ async def make_offer(pc: RTCPeerConnection) -> str:
 
 async def open_viewer(client: httpx.AsyncClient, camera_id: str) -> WhepViewer:
     """POST an offer for `camera_id`; raises httpx.HTTPStatusError on a refusal."""
+    return await open_whep(client, f"/api/cameras/{camera_id}/whep")
+
+
+async def open_whep(client: httpx.AsyncClient, url: str) -> WhepViewer:
+    """POST an offer to the WHEP endpoint `url`."""
     pc = offer_pc()
     loop = asyncio.get_running_loop()
     track_ready: asyncio.Future[MediaStreamTrack] = loop.create_future()
@@ -65,9 +70,7 @@ async def open_viewer(client: httpx.AsyncClient, camera_id: str) -> WhepViewer:
             track_ready.set_result(track)
 
     offer = await make_offer(pc)
-    response = await client.post(
-        f"/api/cameras/{camera_id}/whep", content=offer, headers={"Content-Type": "application/sdp"}
-    )
+    response = await client.post(url, content=offer, headers={"Content-Type": "application/sdp"})
     if response.status_code != 201:
         await pc.close()
         response.raise_for_status()
