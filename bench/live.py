@@ -138,6 +138,7 @@ def main() -> int:
     assert camera.stdout is not None
     rtsp_url = camera.stdout.readline().split()[-1]
     results: dict[str, dict] = {}
+    camera_rate = "?"
     try:
         # --- vms: the camera's packets forwarded ---------------------------------------------------
         workdir = Path(tempfile.mkdtemp(prefix="vms-bench-live-"))
@@ -150,6 +151,9 @@ def main() -> int:
         try:
             admin = service.client()
             service.wait_for(admin, "clock", lambda c: (c["health"] or {}).get("state") == "online")
+            time.sleep(6.0)  # the health window fills (5 s)
+            health = admin.get("/api/cameras/clock").json()["health"]
+            camera_rate = f"{health['bitrate_bps'] / 1e6:.1f} Mbit/s at {health['fps']:.1f} fps as vms received it"
             headers = dict(admin.headers)
             token = headers["authorization"].split()[1]
             vms_process = psutil.Process(service._proc.pid)  # type: ignore[union-attr]
@@ -191,7 +195,7 @@ def main() -> int:
         camera.stdin.close()  # type: ignore[union-attr]
         camera.wait(timeout=10)
 
-    print(f"\ncamera: {args.width}x{args.height}@{args.fps} H.264 Main, 4 Mbit/s, 2 s GOP; "
+    print(f"\ncamera: {args.width}x{args.height}@{args.fps} H.264 Main, 2 s GOP, {camera_rate}; "
           f"{args.viewers} load viewers for {args.seconds:.0f} s; CPU as a share of one core")
     print(f"{'path':<16}{'first frame (s)':<28}{'glass-to-glass (ms)':<44}{'CPU idle':>9}{'CPU N viewers':>14}"
           f"{'per viewer':>11}{'fps/viewer':>11}")

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import pytest
 import websockets
 
 from tests.conftest import ORGANISATION
+from vms.config import ConfigError, parse_config
 from tests.rig.rtsp import RtspServer, free_port
 from tests.rig.whep_client import make_offer, offer_pc, open_viewer
 from tests.running_service import RunningService
@@ -42,7 +44,6 @@ def live_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip
 
         config = {
             "organisation": ORGANISATION,
-            "ingest": {"backoff_s": [30]},
             "live": {
                 "ice_hosts": ["127.0.0.1"], "max_viewers_per_camera": 2, "max_viewers_per_user": 3,
                 "idle_timeout_s": 2, "connect_timeout_s": 5, "snapshot_cache_s": 5,
@@ -280,3 +281,21 @@ def test_spot_check_keeps_snapshots_as_evidence(live_service: RunningService) ->
     assert other.get(f"/api/spot-checks/{check_id}").status_code == 404
     assert other.get(body["evidence"][0]["url"]).status_code == 404
     assert other.post("/api/spot-checks", json={"institution_id": "hl-jly"}).status_code == 404
+
+
+def test_live_views_snapshots_and_spot_checks_are_audited(live_service: RunningService) -> None:
+    # Runs after the tests above in this module, which watched, took snapshots and ran a spot check.
+    with sqlite3.connect(live_service.workdir / "data" / "vms.db") as db:
+        rows = db.execute("SELECT username, action, target, detail FROM audit_log").fetchall()
+    assert ("admin", "live_view", "gate", "webrtc") in rows
+    assert ("admin", "live_view", "gate", "fmp4") in rows
+    assert ("admin", "snapshot", "gate", None) in rows
+    assert {"spot_check_start", "spot_check_finish"} <= {action for _, action, _, _ in rows}
+
+
+def test_live_settings_are_validated() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"live": {"max_viewers_per_camera": 0, "idle_timeout_s": -1, "ice_host": ["x"]}})
+    paths = {problem.path for problem in caught.value.problems}
+    assert {"live.max_viewers_per_camera", "live.idle_timeout_s", "live.ice_host"} <= paths, paths
+    assert parse_config({}).live.ice_hosts == []

@@ -44,7 +44,6 @@ def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path) -> Ite
     with RtspServer(mounts) as rtsp:
         config = {
             "organisation": ORGANISATION,
-            "ingest": {"backoff_s": [30]},
             "live": {"ice_hosts": ["127.0.0.1"], "idle_timeout_s": 3, "connect_timeout_s": 5},
             "cameras": [
                 {"id": "gate", "name": "汇龙镇敬老院大门", "institution": "hl-jly", "role": "gate",

@@ -71,6 +71,10 @@ class HubVideoTrack(MediaStreamTrack):
         self.packets_sent += 1
         return packet
 
+    @property
+    def hub(self) -> Hub:
+        return self._hub
+
     def stop(self) -> None:
         super().stop()
         subscription, self._subscription = self._subscription, None

@@ -66,11 +66,14 @@ class _WebRtcViewer:
         self.watchdog: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
 
-    async def watch(self, settings: Callable[[], LiveConfig]) -> None:
+    async def watch(self, settings: Callable[[], LiveConfig], camera_running: Callable[[], bool]) -> None:
         connected_at: float | None = None
         started = time.monotonic()
         while self.pc.connectionState not in ("failed", "closed") and self.track.readyState == "live":
             await asyncio.sleep(0.5)
+            if not camera_running():
+                log.info("live %s: camera %s was removed or restarted, closing", self.slot.id, self.slot.camera_id)
+                return
             now = time.monotonic()
             config = settings()
             if self.pc.connectionState != "connected":
@@ -113,6 +116,10 @@ class LiveViewers:
         self._fallbacks: dict[str, _Counted] = {}
 
     # --- slots (shared by every transport) --------------------------------------------------------
+
+    def _hub_of(self, camera_id: str) -> Hub | None:
+        stream = self._supervisor.stream(camera_id)
+        return stream.hub if stream is not None else None
 
     def hub_for(self, camera_id: str) -> Hub:
         """The camera's hub if it delivers H.264 now; raises CameraUnavailable saying why not."""
@@ -189,7 +196,7 @@ class LiveViewers:
 
     async def _run(self, viewer: _WebRtcViewer) -> None:
         try:
-            await viewer.watch(self._settings)
+            await viewer.watch(self._settings, lambda: self._hub_of(viewer.slot.camera_id) is viewer.track.hub)
         except Exception:
             log.exception("live %s: watchdog failed", viewer.slot.id)
         finally:
