@@ -129,6 +129,24 @@ def test_whep_frames_are_bit_exact_with_the_cameras_stream(
     _wait_no_viewers(live_service)
 
 
+def test_an_offer_with_audio_and_every_codec_gets_the_video(live_service: RunningService) -> None:
+    """A generic WHEP player offers audio and video with all its codecs; the answer carries H.264 video."""
+    async def watch() -> str:
+        async with _async_client(live_service) as client:
+            pc = offer_pc("any", audio=True)
+            offer = await make_offer(pc)
+            response = await client.post("/api/cameras/gate/whep", content=offer, headers={"Content-Type": "application/sdp"})
+            assert response.status_code == 201, response.text
+            await client.delete(response.headers["location"])
+            await pc.close()
+            return response.text
+
+    answer = asyncio.run(watch())
+    video = answer[answer.index("m=video"):]
+    assert "H264/90000" in video and "VP8" not in video
+    _wait_no_viewers(live_service)
+
+
 def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningService) -> None:
     async def run() -> None:
         async with _async_client(live_service) as client:

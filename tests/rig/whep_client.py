@@ -36,10 +36,12 @@ class WhepViewer:
         await self.pc.close()
 
 
-def offer_pc(codecs: str = "h264") -> RTCPeerConnection:
+def offer_pc(codecs: str = "h264", audio: bool = False) -> RTCPeerConnection:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    if audio:  # as generic WHEP players offer: audio and video, both to receive
+        pc.addTransceiver("audio", direction="recvonly")
     transceiver = pc.addTransceiver("video", direction="recvonly")
-    if codecs != "default":
+    if codecs != "any":
         from aiortc import RTCRtpReceiver
 
         wanted = [c for c in RTCRtpReceiver.getCapabilities("video").codecs if codecs in c.mimeType.lower()]
@@ -58,9 +60,9 @@ async def open_viewer(client: httpx.AsyncClient, camera_id: str) -> WhepViewer:
     return await open_whep(client, f"/api/cameras/{camera_id}/whep")
 
 
-async def open_whep(client: httpx.AsyncClient, url: str) -> WhepViewer:
+async def open_whep(client: httpx.AsyncClient, url: str, audio: bool = False) -> WhepViewer:
     """POST an offer to the WHEP endpoint `url`."""
-    pc = offer_pc()
+    pc = offer_pc(audio=audio)
     loop = asyncio.get_running_loop()
     track_ready: asyncio.Future[MediaStreamTrack] = loop.create_future()
 
