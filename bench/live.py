@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -98,8 +99,12 @@ def cpu_share(process: psutil.Process, seconds: float) -> float:
     return (cpu_seconds(process) - before) / (time.monotonic() - started)
 
 
-def with_viewers(url: str, count: int, seconds: float, token: str | None, process: psutil.Process) -> dict:
-    """Server CPU (share of one core) while `count` load viewers watch, and what they received."""
+def with_viewers(
+    url: str, count: int, seconds: float, token: str | None, process: psutil.Process,
+    sent: Callable[[], int] | None = None,
+) -> dict:
+    """Server CPU (share of one core) while `count` load viewers watch, what they received, and (where the
+    server says) how many frames it sent them."""
     args = [sys.executable, str(ROOT / "bench" / "live_viewers.py"), url, str(count), str(seconds)]
     load = subprocess.Popen(args + ([token] if token else []), stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert load.stdout is not None
@@ -107,8 +112,11 @@ def with_viewers(url: str, count: int, seconds: float, token: str | None, proces
     if line != "ready":
         load.kill()
         raise RuntimeError(f"load viewers did not start: {line!r}")
+    sent_before, started = (sent() if sent else 0), time.monotonic()
     share = cpu_share(process, seconds)
+    sent_fps = (sent() - sent_before) / (time.monotonic() - started) / count if sent else float("nan")
     result = json.loads(load.stdout.readline())
+    result["sent_fps_per_viewer"] = sent_fps
     load.wait(timeout=30)
     return {"cpu_share": share, **result}
 
@@ -162,7 +170,11 @@ def main() -> int:
             lat = asyncio.run(latencies(service.base_url, path, headers, args.seconds))
             time.sleep(1.0)
             idle = cpu_share(vms_process, args.seconds)
-            loaded = with_viewers(service.base_url + path, args.viewers, args.seconds, token, vms_process)
+            def frames_sent() -> int:
+                viewers = admin.get("/api/live/sessions").json()["viewers"]
+                return sum(v["packets_sent"] for v in viewers)
+
+            loaded = with_viewers(service.base_url + path, args.viewers, args.seconds, token, vms_process, frames_sent)
             results["vms (forward)"] = {"ttff": ttff, "latency": lat, "idle": idle, **loaded}
         finally:
             service.stop()
@@ -198,12 +210,12 @@ def main() -> int:
     print(f"\ncamera: {args.width}x{args.height}@{args.fps} H.264 Main, 2 s GOP, {camera_rate}; "
           f"{args.viewers} load viewers for {args.seconds:.0f} s; CPU as a share of one core")
     print(f"{'path':<16}{'first frame (s)':<28}{'glass-to-glass (ms)':<44}{'CPU idle':>9}{'CPU N viewers':>14}"
-          f"{'per viewer':>11}{'fps/viewer':>11}")
+          f"{'per viewer':>11}{'fps sent':>9}{'fps received':>13}")
     for name, r in results.items():
         per_viewer = (r["cpu_share"] - r["idle"]) / r["viewers"]
         ttff = f"median {statistics.median(r['ttff']):.2f}, max {max(r['ttff']):.2f}"
         print(f"{name:<16}{ttff:<28}{summary(r['latency']):<44}{r['idle'] * 100:>8.1f}%{r['cpu_share'] * 100:>13.1f}%"
-              f"{per_viewer * 100:>10.2f}%{r['fps_per_viewer']:>11.1f}")
+              f"{per_viewer * 100:>10.2f}%{r['sent_fps_per_viewer']:>9.1f}{r['fps_per_viewer']:>13.1f}")
     forward, transcode = results["vms (forward)"], results["transcoding"]
     ratio = (transcode["cpu_share"] - transcode["idle"]) / max(forward["cpu_share"] - forward["idle"], 1e-6)
     print(f"\nCPU for {args.viewers} viewers, transcoding / forwarding: {ratio:.1f}x "

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from streams.live.ice import gather_on  # noqa: E402
-from streams.live.viewers import H264_CAPABILITIES  # noqa: E402
+from streams.live.peer import H264_CAPABILITIES  # noqa: E402
 
 
 def build(url: str) -> FastAPI:

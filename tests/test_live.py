@@ -21,10 +21,10 @@ import pytest
 import websockets
 
 from tests.conftest import ORGANISATION
-from vms.config import ConfigError, parse_config
 from tests.rig.rtsp import RtspServer, free_port
 from tests.rig.whep_client import make_offer, offer_pc, open_viewer
 from tests.running_service import RunningService
+from vms.config import ConfigError, parse_config
 
 pytestmark = pytest.mark.rtsp
 
@@ -123,7 +123,7 @@ def test_whep_frames_are_bit_exact_with_the_cameras_stream(
     positions = [clip_frame_hashes.get(_digest(f)) for f in frames]
     assert None not in positions, "a received picture differs from every picture of the camera's stream"
     # In order, one after another (the clip loops, so positions wrap around once at most).
-    steps = [(b - a) % len(clip_frame_hashes) for a, b in zip(positions, positions[1:])]
+    steps = [(b - a) % len(clip_frame_hashes) for a, b in zip(positions, positions[1:], strict=False)]
     assert set(steps) == {1}, steps
     assert first_after < 5
     _wait_no_viewers(live_service)

@@ -47,7 +47,9 @@ async def whep_offer(camera_id: str, request: Request, service: ServiceDep, user
     camera = visible_camera(service.directory, user, camera_id)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/sdp":
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the SDP offer as Content-Type: application/sdp")
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the SDP offer as Content-Type: application/sdp"
+        )
     body = await _bounded_body(request, MAX_OFFER_BYTES)
     try:
         offer = body.decode("utf-8")
@@ -58,7 +60,8 @@ async def whep_offer(camera_id: str, request: Request, service: ServiceDep, user
     except LiveViewError as error:
         raise _refusal(error) from None
     await asyncio.to_thread(
-        service.store.audit.record, "live_view", user_id=user.id, username=user.username, target=camera.id, detail="webrtc"
+        service.store.audit.record, "live_view",
+        user_id=user.id, username=user.username, target=camera.id, detail="webrtc",
     )
     return Response(
         answer, status_code=201, media_type="application/sdp",
@@ -129,7 +132,8 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
     feed = Fmp4Feed(hub, f"fmp4:{user.username}:{slot.id[:6]}", asyncio.get_running_loop())
     service.live.track_fallback(slot, feed)
     await asyncio.to_thread(
-        service.store.audit.record, "live_view", user_id=user.id, username=user.username, target=camera.id, detail="fmp4"
+        service.store.audit.record, "live_view",
+        user_id=user.id, username=user.username, target=camera.id, detail="fmp4",
     )
     feed.start()
     receiver = asyncio.create_task(_drain(websocket))

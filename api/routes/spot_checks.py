@@ -123,7 +123,8 @@ async def take_evidence(check_id: int, body: TakeEvidence, service: ServiceDep, 
     camera = visible_camera(directory, user, body.camera_id)
     if camera.institution != check.institution_id:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"camera {camera.id!r} is not at institution {check.institution_id!r}"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"camera {camera.id!r} is not at institution {check.institution_id!r}",
         )
     picture = await take_snapshot(service, camera.id, max_age_s=0.5)
     evidence = await asyncio.to_thread(

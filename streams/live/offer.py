@@ -36,19 +36,25 @@ def check_offer(text: str) -> sdp.SessionDescription:
     h264 = [codec for codec in video.rtp.codecs if codec.mimeType.lower() == "video/h264"]
     if not h264:
         names = sorted({codec.mimeType.split("/")[-1] for codec in video.rtp.codecs}) or ["none"]
-        raise NoCommonCodec(f"the offer has no H.264 video (it offers {', '.join(names)}); live view sends H.264 as the camera encodes it")
+        raise NoCommonCodec(
+            f"the offer has no H.264 video (it offers {', '.join(names)}); "
+            "live view sends H.264 as the camera encodes it"
+        )
     usable = [
         codec for codec in h264
         if str(codec.parameters.get("packetization-mode", "0")) == "1" and _profile(codec) in ANSWERABLE_PROFILES
     ]
     if not usable:
-        raise NoCommonCodec("the offer's H.264 lacks packetization-mode=1 with a baseline profile-level-id (42e01f or 42001f)")
+        raise NoCommonCodec(
+            "the offer's H.264 lacks packetization-mode=1 with a baseline profile-level-id (42e01f or 42001f)"
+        )
     return description
 
 
 def _profile(codec: object) -> object:
     # aiortc matches on the profile only (levels differ between browsers); an absent id means 42e01f.
     try:
-        return sdp.parse_h264_profile_level_id(str(getattr(codec, "parameters", {}).get("profile-level-id", "42e01f")))[0]
+        level_id = str(getattr(codec, "parameters", {}).get("profile-level-id", "42e01f"))
+        return sdp.parse_h264_profile_level_id(level_id)[0]
     except ValueError:
         return None

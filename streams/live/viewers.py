@@ -5,104 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from streams.hub import Hub
 from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, ViewerLimitReached
 from streams.live.ice import gather_on
 from streams.live.offer import check_offer
+from streams.live.peer import H264_CAPABILITIES, WebRtcViewer
+from streams.live.slot import ViewerInfo, ViewerSlot
 from streams.live.track import HubVideoTrack
 from vms.config import LiveConfig
 from vms.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
-# aioice logs every candidate-pair check at INFO: noise at one line per check per viewer.
-logging.getLogger("aioice").setLevel(logging.WARNING)
-
-
-H264_CAPABILITIES = [
-    codec for codec in RTCRtpSender.getCapabilities("video").codecs if codec.mimeType.lower() in ("video/h264", "video/rtx")
-]
-
-
-@dataclass(frozen=True, slots=True)
-class ViewerSlot:
-    """One live viewer of one camera, counted against the caps until released."""
-
-    id: str
-    camera_id: str
-    username: str
-    transport: str  # "webrtc" or "fmp4"
-    opened_at: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True, slots=True)
-class ViewerInfo:
-    id: str
-    camera_id: str
-    username: str
-    transport: str
-    opened_at: float
-    state: str
-    packets_sent: int
 
 
 class _Counted(Protocol):
     packets_sent: int
-
-
-class _WebRtcViewer:
-    """A peer connection and its watchdog: it closes when the peer fails, never connects, or goes silent."""
-
-    def __init__(self, slot: ViewerSlot, pc: RTCPeerConnection, track: HubVideoTrack) -> None:
-        self.slot = slot
-        self.pc = pc
-        self.track = track
-        self.watchdog: asyncio.Task[None] | None = None
-        self.closed = asyncio.Event()
-
-    async def watch(self, settings: Callable[[], LiveConfig], camera_running: Callable[[], bool]) -> None:
-        connected_at: float | None = None
-        started = time.monotonic()
-        while self.pc.connectionState not in ("failed", "closed") and self.track.readyState == "live":
-            await asyncio.sleep(0.5)
-            if not camera_running():
-                log.info("live %s: camera %s was removed or restarted, closing", self.slot.id, self.slot.camera_id)
-                return
-            now = time.monotonic()
-            config = settings()
-            if self.pc.connectionState != "connected":
-                if connected_at is None and now - started > config.connect_timeout_s:
-                    log.info("live %s: peer did not connect within %.0f s", self.slot.id, config.connect_timeout_s)
-                    return
-                continue
-            if connected_at is None:
-                connected_at = now
-            # Browsers send an RTCP receiver report every second or so; silence means the viewer vanished
-            # (tab killed, network gone) without closing, which ICE consent would notice only after 30 s.
-            heard = await self._last_report_age()
-            silent_for = heard if heard is not None else now - connected_at
-            if silent_for > config.idle_timeout_s:
-                log.info("live %s: no report from the viewer for %.0f s, closing", self.slot.id, silent_for)
-                return
-
-    async def _last_report_age(self) -> float | None:
-        ages = []
-        for sender in self.pc.getSenders():
-            for stats in (await sender.getStats()).values():
-                if getattr(stats, "type", None) == "remote-inbound-rtp":
-                    ages.append(time.time() - stats.timestamp.timestamp())
-        return min(ages) if ages else None
-
-    async def close(self) -> None:
-        self.track.stop()
-        await self.pc.close()
-        self.closed.set()
 
 
 class LiveViewers:
@@ -112,7 +34,7 @@ class LiveViewers:
         self._supervisor = supervisor
         self._settings = settings
         self._slots: dict[str, ViewerSlot] = {}
-        self._peers: dict[str, _WebRtcViewer] = {}
+        self._peers: dict[str, WebRtcViewer] = {}
         self._fallbacks: dict[str, _Counted] = {}
 
     # --- slots (shared by every transport) --------------------------------------------------------
@@ -142,12 +64,14 @@ class LiveViewers:
         per_camera = sum(1 for slot in self._slots.values() if slot.camera_id == camera_id)
         if per_camera >= config.max_viewers_per_camera:
             raise ViewerLimitReached(
-                f"camera {camera_id!r} already has {per_camera} live viewers (the limit is {config.max_viewers_per_camera})"
+                f"camera {camera_id!r} already has {per_camera} live viewers"
+                f" (the limit is {config.max_viewers_per_camera})"
             )
         per_user = sum(1 for slot in self._slots.values() if slot.username == username)
         if per_user >= config.max_viewers_per_user:
             raise ViewerLimitReached(
-                f"you already have {per_user} live views open (the limit is {config.max_viewers_per_user}); close one first"
+                f"you already have {per_user} live views open"
+                f" (the limit is {config.max_viewers_per_user}); close one first"
             )
         slot = ViewerSlot(secrets.token_urlsafe(12), camera_id, username, transport)
         self._slots[slot.id] = slot
@@ -171,7 +95,7 @@ class LiveViewers:
         # No STUN or TURN server: the service and its viewers share a network, and nothing is dialled out.
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         track = HubVideoTrack(hub, f"live:{username}:{slot.id[:6]}")
-        viewer = _WebRtcViewer(slot, pc, track)
+        viewer = WebRtcViewer(slot, pc, track)
         try:
             # The transceiver exists before the offer is applied so that the offer's video section binds to
             # it with H.264 as the only codec: aiortc sends with the first codec of the answer (VP8, were it
@@ -194,7 +118,7 @@ class LiveViewers:
         viewer.watchdog = asyncio.create_task(self._run(viewer), name=f"live-{slot.id}")
         return slot, pc.localDescription.sdp
 
-    async def _run(self, viewer: _WebRtcViewer) -> None:
+    async def _run(self, viewer: WebRtcViewer) -> None:
         try:
             await viewer.watch(self._settings, lambda: self._hub_of(viewer.slot.camera_id) is viewer.track.hub)
         except Exception:

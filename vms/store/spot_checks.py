@@ -45,7 +45,9 @@ class SpotCheckRepository:
             check_id = int(cur.lastrowid or 0)
         return SpotCheck(check_id, institution_id, username, now, None, None, None)
 
-    def add_evidence(self, check_id: int, camera_id: str, jpeg: bytes, frame_at: float, width: int, height: int) -> Evidence:
+    def add_evidence(
+        self, check_id: int, camera_id: str, jpeg: bytes, frame_at: float, width: int, height: int
+    ) -> Evidence:
         now = time.time()
         with self._db.write() as cur:
             cur.execute(
@@ -67,7 +69,8 @@ class SpotCheckRepository:
 
     def get(self, check_id: int) -> SpotCheck | None:
         rows = self._db.read(
-            "SELECT id, institution_id, username, started_at, finished_at, result, remark FROM spot_checks WHERE id = ?",
+            "SELECT id, institution_id, username, started_at, finished_at, result, remark FROM spot_checks"
+            " WHERE id = ?",
             (check_id,),
         )
         if not rows:
