@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -176,3 +177,16 @@ def test_fallback_plays_when_webrtc_is_not_used(ui_service: RunningService, brow
     assert [v["transport"] for v in viewers] == ["fmp4"]
     browser.get("about:blank")
     _wait(browser, lambda d: not ui_service.client().get("/api/live/sessions").json()["viewers"], timeout=10)
+
+
+def test_ui_assets_are_served_by_the_app_without_a_cdn(ui_service: RunningService) -> None:
+    assert httpx.get(ui_service.base_url + "/").headers["location"] == "/ui/"
+    index = httpx.get(ui_service.base_url + "/ui/")
+    assert index.status_code == 200 and "script-src 'self'" in index.headers["content-security-policy"]
+    script = httpx.get(ui_service.base_url + "/ui/player.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    for asset in ("index.html", "app.js", "player.js", "grid.js", "tree.js", "spotcheck.js", "i18n.js", "style.css"):
+        text = (Path(__file__).resolve().parent.parent / "api" / "web" / asset).read_text(encoding="utf-8")
+        assert "http://" not in text and "https://" not in text, asset  # nothing fetched from elsewhere
+    assert httpx.get(ui_service.base_url + "/ui/..%2f..%2fpyproject.toml").status_code == 404
+    assert httpx.get(ui_service.base_url + "/ui/nothing.js").status_code == 404
