@@ -80,6 +80,20 @@ async def latencies(base_url: str, path: str, headers: dict[str, str], seconds: 
     return out
 
 
+def direct_latencies(rtsp_url: str, seconds: float) -> list[int]:
+    """The reference for glass-to-glass: the camera's stream decoded straight from RTSP, no service between."""
+    out: list[int] = []
+    with av.open(rtsp_url, options={"rtsp_transport": "tcp", "fflags": "nobuffer"}) as container:
+        warm_until = time.monotonic() + 3.0
+        end = warm_until + seconds
+        for frame in container.decode(video=0):
+            if time.monotonic() >= warm_until:
+                out.append(now_ms() - read_stamp(frame))
+            if time.monotonic() >= end:
+                break
+    return out
+
+
 def cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     total = times.user + times.system
@@ -148,6 +162,7 @@ def main() -> int:
     results: dict[str, dict] = {}
     camera_rate = "?"
     try:
+        direct = direct_latencies(rtsp_url, args.seconds)
         # --- vms: the camera's packets forwarded ---------------------------------------------------
         workdir = Path(tempfile.mkdtemp(prefix="vms-bench-live-"))
         service = RunningService(workdir, {
@@ -216,6 +231,7 @@ def main() -> int:
         ttff = f"median {statistics.median(r['ttff']):.2f}, max {max(r['ttff']):.2f}"
         print(f"{name:<16}{ttff:<28}{summary(r['latency']):<44}{r['idle'] * 100:>8.1f}%{r['cpu_share'] * 100:>13.1f}%"
               f"{per_viewer * 100:>10.2f}%{r['sent_fps_per_viewer']:>9.1f}{r['fps_per_viewer']:>13.1f}")
+    print(f"{'camera direct':<16}{'':<28}{summary(direct):<44}  (RTSP decoded by PyAV, no service between)")
     forward, transcode = results["vms (forward)"], results["transcoding"]
     ratio = (transcode["cpu_share"] - transcode["idle"]) / max(forward["cpu_share"] - forward["idle"], 1e-6)
     print(f"\nCPU for {args.viewers} viewers, transcoding / forwarding: {ratio:.1f}x "
