@@ -147,6 +147,13 @@ def test_an_offer_with_audio_and_every_codec_gets_the_video(live_service: Runnin
     _wait_no_viewers(live_service)
 
 
+def _with_candidates(offer: str, count: int) -> str:
+    extra = "".join(
+        f"a=candidate:{n} 1 udp 2130706431 198.51.100.{n % 250 + 1} {10000 + n} typ host\r\n" for n in range(count)
+    )
+    return offer.replace("a=end-of-candidates", extra + "a=end-of-candidates", 1)
+
+
 def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningService) -> None:
     async def run() -> None:
         async with _async_client(live_service) as client:
@@ -161,6 +168,7 @@ def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningSe
                 (await post("gate", "v=0\r\nm=video\r\na=rtpmap:x\r\n"), 400, ""),
                 (await post("gate", good.replace("a=ice-pwd", "a=x-ice-pwd")), 400, "ICE"),
                 (await post("gate", good.replace("m=video", "m=audio")), 400, "video"),
+                (await post("gate", _with_candidates(good, 40)), 400, "ICE candidates; at most 16"),
                 (await post("gate", "v=0\r\n" + "a=x\r\n" * 20000), 413, "larger"),
                 (await post("gate", good, {"Content-Type": "text/plain"}), 415, "application/sdp"),
                 (await post("gate", await make_offer(offer_pc("vp8"))), 422, "no H.264"),
@@ -302,7 +310,22 @@ def test_spot_check_keeps_snapshots_as_evidence(live_service: RunningService) ->
 
 
 def test_live_views_snapshots_and_spot_checks_are_audited(live_service: RunningService) -> None:
-    # Runs after the tests above in this module, which watched, took snapshots and ran a spot check.
+    client = live_service.client()
+    token = client.headers["Authorization"]
+
+    async def watch() -> None:
+        async with _async_client(live_service) as http:
+            viewer = await open_viewer(http, "gate")
+            await viewer.frames(1)
+            await viewer.close(http)
+        url = live_service.base_url.replace("http", "ws") + "/api/cameras/gate/live.fmp4"
+        async with websockets.connect(url, additional_headers={"Authorization": token}) as ws:
+            await ws.recv()
+
+    asyncio.run(watch())
+    assert client.get("/api/cameras/gate/snapshot.jpg").status_code == 200
+    check_id = client.post("/api/spot-checks", json={"institution_id": "hl-jly"}).json()["id"]
+    assert client.post(f"/api/spot-checks/{check_id}/finish", json={"result": "pass"}).status_code == 200
     with sqlite3.connect(live_service.workdir / "data" / "vms.db") as db:
         rows = db.execute("SELECT username, action, target, detail FROM audit_log").fetchall()
     assert ("admin", "live_view", "gate", "webrtc") in rows

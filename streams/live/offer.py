@@ -7,6 +7,9 @@ from aiortc import sdp
 from streams.live.errors import MalformedOffer, NoCommonCodec
 
 MAX_OFFER_BYTES = 64 * 1024
+# Every remote candidate gets connectivity checks: a hostile offer must not turn the service into a UDP
+# sprayer. Browsers offer a handful.
+MAX_CANDIDATES = 16
 # aiortc sends H.264 with packetization-mode 1 and answers these profiles (constrained baseline, baseline);
 # browsers decode the camera's Main/High stream under either, as every RTSP-to-WebRTC gateway relies on.
 ANSWERABLE_PROFILES = {sdp.parse_h264_profile_level_id(level)[0] for level in ("42e01f", "42001f")}
@@ -30,6 +33,9 @@ def check_offer(text: str) -> sdp.SessionDescription:
     for media in description.media:
         if media.ice is None or not media.ice.usernameFragment or not media.ice.password or media.dtls is None:
             raise MalformedOffer("the offer lacks ICE credentials or a DTLS fingerprint")
+    candidates = sum(len(media.ice_candidates) for media in description.media)
+    if candidates > MAX_CANDIDATES:
+        raise MalformedOffer(f"the offer has {candidates} ICE candidates; at most {MAX_CANDIDATES} are accepted")
     video = videos[0]
     if video.direction not in (None, "recvonly", "sendrecv"):
         raise MalformedOffer(f"the video section is {video.direction}: a viewer must receive")

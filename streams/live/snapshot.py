@@ -29,7 +29,8 @@ class Snapshot:
 
 def decode_keyframe(hub: Hub, wait_s: float = KEYFRAME_WAIT_S) -> Snapshot:
     """Blocking: the hub's cached key frame (or the next one) as a JPEG. Run it in a worker thread."""
-    subscription = hub.subscribe("snapshot", capacity=4, policy=OverflowPolicy.DROP)
+    # Room for the whole cached GOP: a smaller queue would overflow on it and drop its key frame.
+    subscription = hub.subscribe("snapshot", policy=OverflowPolicy.DROP)
     try:
         info: StreamInfo | None = None
         deadline = time.monotonic() + wait_s
