@@ -41,7 +41,7 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.service = service
-    app.state.metrics_registry = registry_for(service.supervisor)
+    app.state.metrics_registry = registry_for(service.supervisor, service.live)
     for module in (health, auth, organisation, cameras, metrics, live, snapshots, spot_checks, web):
         app.include_router(module.router)
     return app

@@ -101,7 +101,7 @@ def _wait_no_viewers(service: RunningService, timeout: float = 10.0) -> None:
     else:
         raise AssertionError(f"viewers left open: {state}")
     hub_consumers = [c["name"] for c in service.client().get("/api/cameras/gate").json()["consumers"]
-                     if not c["closed_reason"] and c["name"].startswith(("live:", "fmp4:"))]
+                     if not c["closed_reason"] and c["name"].startswith("live:")]
     assert hub_consumers == []
 
 
@@ -207,6 +207,9 @@ def test_viewer_caps_and_viewers_that_leave_or_vanish(live_service: RunningServi
             assert refused.value.response.status_code == 429
             assert "you already have 3 live views open" in refused.value.response.json()["detail"]
             assert _viewers(live_service)["peer_connections"] == 3
+            metrics = live_service.client().get("/metrics").text
+            assert 'vms_live_viewers{camera="gate",transport="webrtc"} 2.0' in metrics
+            assert "vms_live_peer_connections 3.0" in metrics
 
             # One leaves through WHEP's DELETE, one closes its peer connection without a word to the API.
             await first.close(client)

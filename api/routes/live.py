@@ -129,7 +129,7 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
     except LiveViewError as error:
         await _refuse(websocket, 4000 + _STATUS.get(type(error), 400), str(error))
         return
-    feed = Fmp4Feed(hub, f"fmp4:{user.username}:{slot.id[:6]}", asyncio.get_running_loop())
+    feed = Fmp4Feed(hub, f"live:fmp4:{slot.id[:6]}", asyncio.get_running_loop())
     service.live.track_fallback(slot, feed)
     await asyncio.to_thread(
         service.store.audit.record, "live_view",

@@ -94,7 +94,7 @@ class LiveViewers:
         slot = self.reserve(camera_id, username, "webrtc")
         # No STUN or TURN server: the service and its viewers share a network, and nothing is dialled out.
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        track = HubVideoTrack(hub, f"live:{username}:{slot.id[:6]}")
+        track = HubVideoTrack(hub, f"live:webrtc:{slot.id[:6]}")  # no user names in health or metrics
         viewer = WebRtcViewer(slot, pc, track)
         try:
             # The transceiver exists before the offer is applied so that the offer's video section binds to
