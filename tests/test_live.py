@@ -54,6 +54,7 @@ def live_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip
                 cam("exit", "hl-jly", "evacuation_route", rtsp.url("/exit")),
                 cam("kitchen", "hl-jly", "kitchen", rtsp.url("/kitchen")),
                 cam("ny-gate", "ny-jly", "gate", rtsp.url("/ny-gate")),
+                cam("lobby", "hl-jly", "other", str(clip_h264)),  # a file source: AVCC packets, avcC extradata
                 cam("offline", "hl-jly", "other", f"rtsp://127.0.0.1:{free_port()}/none"),
             ],
         }
@@ -64,7 +65,7 @@ def live_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip
                                 "--config", str(service.config_path), stdin="zhang-password\n")
             assert added.returncode == 0, added.stderr
             admin = service.client()
-            for camera_id in ("gate", "duty", "exit", "kitchen", "ny-gate"):
+            for camera_id in ("gate", "duty", "exit", "kitchen", "ny-gate", "lobby"):
                 service.wait_for(admin, camera_id, lambda c: (c["health"] or {}).get("state") == "online")
             yield service
         finally:
@@ -105,7 +106,8 @@ def _wait_no_viewers(service: RunningService, timeout: float = 10.0) -> None:
     assert hub_consumers == []
 
 
-@pytest.mark.parametrize("camera_id", ["gate", "exit"])  # SPS/PPS only in the SDP, and in-band
+# SPS/PPS only in the SDP; in-band; a file source (length-prefixed NAL units, avcC)
+@pytest.mark.parametrize("camera_id", ["gate", "exit", "lobby"])
 def test_whep_frames_are_bit_exact_with_the_cameras_stream(
     live_service: RunningService, clip_frame_hashes: dict[bytes, int], camera_id: str
 ) -> None:
