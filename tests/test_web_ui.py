@@ -143,6 +143,8 @@ def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: Running
         "return [...document.querySelectorAll('.evidence img')].every(i => i.complete && i.naturalWidth === 640)"))
     Select(browser.find_element(By.ID, "spot-result")).select_by_value("issues")
     browser.find_element(By.ID, "spot-remark").send_keys("值班室无人值守")
+    assert "null" not in browser.find_element(By.ID, "page-spot-check").text
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing")
     browser.save_screenshot(str(artifacts_dir() / "web-ui-spot-check.png"))
     browser.find_element(By.ID, "spot-finish").click()
     row = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "table.history tbody tr"))

@@ -31,13 +31,10 @@ export class SpotCheckPage {
   render() {
     this.#stopPlayer();
     const body = this.check ? this.#walk() : this.#picker();
-    this.root.replaceChildren(
-      el("h2", {}, t("spot.title")),
-      body,
-      this.message ? el("p", { class: "notice", role: "status" }, this.message) : null,
-      el("h3", {}, t("spot.history")),
-      this.#historyTable(),
-    );
+    const parts = [el("h2", {}, t("spot.title")), body];
+    if (this.message) parts.push(el("p", { class: "notice", role: "status" }, this.message));
+    parts.push(el("h3", {}, t("spot.history")), this.#historyTable());
+    this.root.replaceChildren(...parts);
     if (this.check && this.cameras.length) this.#startPlayer();
   }
 
