@@ -171,6 +171,7 @@ def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningSe
                 (await post("gate", good.replace("a=ice-pwd", "a=x-ice-pwd")), 400, "ICE"),
                 (await post("gate", good.replace("m=video", "m=audio")), 400, "video"),
                 (await post("gate", _with_candidates(good, 40)), 400, "ICE candidates; at most 16"),
+                (await post("gate", good + good[good.index("m=video"):] * 5), 400, "6 media sections"),
                 (await post("gate", "v=0\r\n" + "a=x\r\n" * 20000), 413, "larger"),
                 (await post("gate", good, {"Content-Type": "text/plain"}), 415, "application/sdp"),
                 (await post("gate", await make_offer(offer_pc("vp8"))), 422, "no H.264"),

@@ -10,6 +10,8 @@ MAX_OFFER_BYTES = 64 * 1024
 # Every remote candidate gets connectivity checks: a hostile offer must not turn the service into a UDP
 # sprayer. Browsers offer a handful.
 MAX_CANDIDATES = 16
+# A viewer wants one video (and perhaps audio and data); each section costs a transceiver.
+MAX_MEDIA_SECTIONS = 4
 # aiortc sends H.264 with packetization-mode 1 and answers these profiles (constrained baseline, baseline);
 # browsers decode the camera's Main/High stream under either, as every RTSP-to-WebRTC gateway relies on.
 ANSWERABLE_PROFILES = {sdp.parse_h264_profile_level_id(level)[0] for level in ("42e01f", "42001f")}
@@ -27,6 +29,10 @@ def check_offer(text: str) -> sdp.SessionDescription:
         description = sdp.SessionDescription.parse(text)
     except Exception as error:  # aiortc's parser raises whatever the bad line provokes
         raise MalformedOffer(f"unparseable SDP offer ({type(error).__name__})") from None
+    if len(description.media) > MAX_MEDIA_SECTIONS:
+        raise MalformedOffer(
+            f"the offer has {len(description.media)} media sections; at most {MAX_MEDIA_SECTIONS} are accepted"
+        )
     videos = [m for m in description.media if m.kind == "video"]
     if not videos:
         raise MalformedOffer("the offer has no video section (m=video)")
