@@ -10,7 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.metrics import registry_for
-from api.routes import auth, cameras, detection, exports, health, metrics, organisation, recordings, storage, violations
+from api.routes import (
+    auth, cameras, detection, exports, health, live, metrics, organisation, recordings, snapshots, spot_checks, storage,
+    violations, web,
+)
 from vms import __version__
 from vms.service import Service
 
@@ -41,7 +44,10 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.service = service
-    app.state.metrics_registry = registry_for(service.supervisor, service.recordings)
-    for module in (health, auth, organisation, cameras, recordings, exports, storage, metrics, violations, detection):
+    app.state.metrics_registry = registry_for(service.supervisor, service.recordings, service.live)
+    for module in (
+        health, auth, organisation, cameras, recordings, exports, storage, violations, detection,
+        live, snapshots, spot_checks, metrics, web,
+    ):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from recordings.service import RecordingService
 from streams.health import CameraState
+from streams.live.viewers import LiveViewers
 from vms.supervisor import Supervisor
 
 
@@ -73,9 +74,29 @@ class RecordingCollector(Collector):
             yield GaugeMetricFamily("vms_retention_warnings", "Retention problems at the last pass", value=len(last.warnings))
 
 
-def registry_for(supervisor: Supervisor, recordings: RecordingService | None = None) -> CollectorRegistry:
+class LiveViewerCollector(Collector):
+    def __init__(self, live: LiveViewers) -> None:
+        self._live = live
+
+    def collect(self) -> Iterator[Metric]:
+        viewers = GaugeMetricFamily("vms_live_viewers", "Open live viewers", labels=["camera", "transport"])
+        counts: dict[tuple[str, str], int] = {}
+        for viewer in self._live.viewers():
+            key = (viewer.camera_id, viewer.transport)
+            counts[key] = counts.get(key, 0) + 1
+        for (camera_id, transport), count in sorted(counts.items()):
+            viewers.add_metric([camera_id, transport], count)
+        yield viewers
+        yield GaugeMetricFamily("vms_live_peer_connections", "Open WebRTC peer connections", value=self._live.peer_connections)
+
+
+def registry_for(
+    supervisor: Supervisor, recordings: RecordingService | None = None, live: LiveViewers | None = None
+) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(supervisor))
     if recordings is not None:
         registry.register(RecordingCollector(recordings))
+    if live is not None:
+        registry.register(LiveViewerCollector(live))
     return registry

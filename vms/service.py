@@ -14,6 +14,8 @@ from detectors.pipeline.factory import DetectionFactory
 from detectors.violations.feed import ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
+from streams.live.snapshot import SnapshotCache
+from streams.live.viewers import LiveViewers
 from vms.config import Config, ConfigError, load_config
 from vms.health_history import HealthHistory
 from vms.organisation import OrgTree
@@ -52,6 +54,8 @@ class Service:
         self.detection = DetectionFactory(ViolationRecorder(self.store.violations, self.violation_feed))
         self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection])
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
+        self.live = LiveViewers(self.supervisor, lambda: self.config.live)
+        self.snapshots = SnapshotCache()
         self._log_filter = log_filter
         self._register_secrets(config)
 
@@ -73,6 +77,7 @@ class Service:
         log.info("service: %d camera(s) configured", len(self.config.cameras))
 
     async def stop(self) -> None:
+        await self.live.close_all()
         final = await self.supervisor.stop_all()
         await self.recordings.stop()
         await self.history.stop(final)

@@ -251,6 +251,21 @@ class StorageConfig(_Frozen):
         return self.data_dir / "exports"
 
 
+class LiveConfig(_Frozen):
+    """Remote live view (WebRTC through WHEP, with a WebSocket fMP4 fallback) and snapshots."""
+
+    # Addresses offered as ICE host candidates; empty means every interface but loopback (aioice's
+    # default). Deployments name their LAN address; tests use 127.0.0.1.
+    ice_hosts: list[str] = []
+    max_viewers_per_camera: Annotated[int, Field(ge=1, le=1000)] = 16
+    max_viewers_per_user: Annotated[int, Field(ge=1, le=1000)] = 16
+    # A viewer whose browser has sent no RTCP report for this long has vanished and is closed.
+    idle_timeout_s: Annotated[float, Field(ge=1, le=300)] = 15.0
+    # How long a peer may take to connect (ICE and DTLS) before it is given up.
+    connect_timeout_s: Annotated[float, Field(ge=1, le=120)] = 20.0
+    snapshot_cache_s: Annotated[float, Field(ge=0, le=60)] = 2.0
+
+
 class Config(_Frozen):
     """The whole service configuration."""
 
@@ -260,6 +275,7 @@ class Config(_Frozen):
     retention: RetentionConfig = RetentionConfig()
     recording: RecordingConfig = RecordingConfig()
     organisation: OrganisationConfig = OrganisationConfig()
+    live: LiveConfig = LiveConfig()
     cameras: list[CameraConfig] = []
 
     @property

@@ -12,6 +12,7 @@ from vms.store.exports import ExportRepository
 from vms.store.health import HealthRepository
 from vms.store.organisation import OrgRepository
 from vms.store.recordings import RecordingRepository
+from vms.store.spot_checks import SpotCheckRepository
 from vms.store.users import SessionRepository, UserRepository
 from vms.store.violations import ViolationRepository
 
@@ -30,6 +31,7 @@ class Store:
     recordings: RecordingRepository
     exports: ExportRepository
     violations: ViolationRepository
+    spot_checks: SpotCheckRepository
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -47,6 +49,7 @@ class Store:
             recordings=RecordingRepository(db),
             exports=ExportRepository(db),
             violations=ViolationRepository(db),
+            spot_checks=SpotCheckRepository(db),
         )
 
     def close(self) -> None:

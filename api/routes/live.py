@@ -1,0 +1,179 @@
+"""Live view: WHEP signalling for WebRTC, the fMP4-over-WebSocket fallback, and the open viewers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect, status
+from pydantic import BaseModel
+
+from api.deps import ServiceDep, UserDep, visible_camera
+from api.live_auth import websocket_user
+from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, NoCommonCodec, ViewerLimitReached
+from streams.live.fmp4 import Fmp4Feed
+from streams.live.offer import MAX_OFFER_BYTES
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+_STATUS: dict[type[LiveViewError], int] = {
+    MalformedOffer: status.HTTP_400_BAD_REQUEST,
+    NoCommonCodec: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    CameraUnavailable: status.HTTP_409_CONFLICT,
+    ViewerLimitReached: status.HTTP_429_TOO_MANY_REQUESTS,
+}
+
+
+def _refusal(error: LiveViewError) -> HTTPException:
+    return HTTPException(_STATUS.get(type(error), status.HTTP_400_BAD_REQUEST), str(error))
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"SDP offer larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"SDP offer larger than {limit} bytes")
+    return bytes(body)
+
+
+@router.post("/api/cameras/{camera_id}/whep", status_code=201)
+async def whep_offer(camera_id: str, request: Request, service: ServiceDep, user: UserDep) -> Response:
+    """WHEP: an SDP offer in, the answer out (201, `Location` names the session to DELETE)."""
+    camera = visible_camera(service.directory, user, camera_id)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/sdp":
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the SDP offer as Content-Type: application/sdp"
+        )
+    body = await _bounded_body(request, MAX_OFFER_BYTES)
+    try:
+        offer = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the SDP offer is not UTF-8 text") from None
+    try:
+        slot, answer = await service.live.open_webrtc(camera.id, user.username, offer)
+    except LiveViewError as error:
+        raise _refusal(error) from None
+    await asyncio.to_thread(
+        service.store.audit.record, "live_view",
+        user_id=user.id, username=user.username, target=camera.id, detail="webrtc",
+    )
+    return Response(
+        answer, status_code=201, media_type="application/sdp",
+        headers={"Location": f"/api/live/sessions/{slot.id}"},
+    )
+
+
+@router.delete("/api/live/sessions/{session_id}", status_code=204)
+async def whep_close(session_id: str, service: ServiceDep, user: UserDep) -> None:
+    slot = service.live.slot(session_id)
+    if slot is None or (slot.username != user.username and user.role != "admin"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live session {session_id!r}")
+    await service.live.close(session_id)
+
+
+@router.patch("/api/live/sessions/{session_id}")
+async def whep_trickle(session_id: str, user: UserDep) -> None:
+    # WHEP lets a server refuse trickle ICE; the answer carries every candidate, so the offer should too.
+    raise HTTPException(
+        status.HTTP_405_METHOD_NOT_ALLOWED, "trickle ICE is not supported: gather candidates before sending the offer",
+    )
+
+
+class ViewerView(BaseModel):
+    id: str
+    camera_id: str
+    username: str
+    transport: str
+    opened_at: float
+    state: str
+    packets_sent: int
+
+
+class LiveViewersView(BaseModel):
+    peer_connections: int
+    viewers: list[ViewerView]
+
+
+@router.get("/api/live/sessions")
+def live_sessions(service: ServiceDep, user: UserDep) -> LiveViewersView:
+    """Open live viewers: the user's own, or everyone's for an administrator."""
+    viewers = [v for v in service.live.viewers() if user.role == "admin" or v.username == user.username]
+    return LiveViewersView(
+        peer_connections=sum(1 for v in viewers if v.transport == "webrtc"),
+        viewers=[ViewerView(**{k: getattr(v, k) for k in ViewerView.model_fields}) for v in viewers],
+    )
+
+
+@router.websocket("/api/cameras/{camera_id}/live.fmp4")
+async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
+    """Fallback live view: a JSON header per stream (codec string for MSE), then fMP4 binary messages."""
+    service = websocket.app.state.service
+    await websocket.accept()
+    user = await asyncio.to_thread(websocket_user, websocket, service)
+    if user is None:
+        await _refuse(websocket, 4401, "not logged in")
+        return
+    try:
+        camera = visible_camera(service.directory, user, camera_id)
+        hub = service.live.hub_for(camera.id)
+        slot = service.live.reserve(camera.id, user.username, "fmp4")
+    except HTTPException as error:
+        await _refuse(websocket, 4000 + error.status_code, str(error.detail))
+        return
+    except LiveViewError as error:
+        await _refuse(websocket, 4000 + _STATUS.get(type(error), 400), str(error))
+        return
+    feed = Fmp4Feed(hub, f"live:fmp4:{slot.id[:6]}", asyncio.get_running_loop())
+    service.live.track_fallback(slot, feed)
+    await asyncio.to_thread(
+        service.store.audit.record, "live_view",
+        user_id=user.id, username=user.username, target=camera.id, detail="fmp4",
+    )
+    feed.start()
+    receiver = asyncio.create_task(_drain(websocket))
+    try:
+        while True:
+            getter = asyncio.create_task(feed.queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break  # the viewer left
+            message = getter.result()
+            if message is None:
+                await _refuse(websocket, 1011, feed.end_reason or "the stream ended")
+                break
+            if isinstance(message, dict):
+                await websocket.send_json(message)
+            else:
+                await websocket.send_bytes(message)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        receiver.cancel()
+        feed.stop()
+        service.live.release(slot)
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the viewer sends, so its leaving is noticed at once."""
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    try:
+        await websocket.send_json({"error": reason})
+        await websocket.close(code=code, reason=reason[:120])
+    except (WebSocketDisconnect, RuntimeError):
+        pass

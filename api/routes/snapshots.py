@@ -1,0 +1,46 @@
+"""Snapshots: a camera's latest key frame as a JPEG."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from api.deps import ServiceDep, UserDep, visible_camera
+from streams.live.snapshot import Snapshot, SnapshotUnavailable
+from vms.service import Service
+
+router = APIRouter()
+
+
+async def take_snapshot(service: Service, camera_id: str, max_age_s: float) -> Snapshot:
+    """The camera's picture, at most `max_age_s` old; 409 naming why there is none."""
+    stream = service.supervisor.stream(camera_id)
+    if stream is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"camera {camera_id!r} is disabled or not running")
+    if stream.hub.info is None:
+        health = service.supervisor.health(camera_id)
+        state = health.state.value if health else "offline"
+        reason = f": {health.last_error}" if health and health.last_error else ""
+        raise HTTPException(status.HTTP_409_CONFLICT, f"camera {camera_id!r} is {state}{reason}")
+    try:
+        return await service.snapshots.get(camera_id, stream.hub, max_age_s)
+    except SnapshotUnavailable as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"no snapshot of camera {camera_id!r}: {error}") from None
+
+
+@router.get("/api/cameras/{camera_id}/snapshot.jpg")
+async def snapshot(camera_id: str, service: ServiceDep, user: UserDep) -> Response:
+    camera = visible_camera(service.directory, user, camera_id)
+    max_age = service.config.live.snapshot_cache_s
+    picture = await take_snapshot(service, camera.id, max_age)
+    await asyncio.to_thread(
+        service.store.audit.record, "snapshot", user_id=user.id, username=user.username, target=camera.id
+    )
+    return Response(
+        picture.jpeg, media_type="image/jpeg",
+        headers={
+            "Cache-Control": f"private, max-age={int(max_age)}",
+            "X-Frame-Time": f"{picture.taken_at:.3f}",
+        },
+    )

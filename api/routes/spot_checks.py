@@ -1,0 +1,161 @@
+"""Spot checks (远程视频抽查): started for an institution, snapshots kept as evidence, finished with a result."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, Field
+
+from api.deps import ServiceDep, UserDep, visible_camera
+from api.routes.snapshots import take_snapshot
+from vms.service import Directory
+from vms.store.spot_checks import SpotCheck
+from vms.store.users import User
+
+router = APIRouter()
+
+
+class StartSpotCheck(BaseModel):
+    institution_id: str
+
+
+class TakeEvidence(BaseModel):
+    camera_id: str
+
+
+class FinishSpotCheck(BaseModel):
+    result: Literal["pass", "issues"]
+    remark: str | None = Field(default=None, max_length=2000)
+
+
+class EvidenceView(BaseModel):
+    id: int
+    camera_id: str
+    camera_name: str | None
+    frame_at: float
+    taken_at: float
+    width: int
+    height: int
+    url: str
+
+
+class SpotCheckView(BaseModel):
+    id: int
+    institution_id: str
+    institution_name: str | None
+    username: str
+    started_at: float
+    finished_at: float | None
+    result: str | None
+    remark: str | None
+    evidence: list[EvidenceView]
+
+
+def _view(directory: Directory, check: SpotCheck) -> SpotCheckView:
+    names = {cam.id: cam.name for cam in directory.config.cameras}
+    unit = directory.tree.units.get(check.institution_id)
+    return SpotCheckView(
+        id=check.id, institution_id=check.institution_id, institution_name=unit.name if unit else None,
+        username=check.username, started_at=check.started_at, finished_at=check.finished_at,
+        result=check.result, remark=check.remark,
+        evidence=[
+            EvidenceView(
+                id=e.id, camera_id=e.camera_id, camera_name=names.get(e.camera_id), frame_at=e.frame_at,
+                taken_at=e.taken_at, width=e.width, height=e.height,
+                url=f"/api/spot-checks/{check.id}/evidence/{e.id}.jpg",
+            )
+            for e in check.evidence
+        ],
+    )
+
+
+def _visible_institution(directory: Directory, user: User, institution_id: str) -> str:
+    unit = directory.tree.units.get(institution_id)
+    if unit is None or unit.kind != "institution" or not directory.tree.contains(user.org_unit_id, institution_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no institution {institution_id!r}")
+    return institution_id
+
+
+def _visible_check(service: ServiceDep, user: User, check_id: int) -> SpotCheck:
+    check = service.store.spot_checks.get(check_id)
+    if check is None or not service.directory.tree.contains(user.org_unit_id, check.institution_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no spot check {check_id}")
+    return check
+
+
+@router.post("/api/spot-checks", status_code=201)
+def start_spot_check(body: StartSpotCheck, service: ServiceDep, user: UserDep) -> SpotCheckView:
+    directory = service.directory
+    institution = _visible_institution(directory, user, body.institution_id)
+    check = service.store.spot_checks.start(institution, user.id, user.username)
+    service.store.audit.record("spot_check_start", user_id=user.id, username=user.username, target=institution,
+                               detail=str(check.id))
+    return _view(directory, check)
+
+
+@router.get("/api/spot-checks")
+def list_spot_checks(service: ServiceDep, user: UserDep, institution_id: str | None = None) -> list[SpotCheckView]:
+    directory = service.directory
+    if institution_id is not None:
+        institutions = [_visible_institution(directory, user, institution_id)]
+    else:
+        institutions = [
+            u.id for u in directory.tree.units.values()
+            if u.kind == "institution" and directory.tree.contains(user.org_unit_id, u.id)
+        ]
+    return [_view(directory, c) for c in service.store.spot_checks.recent(institutions)]
+
+
+@router.get("/api/spot-checks/{check_id}")
+def get_spot_check(check_id: int, service: ServiceDep, user: UserDep) -> SpotCheckView:
+    return _view(service.directory, _visible_check(service, user, check_id))
+
+
+@router.post("/api/spot-checks/{check_id}/evidence", status_code=201)
+async def take_evidence(check_id: int, body: TakeEvidence, service: ServiceDep, user: UserDep) -> EvidenceView:
+    """Keep the camera's current picture (a fresh key frame, not an older cached one) with the check."""
+    check = await asyncio.to_thread(_visible_check, service, user, check_id)
+    if check.finished_at is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"spot check {check_id} is finished")
+    directory = service.directory
+    camera = visible_camera(directory, user, body.camera_id)
+    if camera.institution != check.institution_id:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"camera {camera.id!r} is not at institution {check.institution_id!r}",
+        )
+    picture = await take_snapshot(service, camera.id, max_age_s=0.5)
+    evidence = await asyncio.to_thread(
+        service.store.spot_checks.add_evidence, check.id, camera.id, picture.jpeg, picture.taken_at,
+        picture.width, picture.height,
+    )
+    return EvidenceView(
+        id=evidence.id, camera_id=camera.id, camera_name=camera.name, frame_at=evidence.frame_at,
+        taken_at=evidence.taken_at, width=evidence.width, height=evidence.height,
+        url=f"/api/spot-checks/{check.id}/evidence/{evidence.id}.jpg",
+    )
+
+
+@router.post("/api/spot-checks/{check_id}/finish")
+def finish_spot_check(check_id: int, body: FinishSpotCheck, service: ServiceDep, user: UserDep) -> SpotCheckView:
+    check = _visible_check(service, user, check_id)
+    if check.username != user.username:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the inspector who started a spot check can finish it")
+    if not service.store.spot_checks.finish(check.id, body.result, body.remark):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"spot check {check_id} is already finished")
+    service.store.audit.record("spot_check_finish", user_id=user.id, username=user.username,
+                               target=check.institution_id, detail=f"{check.id}: {body.result}")
+    finished = service.store.spot_checks.get(check.id)
+    assert finished is not None
+    return _view(service.directory, finished)
+
+
+@router.get("/api/spot-checks/{check_id}/evidence/{evidence_id}.jpg")
+def evidence_jpeg(check_id: int, evidence_id: int, service: ServiceDep, user: UserDep) -> Response:
+    check = _visible_check(service, user, check_id)
+    jpeg = service.store.spot_checks.evidence_jpeg(check.id, evidence_id)
+    if jpeg is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no evidence {evidence_id} in spot check {check_id}")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})

@@ -1,0 +1,84 @@
+// Interface text: Chinese (zh-CN) first, English switchable; the choice is kept in localStorage.
+
+const TEXT = {
+  "zh-CN": {
+    "app.title": "民政服务机构视频监管平台",
+    "nav.live": "实时监控", "nav.spotCheck": "远程抽查", "nav.playback": "录像回放",
+    "auth.username": "用户名", "auth.password": "密码", "auth.login": "登录", "auth.logout": "退出",
+    "auth.failed": "用户名或密码错误",
+    "tree.title": "组织机构",
+    "grid.layout": "画面分割", "grid.hint": "点击左侧摄像机在选中的窗口播放", "grid.empty": "空闲窗口",
+    "tile.close": "关闭", "tile.snapshot": "截图",
+    "state.online": "在线", "state.connecting": "连接中", "state.stalled": "卡顿", "state.offline": "离线",
+    "state.stopped": "停用", "state.unknown": "未知",
+    "player.connecting": "正在连接…", "player.webrtc": "WebRTC", "player.fmp4": "WebSocket 备用通道",
+    "player.failed": "无法播放",
+    "role.gate": "大门", "role.duty_room": "值班室", "role.evacuation_route": "疏散通道", "role.kitchen": "厨房",
+    "role.other": "其他",
+    "spot.title": "远程视频抽查", "spot.pick": "请选择要抽查的机构", "spot.start": "开始抽查",
+    "spot.camera": "第 {n} / {total} 路", "spot.prev": "上一路", "spot.next": "下一路",
+    "spot.capture": "截图取证", "spot.captured": "已取证", "spot.result": "抽查结果",
+    "spot.pass": "正常", "spot.issues": "发现问题", "spot.remark": "备注", "spot.finish": "完成抽查",
+    "spot.finished": "抽查已记录", "spot.history": "抽查记录", "spot.none": "暂无抽查记录",
+    "spot.by": "抽查人", "spot.at": "时间", "spot.evidence": "取证截图", "spot.noCameras": "该机构没有摄像机",
+    "spot.inProgress": "进行中",
+    "playback.pending": "录像回放功能即将上线。",
+    "error.generic": "操作失败",
+  },
+  en: {
+    "app.title": "Civil-Affairs Institution Video Supervision",
+    "nav.live": "Live", "nav.spotCheck": "Spot checks", "nav.playback": "Playback",
+    "auth.username": "Username", "auth.password": "Password", "auth.login": "Log in", "auth.logout": "Log out",
+    "auth.failed": "Wrong username or password",
+    "tree.title": "Organisation",
+    "grid.layout": "Layout", "grid.hint": "Click a camera on the left to play it in the selected tile",
+    "grid.empty": "Empty tile",
+    "tile.close": "Close", "tile.snapshot": "Snapshot",
+    "state.online": "online", "state.connecting": "connecting", "state.stalled": "stalled", "state.offline": "offline",
+    "state.stopped": "stopped", "state.unknown": "unknown",
+    "player.connecting": "Connecting…", "player.webrtc": "WebRTC", "player.fmp4": "WebSocket fallback",
+    "player.failed": "Cannot play",
+    "role.gate": "Gate", "role.duty_room": "Duty room", "role.evacuation_route": "Evacuation route",
+    "role.kitchen": "Kitchen", "role.other": "Other",
+    "spot.title": "Remote spot check", "spot.pick": "Choose an institution to check", "spot.start": "Start spot check",
+    "spot.camera": "Camera {n} of {total}", "spot.prev": "Previous", "spot.next": "Next",
+    "spot.capture": "Take evidence", "spot.captured": "Evidence taken", "spot.result": "Result",
+    "spot.pass": "Pass", "spot.issues": "Issues found", "spot.remark": "Remark", "spot.finish": "Finish spot check",
+    "spot.finished": "Spot check recorded", "spot.history": "Spot checks", "spot.none": "No spot checks yet",
+    "spot.by": "Inspector", "spot.at": "Time", "spot.evidence": "Evidence", "spot.noCameras": "This institution has no cameras",
+    "spot.inProgress": "in progress",
+    "playback.pending": "Playback of recordings is coming soon.",
+    "error.generic": "Something went wrong",
+  },
+};
+
+const listeners = new Set();
+let current = localStorage.getItem("vms.lang") === "en" ? "en" : "zh-CN";
+
+export function lang() { return current; }
+
+export function t(key, values = {}) {
+  const text = TEXT[current][key] ?? TEXT["zh-CN"][key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+export function setLang(next) {
+  current = next === "en" ? "en" : "zh-CN";
+  localStorage.setItem("vms.lang", current);
+  applyStatic(document);
+  for (const listener of listeners) listener(current);
+}
+
+export function onLangChange(listener) { listeners.add(listener); }
+
+// Elements with data-i18n get their text from the dictionary.
+export function applyStatic(root) {
+  document.documentElement.lang = current;
+  document.title = t("app.title");
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll(".lang")) el.textContent = current === "en" ? "中文" : "English";
+}
+
+export function formatTime(seconds) {
+  return new Date(seconds * 1000).toLocaleString(current, { hour12: false });
+}

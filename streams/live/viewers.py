@@ -1,0 +1,164 @@
+"""Who watches which camera: viewer slots with caps, and WebRTC peers that forward the camera's packets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Protocol
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from streams.hub import Hub
+from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, ViewerLimitReached
+from streams.live.ice import gather_on
+from streams.live.offer import check_offer
+from streams.live.peer import H264_CAPABILITIES, WebRtcViewer
+from streams.live.slot import ViewerInfo, ViewerSlot
+from streams.live.track import HubVideoTrack
+from vms.config import LiveConfig
+from vms.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+
+class _Counted(Protocol):
+    packets_sent: int
+
+
+class LiveViewers:
+    """Every live viewer of the service, WebRTC or fallback, under the per-camera and per-user caps."""
+
+    def __init__(self, supervisor: Supervisor, settings: Callable[[], LiveConfig]) -> None:
+        self._supervisor = supervisor
+        self._settings = settings
+        self._slots: dict[str, ViewerSlot] = {}
+        self._peers: dict[str, WebRtcViewer] = {}
+        self._fallbacks: dict[str, _Counted] = {}
+
+    # --- slots (shared by every transport) --------------------------------------------------------
+
+    def _hub_of(self, camera_id: str) -> Hub | None:
+        stream = self._supervisor.stream(camera_id)
+        return stream.hub if stream is not None else None
+
+    def hub_for(self, camera_id: str) -> Hub:
+        """The camera's hub if it delivers H.264 now; raises CameraUnavailable saying why not."""
+        stream = self._supervisor.stream(camera_id)
+        if stream is None:
+            raise CameraUnavailable(f"camera {camera_id!r} is disabled or not running")
+        info = stream.hub.info
+        if info is None:
+            health = self._supervisor.health(camera_id)
+            state = health.state.value if health else "offline"
+            reason = f": {health.last_error}" if health and health.last_error else ""
+            raise CameraUnavailable(f"camera {camera_id!r} is {state}{reason}")
+        if info.codec != "h264":
+            raise CameraUnavailable(f"camera {camera_id!r} sends {info.codec}; live view needs H.264")
+        return stream.hub
+
+    def reserve(self, camera_id: str, username: str, transport: str) -> ViewerSlot:
+        """A slot, or ViewerLimitReached; call from the event loop (the count and the insert are one step)."""
+        config = self._settings()
+        per_camera = sum(1 for slot in self._slots.values() if slot.camera_id == camera_id)
+        if per_camera >= config.max_viewers_per_camera:
+            raise ViewerLimitReached(
+                f"camera {camera_id!r} already has {per_camera} live viewers"
+                f" (the limit is {config.max_viewers_per_camera})"
+            )
+        per_user = sum(1 for slot in self._slots.values() if slot.username == username)
+        if per_user >= config.max_viewers_per_user:
+            raise ViewerLimitReached(
+                f"you already have {per_user} live views open"
+                f" (the limit is {config.max_viewers_per_user}); close one first"
+            )
+        slot = ViewerSlot(secrets.token_urlsafe(12), camera_id, username, transport)
+        self._slots[slot.id] = slot
+        return slot
+
+    def release(self, slot: ViewerSlot) -> None:
+        self._slots.pop(slot.id, None)
+        self._fallbacks.pop(slot.id, None)
+
+    def track_fallback(self, slot: ViewerSlot, feed: _Counted) -> None:
+        """Show a fallback viewer's progress in `viewers()` until its slot is released."""
+        self._fallbacks[slot.id] = feed
+
+    # --- WebRTC ---------------------------------------------------------------------------------
+
+    async def open_webrtc(self, camera_id: str, username: str, offer: str) -> tuple[ViewerSlot, str]:
+        """Answer a WHEP offer: (the viewer's slot, the SDP answer). Raises a LiveViewError subclass."""
+        check_offer(offer)
+        hub = self.hub_for(camera_id)
+        slot = self.reserve(camera_id, username, "webrtc")
+        # No STUN or TURN server: the service and its viewers share a network, and nothing is dialled out.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        track = HubVideoTrack(hub, f"live:webrtc:{slot.id[:6]}")  # no user names in health or metrics
+        viewer = WebRtcViewer(slot, pc, track)
+        try:
+            # The transceiver exists before the offer is applied so that the offer's video section binds to
+            # it with H.264 as the only codec: aiortc sends with the first codec of the answer (VP8, were it
+            # left in), and the camera's packets can only go out as H.264.
+            video = pc.addTransceiver(track, direction="sendonly")
+            video.setCodecPreferences(H264_CAPABILITIES)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            await gather_on(pc, self._settings().ice_hosts)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except LiveViewError:
+            await viewer.close()
+            self.release(slot)
+            raise
+        except Exception as error:
+            await viewer.close()
+            self.release(slot)
+            log.info("live %s: offer refused by the WebRTC stack: %s", slot.id, error)
+            raise MalformedOffer(f"the offer cannot be answered: {error}") from None
+        self._peers[slot.id] = viewer
+        viewer.watchdog = asyncio.create_task(self._run(viewer), name=f"live-{slot.id}")
+        return slot, pc.localDescription.sdp
+
+    async def _run(self, viewer: WebRtcViewer) -> None:
+        try:
+            await viewer.watch(self._settings, lambda: self._hub_of(viewer.slot.camera_id) is viewer.track.hub)
+        except Exception:
+            log.exception("live %s: watchdog failed", viewer.slot.id)
+        finally:
+            self._peers.pop(viewer.slot.id, None)
+            self.release(viewer.slot)
+            await viewer.close()
+
+    async def close(self, slot_id: str) -> bool:
+        """Close a WebRTC viewer (a WHEP DELETE); False if there is none by that id."""
+        viewer = self._peers.get(slot_id)
+        if viewer is None:
+            return False
+        if viewer.watchdog is not None:
+            viewer.watchdog.cancel()
+            await asyncio.gather(viewer.watchdog, return_exceptions=True)
+        return True
+
+    async def close_all(self) -> None:
+        for slot_id in list(self._peers):
+            await self.close(slot_id)
+
+    # --- what is open -----------------------------------------------------------------------------
+
+    def slot(self, slot_id: str) -> ViewerSlot | None:
+        return self._slots.get(slot_id)
+
+    def viewers(self) -> list[ViewerInfo]:
+        infos = []
+        for slot in list(self._slots.values()):
+            peer = self._peers.get(slot.id)
+            feed = self._fallbacks.get(slot.id)
+            sent = peer.track.packets_sent if peer else feed.packets_sent if feed else 0
+            infos.append(ViewerInfo(
+                slot.id, slot.camera_id, slot.username, slot.transport, slot.opened_at,
+                peer.pc.connectionState if peer else "open", sent,
+            ))
+        return infos
+
+    @property
+    def peer_connections(self) -> int:
+        return len(self._peers)

@@ -1,0 +1,204 @@
+"""The web UI in a real headless Chromium: log-in, organisation tree with health, live view decoded in the
+page (WebRTC, then the fMP4 fallback), a spot check with evidence, the language switch. Screenshots are
+kept in tests/artifacts/."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.conftest import ORGANISATION
+from tests.rig.browser import artifacts_dir, chromium
+from tests.rig.rtsp import RtspServer, free_port
+from tests.running_service import ADMIN_PASSWORD, RunningService
+
+pytestmark = pytest.mark.rtsp
+
+# Frames decoded so far, and a fingerprint of the picture as drawn onto a canvas.
+PICTURE_PROBE = """
+const video = arguments[0];
+const quality = video.getVideoPlaybackQuality();
+const canvas = document.createElement('canvas');
+canvas.width = 160; canvas.height = 90;
+const context = canvas.getContext('2d');
+context.drawImage(video, 0, 0, 160, 90);
+const pixels = context.getImageData(0, 0, 160, 90).data;
+let sum = 0, nonBlack = 0;
+for (let i = 0; i < pixels.length; i += 4) {
+  sum = (sum * 31 + pixels[i] + pixels[i + 1] * 7 + pixels[i + 2] * 13) % 1000000007;
+  if (pixels[i] + pixels[i + 1] + pixels[i + 2] > 30) nonBlack++;
+}
+return [quality.totalVideoFrames, sum, nonBlack, video.videoWidth];
+"""
+
+
+@pytest.fixture(scope="module")
+def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path) -> Iterator[RunningService]:
+    mounts = [{"path": "/gate", "clip": str(clip_h264)}, {"path": "/duty", "clip": str(clip_h264)}]
+    with RtspServer(mounts) as rtsp:
+        config = {
+            "organisation": ORGANISATION,
+            "live": {"ice_hosts": ["127.0.0.1"], "idle_timeout_s": 3, "connect_timeout_s": 5},
+            "cameras": [
+                {"id": "gate", "name": "汇龙镇敬老院大门", "institution": "hl-jly", "role": "gate",
+                 "source": {"url": rtsp.url("/gate")}},
+                {"id": "duty", "name": "汇龙镇敬老院值班室", "institution": "hl-jly", "role": "duty_room",
+                 "source": {"url": rtsp.url("/duty")}},
+                {"id": "kitchen", "name": "南阳镇中心敬老院厨房", "institution": "ny-jly", "role": "kitchen",
+                 "source": {"url": f"rtsp://127.0.0.1:{free_port()}/kitchen"}},
+            ],
+        }
+        service = RunningService(tmp_path_factory.mktemp("ui"), config)
+        service.start()
+        try:
+            admin = service.client()
+            for camera_id in ("gate", "duty"):
+                service.wait_for(admin, camera_id, lambda c: (c["health"] or {}).get("state") == "online")
+            yield service
+        finally:
+            service.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait(driver: WebDriver, condition, timeout: float = 15.0):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+
+
+def _assert_video_plays(driver: WebDriver, tile) -> None:
+    video = tile.find_element(By.TAG_NAME, "video")
+    _wait(driver, lambda d: d.execute_script(PICTURE_PROBE, video)[0] > 0)
+    frames_before, picture_before, lit, width = driver.execute_script(PICTURE_PROBE, video)
+    time.sleep(1.0)
+    frames_after, picture_after, _, _ = driver.execute_script(PICTURE_PROBE, video)
+    assert width == 640
+    assert lit > 1000, "the canvas grab of the video is black"
+    assert frames_after >= frames_before + 10, (frames_before, frames_after)
+    assert picture_after != picture_before, "the picture did not change in a second"
+
+
+def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: RunningService, browser: WebDriver) -> None:
+    browser.get(ui_service.base_url + "/")
+    login = _wait(browser, lambda d: d.find_element(By.ID, "login-form") if d.find_element(By.ID, "login-form").is_displayed() else None)
+    assert "登录" in login.text and browser.execute_script("return document.documentElement.lang") == "zh-CN"
+    login.find_element(By.NAME, "username").send_keys("admin")
+    login.find_element(By.NAME, "password").send_keys("wrong password")
+    login.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(browser, lambda d: "用户名或密码错误" in d.find_element(By.ID, "login-error").text)
+    login.find_element(By.NAME, "password").clear()
+    login.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+    login.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    # The tree: towns, institutions, cameras with their health.
+    gate = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#org-tree [data-camera=gate]"))
+    tree = browser.find_element(By.ID, "org-tree").text
+    assert "汇龙镇" in tree and "南阳镇中心敬老院" in tree
+    assert gate.get_attribute("data-state") == "online"
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-camera=kitchen]").get_attribute("data-state") in ("offline", "connecting"))
+    assert "实时监控" in browser.find_element(By.CSS_SELECTOR, ".topbar nav").text
+
+    # 4-tile grid; the first tile plays the gate over WebRTC.
+    browser.find_element(By.CSS_SELECTOR, "[data-grid='4']").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#grid .tile")) == 4
+    gate.click()
+    tile = browser.find_element(By.CSS_SELECTOR, "#grid .tile[data-index='0']")
+    _wait(browser, lambda d: tile.get_attribute("data-state") == "playing", timeout=20)
+    assert tile.get_attribute("data-transport") == "webrtc"
+    _assert_video_plays(browser, tile)
+    browser.find_element(By.CSS_SELECTOR, "#org-tree [data-camera=duty]").click()
+    second = browser.find_element(By.CSS_SELECTOR, "#grid .tile[data-index='1']")
+    _wait(browser, lambda d: second.get_attribute("data-state") == "playing", timeout=20)
+    time.sleep(0.5)
+    browser.save_screenshot(str(artifacts_dir() / "web-ui-live-grid.png"))
+    assert (artifacts_dir() / "web-ui-live-grid.png").stat().st_size > 20_000
+    assert ui_service.client().get("/api/live/sessions").json()["peer_connections"] == 2
+    browser.find_element(By.CSS_SELECTOR, "[data-grid='1']").click()  # tiles beyond the first are closed
+    _wait(browser, lambda d: ui_service.client().get("/api/live/sessions").json()["peer_connections"] == 1)
+
+    # Spot-check mode: walk the institution's cameras, keep evidence, record the result.
+    browser.find_element(By.CSS_SELECTOR, "a[data-route=spot-check]").click()
+    Select(_wait(browser, lambda d: d.find_element(By.ID, "spot-institution"))).select_by_value("hl-jly")
+    browser.find_element(By.ID, "spot-start").click()
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing", timeout=20)
+    browser.find_element(By.ID, "spot-capture").click()
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".evidence img")) == 1)
+    assert "第 2 / 2 路" in browser.find_element(By.ID, "spot-position").text
+    browser.find_element(By.ID, "spot-capture").click()
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".evidence img")) == 2)
+    _wait(browser, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('.evidence img')].every(i => i.complete && i.naturalWidth === 640)"))
+    Select(browser.find_element(By.ID, "spot-result")).select_by_value("issues")
+    browser.find_element(By.ID, "spot-remark").send_keys("值班室无人值守")
+    assert "null" not in browser.find_element(By.ID, "page-spot-check").text
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing")
+    browser.save_screenshot(str(artifacts_dir() / "web-ui-spot-check.png"))
+    browser.find_element(By.ID, "spot-finish").click()
+    row = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "table.history tbody tr"))
+    assert "发现问题" in row.text and "值班室无人值守" in row.text and "admin" in row.text
+    checks = ui_service.client().get("/api/spot-checks").json()
+    assert [e["camera_id"] for e in checks[0]["evidence"]] == ["gate", "duty"] and checks[0]["result"] == "issues"
+
+    # English on request, kept across pages.
+    browser.find_element(By.ID, "lang-toggle").click()
+    _wait(browser, lambda d: "Spot checks" in d.find_element(By.CSS_SELECTOR, ".topbar nav").text)
+    assert "Issues found" in browser.find_element(By.CSS_SELECTOR, "table.history").text
+    browser.find_element(By.CSS_SELECTOR, "a[data-route=playback]").click()
+    _wait(browser, lambda d: "Playback of recordings" in d.find_element(By.ID, "playback-root").text)
+    browser.find_element(By.ID, "lang-toggle").click()
+
+    # Leaving the page closes every live view on the server.
+    browser.get("about:blank")
+    _wait(browser, lambda d: ui_service.client().get("/api/live/sessions").json()["peer_connections"] == 0, timeout=15)
+
+
+def test_fallback_plays_when_the_browser_has_no_webrtc(ui_service: RunningService, browser: WebDriver) -> None:
+    # A browser without WebRTC (as some locked-down desktops are): the player falls back on its own.
+    script = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": "delete window.RTCPeerConnection;"}
+    )
+    browser.get(ui_service.base_url + "/ui/#/live")
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+    assert browser.execute_script("return typeof window.RTCPeerConnection") == "undefined"
+    _wait(browser, lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.CSS_SELECTOR, "#org-tree li"))
+    if browser.find_element(By.ID, "login-form").is_displayed():  # when run alone
+        browser.find_element(By.NAME, "username").send_keys("admin")
+        browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    gate = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#org-tree [data-camera=gate]"))
+    gate.click()
+    tile = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile[data-camera=gate]"))
+    _wait(browser, lambda d: tile.get_attribute("data-state") == "playing", timeout=20)
+    assert tile.get_attribute("data-transport") == "fmp4"
+    _assert_video_plays(browser, tile)
+    browser.save_screenshot(str(artifacts_dir() / "web-ui-fallback.png"))
+    viewers = ui_service.client().get("/api/live/sessions").json()["viewers"]
+    assert [v["transport"] for v in viewers] == ["fmp4"]
+    browser.get("about:blank")
+    _wait(browser, lambda d: not ui_service.client().get("/api/live/sessions").json()["viewers"], timeout=10)
+
+
+def test_ui_assets_are_served_by_the_app_without_a_cdn(ui_service: RunningService) -> None:
+    assert httpx.get(ui_service.base_url + "/").headers["location"] == "/ui/"
+    index = httpx.get(ui_service.base_url + "/ui/")
+    assert index.status_code == 200 and "script-src 'self'" in index.headers["content-security-policy"]
+    script = httpx.get(ui_service.base_url + "/ui/player.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    for asset in ("index.html", "app.js", "player.js", "grid.js", "tree.js", "spotcheck.js", "i18n.js", "style.css"):
+        text = (Path(__file__).resolve().parent.parent / "api" / "web" / asset).read_text(encoding="utf-8")
+        assert "http://" not in text and "https://" not in text, asset  # nothing fetched from elsewhere
+    assert httpx.get(ui_service.base_url + "/ui/..%2f..%2fpyproject.toml").status_code == 404
+    assert httpx.get(ui_service.base_url + "/ui/nothing.js").status_code == 404
