@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from recordings.cleanup import RetentionCleaner
+from recordings.evidence import EvidenceClips
 from recordings.export import Exporter
 from recordings.reconcile import reconcile
 from recordings.recorder import RecorderFactory
@@ -26,6 +27,10 @@ class RecordingService:
         self.cleaner = RetentionCleaner(lambda: self._config, store.recordings, store.exports)
         self.exporter = Exporter(store.exports, store.recordings, lambda: self._config.recordings_dir,
                                  config.storage.exports_dir)
+        self.evidence = EvidenceClips(
+            store.recordings, store.violations, lambda: self._config.recordings_dir,
+            config.storage.data_dir / "evidence", lambda: self._config.retention.keep_after_close_hours * 3600,
+        )
         self._maintenance: asyncio.Task[None] | None = None
 
     @property
@@ -37,6 +42,7 @@ class RecordingService:
         self._config.recordings_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(reconcile, self._store.recordings, self._config.recordings_dir)
         self.exporter.start()
+        self.evidence.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="recordings-retention")
 
     def reconfigure(self, config: Config) -> None:
@@ -49,6 +55,7 @@ class RecordingService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._maintenance
         self.exporter.stop()
+        self.evidence.stop()
 
     async def _maintain(self) -> None:
         while True:

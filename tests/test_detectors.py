@@ -193,6 +193,10 @@ def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: 
     class Recordings:
         def __init__(self) -> None:
             self.requests: list[ClipRequest] = []
+            self.kept: list[tuple[int, str, float]] = []
+
+        def keep(self, violation_id: int, camera_id: str, start: float) -> None:
+            self.kept.append((violation_id, camera_id, start))
 
         def request_clip(self, request: ClipRequest) -> str | None:
             self.requests.append(request)
@@ -210,6 +214,7 @@ def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: 
     violation_id = recorder.record(camera, start, analysed)
     row = store.violations.get(violation_id)
     assert row.state == "active" and row.clip_status == "waiting" and row.zone_points[0] == list(FLOOR_ZONE[0])
+    assert recordings.kept == [(violation_id, "exit-1", 930.0)]  # held from the pre-roll on
     image = cv2.imdecode(np.frombuffer(store.violations.snapshot(violation_id), np.uint8), cv2.IMREAD_COLOR)
     assert image.shape[:2] == (HEIGHT, WIDTH)
     b, g, r = image[round(0.62 * HEIGHT), round(0.5 * WIDTH)].tolist()  # the top edge of the drawn region

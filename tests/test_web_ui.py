@@ -46,6 +46,7 @@ def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path) -> Ite
         config = {
             "organisation": ORGANISATION,
             "live": {"ice_hosts": ["127.0.0.1"], "idle_timeout_s": 3, "connect_timeout_s": 5},
+            "recording": {"segment_s": 4},
             "cameras": [
                 {"id": "gate", "name": "汇龙镇敬老院大门", "institution": "hl-jly", "role": "gate",
                  "source": {"url": rtsp.url("/gate")}},
@@ -157,7 +158,7 @@ def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: Running
     _wait(browser, lambda d: "Spot checks" in d.find_element(By.CSS_SELECTOR, ".topbar nav").text)
     assert "Issues found" in browser.find_element(By.CSS_SELECTOR, "table.history").text
     browser.find_element(By.CSS_SELECTOR, "a[data-route=playback]").click()
-    _wait(browser, lambda d: "Playback of recordings" in d.find_element(By.ID, "playback-root").text)
+    _wait(browser, lambda d: "Show" in d.find_element(By.ID, "playback-form").text)
     browser.find_element(By.ID, "lang-toggle").click()
 
     # Leaving the page closes every live view on the server.
@@ -202,3 +203,51 @@ def test_ui_assets_are_served_by_the_app_without_a_cdn(ui_service: RunningServic
         assert "http://" not in text and "https://" not in text, asset  # nothing fetched from elsewhere
     assert httpx.get(ui_service.base_url + "/ui/..%2f..%2fpyproject.toml").status_code == 404
     assert httpx.get(ui_service.base_url + "/ui/nothing.js").status_code == 404
+
+
+def test_playback_with_timeline_and_export_in_a_real_browser(ui_service: RunningService, browser: WebDriver) -> None:
+    from tests.rig.probe import check_video
+    from tests.test_recordings import wait_segments
+
+    with ui_service.client() as admin:
+        wait_segments(admin, "gate", time.time() - 600, closed=2)
+    browser.get(ui_service.base_url + "/#/playback")
+    _wait(browser, lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.ID, "playback-form"))
+    if browser.find_element(By.ID, "login-form").is_displayed():  # when run alone
+        browser.find_element(By.NAME, "username").send_keys("admin")
+        browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    form = _wait(browser, lambda d: d.find_element(By.ID, "playback-form"))
+    assert browser.find_element(By.CSS_SELECTOR, "[data-route=playback]").text in ("录像回放", "Playback")
+    Select(form.find_element(By.ID, "playback-camera")).select_by_value("gate")
+    browser.execute_script(  # ten minutes ago, in the browser's local time
+        "const d = new Date(Date.now() - 600000); const p = n => String(n).padStart(2, '0');"
+        "arguments[0].value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;",
+        form.find_element(By.ID, "playback-start"))
+    Select(form.find_element(By.ID, "playback-period")).select_by_value("900")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#playback-timeline .recorded"))
+    video = browser.find_element(By.ID, "playback-video")
+    try:
+        _wait(browser, lambda d: d.execute_script(PICTURE_PROBE, video)[0] > 0, timeout=20)
+    except Exception as error:  # say what the page said
+        raise AssertionError((browser.find_element(By.ID, "playback-status").text, browser.get_log("browser"))) from error
+    frames_before, picture_before, lit, width = browser.execute_script(PICTURE_PROBE, video)
+    time.sleep(1.0)
+    frames_after, picture_after, _, _ = browser.execute_script(PICTURE_PROBE, video)
+    assert width == 640 and lit > 1000
+    assert frames_after >= frames_before + 10 and picture_after != picture_before, (frames_before, frames_after)
+    wall = float(browser.find_element(By.ID, "playback-clock").get_attribute("data-wall"))
+    assert time.time() - 600 < wall < time.time(), wall  # the player's clock is the recording's wall clock
+
+    browser.find_element(By.ID, "playback-export").click()
+    link = _wait(browser, lambda d: d.find_element(By.ID, "playback-download"), timeout=30)
+    browser.save_screenshot(str(artifacts_dir() / "web-ui-playback.png"))
+    with ui_service.client() as admin:
+        clip = admin.get(link.get_attribute("href").replace(ui_service.base_url, ""))
+    assert clip.status_code == 200
+    path = ui_service.workdir / "playback-export.mp4"
+    path.write_bytes(clip.content)
+    check = check_video(str(path))
+    assert check.errors == "" and check.frames_decoded == check.packets > 25

@@ -48,10 +48,12 @@ class Service:
         self.config_path = config_path
         self.store = Store.open(config.storage.database_path)
         self.recordings = RecordingService(config, self.store)
-        # Detectors run beside every camera; violations go to the store and to live listeners. The
-        # recordings component plugs its ClipRequester into `self.detection.recorder.clips`.
+        # Detectors run beside every camera; violations go to the store and to live listeners, and their
+        # video is held and cut into evidence clips by the recordings side.
         self.violation_feed = ViolationFeed()
-        self.detection = DetectionFactory(ViolationRecorder(self.store.violations, self.violation_feed))
+        self.detection = DetectionFactory(
+            ViolationRecorder(self.store.violations, self.violation_feed, clips=self.recordings.evidence)
+        )
         self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection])
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self.live = LiveViewers(self.supervisor, lambda: self.config.live)

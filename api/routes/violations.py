@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep
@@ -160,3 +160,15 @@ def get_snapshot(violation_id: int, service: ServiceDep, user: UserDep) -> Respo
     if jpeg is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"violation {violation_id} has no snapshot")
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/api/violations/{violation_id}/clip")
+def get_clip(violation_id: int, service: ServiceDep, user: UserDep) -> FileResponse:
+    """The evidence clip (MP4, not re-encoded), once the violation has ended and its post-roll is recorded."""
+    record = _visible(service, user, violation_id)
+    path = service.recordings.evidence.path(violation_id)
+    if record.clip_status != "ready" or not path.exists():
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the clip is {record.clip_status}, not ready")
+    service.store.audit.record("violation.clip", user_id=user.id, username=user.username,
+                               target=record.camera_id, detail=str(violation_id))
+    return FileResponse(path, media_type="video/mp4", filename=f"violation-{violation_id}.mp4")

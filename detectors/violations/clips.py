@@ -24,4 +24,7 @@ class ClipRequester(Protocol):
     `ViolationRepository.set_clip` once cut.
     """
 
+    def keep(self, violation_id: int, camera_id: str, start: float) -> None:
+        """The violation started: its video from `start` on must outlive retention."""
+
     def request_clip(self, request: ClipRequest) -> str | None: ...

@@ -52,6 +52,11 @@ class ViolationRecorder:
                 snapshot=snapshot,
             )
             self._open[key] = violation_id
+            if self.clips is not None:
+                try:
+                    self.clips.keep(violation_id, camera.id, event.onset - self.pre_roll_s)
+                except Exception:
+                    log.exception("camera %s: could not hold the video of violation %s", camera.id, violation_id)
             log.warning("camera %s: violation %s started (%s, zone %s)", camera.id, violation_id, event.kind, event.zone)
         else:
             violation_id = self._open.get(key)

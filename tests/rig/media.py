@@ -6,6 +6,8 @@ records the encode parameters so a clip is only re-encoded when they change.
 
 from __future__ import annotations
 
+import os
+
 import json
 import subprocess
 from pathlib import Path
@@ -76,7 +78,7 @@ def make_clip(
         ]
     else:
         raise ValueError(f"unsupported codec {codec!r}")
-    tmp = out.with_name(out.name + ".tmp.mp4")
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp.mp4")  # two test runs may build the same clip
     cmd = [
         FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
         "-f", "lavfi", "-i", src, "-t", str(seconds),

@@ -8,6 +8,8 @@ Used by tests (short dwell) and by bench/detect_eval.py (default dwell).
 
 from __future__ import annotations
 
+import os
+
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -139,7 +141,7 @@ def encode(scene: Scene, path: Path, fps: int = 10, gop_seconds: float = 2.0) ->
     base = _corridor()
     rng = np.random.default_rng(1)
     noises = [rng.normal(0, 3, (HEIGHT, WIDTH, 3)).astype(np.float32) for _ in range(6)]
-    tmp = path.with_name(path.name + ".tmp.mp4")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.mp4")  # two test runs may build the same clip
     with av.open(str(tmp), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"

@@ -214,6 +214,11 @@ class RecordingRepository:
                 (camera_id, start_ts, end_ts, reference, time.time()),
             )
 
+    def set_hold_range(self, reference: str, start_ts: float, end_ts: float) -> None:
+        with self._db.write() as cur:
+            cur.execute("UPDATE recording_holds SET start_ts = ?, end_ts = ? WHERE reference = ?",
+                        (start_ts, end_ts, reference))
+
     def release(self, reference: str, keep_for_s: float, now: float | None = None) -> None:
         """The reason to hold is gone (the case is closed): keep the video `keep_for_s` more, then let go."""
         now = time.time() if now is None else now

@@ -28,6 +28,7 @@ class ViolationRecord:
     clip_start: float
     clip_end: float | None
     clip_status: str  # waiting (violation still running) | pending (range known, no clip yet) | requested | ready
+    # | unavailable (nothing recorded in the range)
     clip_ref: str | None
     has_snapshot: bool
 
