@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 _DEMO_CAMERAS = [
     ("hl-jly-gate", "大门", "hl-jly", "gate", "testsrc2"),
     ("hl-jly-duty", "值班室（消防控制室）", "hl-jly", "duty_room", "smptehdbars"),
-    ("hl-jly-exit-1", "一楼疏散通道", "hl-jly", "evacuation_route", "mandelbrot"),
+    # A still picture: a zooming fractal would look like a camera turned away to the tamper detectors.
+    ("hl-jly-exit-1", "一楼疏散通道", "hl-jly", "evacuation_route", "rgbtestsrc"),
     ("ny-jly-kitchen", "厨房烹饪区", "ny-jly", "kitchen", "testsrc"),
 ]
 _SIZE, _FPS, _SECONDS = (640, 360), 25, 12
@@ -54,7 +55,7 @@ def demo_config(data_dir: Path) -> Config:
     clips = data_dir / "demo"
     cameras = []
     for camera_id, name, institution, role, pattern in _DEMO_CAMERAS:
-        clip = clips / f"{camera_id}.mp4"
+        clip = clips / f"{camera_id}-{pattern}.mp4"
         if not clip.exists():
             log.info("demo: generating %s", clip)
             make_demo_clip(clip, pattern)
