@@ -84,6 +84,17 @@ def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subpr
     raise RuntimeError("vms did not start:\n" + (workdir / "vms.log").read_text())
 
 
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM all at once, then wait for each (SIGKILL after 20 s)."""
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def vms_packets(base: str, token: str) -> dict[str, int]:
     cams = httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
     return {c["id"]: c["health"]["packets_total"] for c in cams}
@@ -144,14 +155,7 @@ def main() -> None:
             p1, fr1 = vms_packets(base, token), [ffmpeg_frames(p) for p in progress]
             alive = sum(1 for p in ffmpegs if p.poll() is None)
         finally:
-            for p in ffmpegs:
-                p.terminate()
-            vms.terminate()
-            for p in [*ffmpegs, vms]:
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_processes([*ffmpegs, vms])
 
     expected = FPS * elapsed
     vms_got = [p1.get(k, 0) - p0.get(k, 0) for k in p1]

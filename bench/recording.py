@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms  # noqa: E402
+from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes  # noqa: E402
 from recordings.export import cut_clip  # noqa: E402
 from recordings.layout import segment_path  # noqa: E402
 from recordings.playlist import hls_playlist  # noqa: E402
@@ -78,13 +78,7 @@ def live_recording(args: argparse.Namespace, clip: Path) -> dict[str, object]:
             v1, f1 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs)
             cameras = httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
         finally:
-            for p in [*ffmpegs, vms]:
-                p.terminate()
-            for p in [*ffmpegs, vms]:
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_processes([*ffmpegs, vms])
         received = sum(c["recording"]["bytes_received"] for c in cameras)
         written = folder_bytes(workdir / "data" / "recordings")
         ffmpeg_written = folder_bytes(workdir / "ffmpeg")

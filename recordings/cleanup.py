@@ -58,28 +58,15 @@ class RetentionCleaner:
 
         cap = config.retention.max_size
         if cap is not None:
-            total = self._recordings.total_bytes()
-            while total > cap:
-                batch = self._oldest_until(total - cap, now)
-                if not batch:
-                    report.warnings.append(
-                        f"recordings use {total} bytes, over the cap of {int(cap)}, and all that is left is held"
-                    )
-                    break
-                self._delete(directory, batch, report)
-                total = self._recordings.total_bytes()
-
+            self._delete_oldest_while(
+                lambda: self._recordings.total_bytes() - int(cap), directory, now, report,
+                lambda excess: f"recordings are {excess} bytes over the cap of {int(cap)} and all that is left is held",
+            )
         floor = int(config.retention.min_free)
-        free = _free_bytes(directory)
-        while free is not None and free < floor:
-            batch = self._oldest_until(floor - free, now)
-            if not batch:
-                report.warnings.append(
-                    f"free disk {free} bytes is under the floor of {floor} and no video may be deleted"
-                )
-                break
-            self._delete(directory, batch, report)
-            free = _free_bytes(directory)
+        self._delete_oldest_while(
+            lambda: floor - (_free_bytes(directory) or floor), directory, now, report,
+            lambda lack: f"free disk is {lack} bytes under the floor of {floor} and no video may be deleted",
+        )
 
         self._recordings.prune_holds(now)
         self._expire_exports(config, now)
@@ -91,6 +78,18 @@ class RetentionCleaner:
             log.info("retention: deleted %d segment(s), %d bytes", report.deleted, report.freed_bytes)
         self.last = report
         return report
+
+    def _delete_oldest_while(
+        self, excess: Callable[[], int], directory: Path, now: float, report: CleanupReport,
+        warning: Callable[[int], str],
+    ) -> None:
+        """Delete the oldest deletable segments while `excess()` bytes are too many (cap) or missing (floor)."""
+        while (over := excess()) > 0:
+            batch = self._oldest_until(over, now)
+            if not batch:
+                report.warnings.append(warning(over))
+                return
+            self._delete(directory, batch, report)
 
     def _oldest_until(self, excess: int, now: float) -> list[Segment]:
         """The oldest deletable segments whose sizes add up to `excess`, at most a batch."""

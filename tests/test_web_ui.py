@@ -80,6 +80,15 @@ def _wait(driver: WebDriver, condition, timeout: float = 15.0):
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
 
 
+def _log_in_unless_logged_in(driver: WebDriver, shown_when_in: str) -> None:
+    """Tests share one browser; one run alone meets the log-in form first."""
+    _wait(driver, lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.CSS_SELECTOR, shown_when_in))
+    if driver.find_element(By.ID, "login-form").is_displayed():
+        driver.find_element(By.NAME, "username").send_keys("admin")
+        driver.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+
+
 def _assert_video_plays(driver: WebDriver, tile) -> None:
     video = tile.find_element(By.TAG_NAME, "video")
     _wait(driver, lambda d: d.execute_script(PICTURE_PROBE, video)[0] > 0)
@@ -174,11 +183,7 @@ def test_fallback_plays_when_the_browser_has_no_webrtc(ui_service: RunningServic
     browser.get(ui_service.base_url + "/ui/#/live")
     browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
     assert browser.execute_script("return typeof window.RTCPeerConnection") == "undefined"
-    _wait(browser, lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.CSS_SELECTOR, "#org-tree li"))
-    if browser.find_element(By.ID, "login-form").is_displayed():  # when run alone
-        browser.find_element(By.NAME, "username").send_keys("admin")
-        browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    _log_in_unless_logged_in(browser, "#org-tree li")
     gate = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#org-tree [data-camera=gate]"))
     gate.click()
     tile = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile[data-camera=gate]"))
@@ -212,11 +217,7 @@ def test_playback_with_timeline_and_export_in_a_real_browser(ui_service: Running
     with ui_service.client() as admin:
         wait_segments(admin, "gate", time.time() - 600, closed=2)
     browser.get(ui_service.base_url + "/#/playback")
-    _wait(browser, lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.ID, "playback-form"))
-    if browser.find_element(By.ID, "login-form").is_displayed():  # when run alone
-        browser.find_element(By.NAME, "username").send_keys("admin")
-        browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    _log_in_unless_logged_in(browser, "#playback-form")
     form = _wait(browser, lambda d: d.find_element(By.ID, "playback-form"))
     assert browser.find_element(By.CSS_SELECTOR, "[data-route=playback]").text in ("录像回放", "Playback")
     Select(form.find_element(By.ID, "playback-camera")).select_by_value("gate")

@@ -13,6 +13,7 @@ from api.live_auth import websocket_user
 from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, NoCommonCodec, ViewerLimitReached
 from streams.live.fmp4 import Fmp4Feed
 from streams.live.offer import MAX_OFFER_BYTES
+from streams.live.slot import ViewerInfo
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -85,19 +86,9 @@ async def whep_trickle(session_id: str, user: UserDep) -> None:
     )
 
 
-class ViewerView(BaseModel):
-    id: str
-    camera_id: str
-    username: str
-    transport: str
-    opened_at: float
-    state: str
-    packets_sent: int
-
-
 class LiveViewersView(BaseModel):
     peer_connections: int
-    viewers: list[ViewerView]
+    viewers: list[ViewerInfo]
 
 
 @router.get("/api/live/sessions")
@@ -106,7 +97,7 @@ def live_sessions(service: ServiceDep, user: UserDep) -> LiveViewersView:
     viewers = [v for v in service.live.viewers() if user.role == "admin" or v.username == user.username]
     return LiveViewersView(
         peer_connections=sum(1 for v in viewers if v.transport == "webrtc"),
-        viewers=[ViewerView(**{k: getattr(v, k) for k in ViewerView.model_fields}) for v in viewers],
+        viewers=viewers,
     )
 
 
