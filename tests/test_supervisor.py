@@ -99,9 +99,10 @@ class CounterFactory:
 
     def __init__(self) -> None:
         self.made: list[PacketCounter] = []
+        self.setting = 1  # a setting of the consumer's own, as the recording section is the recorder's
 
     def key(self, camera):
-        return camera.name  # the consumer is built from the camera's name
+        return camera.name, self.setting  # the consumer is built from the camera's name and its setting
 
     def attach(self, camera, stream):
         if camera.role == "kitchen":
@@ -132,7 +133,12 @@ def test_consumers_follow_their_camera(clip_h264: Path) -> None:
         await asyncio.sleep(1.0)
         assert factory.made[1].packets > 10
 
+        factory.setting = 2  # the consumer's own settings changed, the camera's did not
+        changes = await supervisor.apply([first[0].model_copy(update={"name": "新名字"}), first[1]])
+        assert not changes.updated and supervisor.stream("c0") is stream
+        assert len(factory.made) == 3 and not factory.made[1].running
+
         await supervisor.stop_all()
-        assert not factory.made[1].running and factory.made[1].saw_end
+        assert not factory.made[2].running and factory.made[2].saw_end
 
     asyncio.run(scenario())

@@ -105,7 +105,8 @@ class Supervisor:
                     if current.camera != camera:
                         current.camera = camera
                         changes.updated.append(camera_id)
-                        await self._refresh_consumers(current)
+                    # Also when only a consumer's own settings changed (e.g. the recording section).
+                    await self._refresh_consumers(current)
                     continue
                 else:
                     changes.added.append(camera_id)
