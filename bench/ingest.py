@@ -62,7 +62,10 @@ def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subpr
         "organisation": {"id": "bench", "name": "基准", "towns": [
             {"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "机构"}]}]},
         "cameras": [
-            {"id": f"cam{i}", "name": f"摄像机{i}", "institution": "i", "role": "other", "source": {"url": url}}
+            # Ingest and recording are measured alone: the analytics every camera runs by default are off
+            # here (bench/detect_cpu.py measures them).
+            {"id": f"cam{i}", "name": f"摄像机{i}", "institution": "i", "role": "other", "source": {"url": url},
+             "detectors": [{"type": "tamper", "enabled": False}]}
             for i, url in enumerate(urls)
         ],
         **sections,

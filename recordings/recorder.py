@@ -221,21 +221,20 @@ class Recorder:
 
     def _finish(self) -> float | None:
         """Close the open segment; returns where it ended."""
-        current, self._open = self._open, None
+        current = self._open
         if current is None:
             return None
-        error = None
         try:
             current.writer.close()
         except SegmentWriteError as failure:
-            error = str(failure)
+            self._fail(str(failure))  # cuts the torn tail off, closes the row and opens the gap
+            return None
+        self._open = None
         end = current.start_ts + current.writer.duration_s
         self._last_end = self._previous_end = end
         self._index(current, closed=True)
         self._written_closed += current.writer.size()
         self._set(segments_written=self._status.segments_written + 1, segment=None, segment_started_at=None)
-        if error:
-            self._fail(error, ended_at=end)
         return end
 
     def _interrupt(self, cause: str) -> None:
@@ -246,7 +245,9 @@ class Recorder:
         if self._status.state == "recording":
             self._set(state="waiting")
 
-    def _fail(self, error: str, ended_at: float | None = None) -> None:
+    def _fail(self, error: str) -> None:
+        """Writing failed: keep what reached the disk playable, open a gap, try again in a while."""
+        ended_at = None
         current, self._open = self._open, None
         if current is not None:
             try:
