@@ -245,6 +245,12 @@ def test_playback_with_timeline_and_export_in_a_real_browser(ui_service: Running
     browser.find_element(By.ID, "playback-export").click()
     link = _wait(browser, lambda d: d.find_element(By.ID, "playback-download"), timeout=30)
     browser.save_screenshot(str(artifacts_dir() / "web-ui-playback.png"))
+    # The exported MP4 plays in the browser as it is, straight from its download URL.
+    exported = browser.execute_script(
+        "const v = document.createElement('video'); v.muted = true; v.src = arguments[0];"
+        "document.body.append(v); v.play(); return v;", link.get_attribute("href"))
+    _wait(browser, lambda d: d.execute_script(PICTURE_PROBE, exported)[0] >= 10, timeout=20)
+    browser.execute_script("arguments[0].remove()", exported)
     with ui_service.client() as admin:
         clip = admin.get(link.get_attribute("href").replace(ui_service.base_url, ""))
     assert clip.status_code == 200
