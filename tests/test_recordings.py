@@ -186,8 +186,10 @@ def test_a_camera_down_for_ten_seconds_is_one_gap_and_exports_span_it(
             recorded = sum(s["duration_s"] for s in found["segments"])
             assert check.errors == "" and check.packets == pytest.approx(recorded / FRAME_S, abs=1)
 
-            entries = [e for e in service_audit(service) if e[0] in ("export.create", "export.download")]
+            audit = service_audit(service)
+            entries = [e for e in audit if e[0] in ("export.create", "export.download")]
             assert len(entries) == 4 and all(e[1] == "admin" for e in entries)
+            assert ("recordings.playback", "admin") in audit  # seeking and the playlist: who watched what
 
 
 def service_audit(service: RunningService) -> list[tuple[str, str]]:

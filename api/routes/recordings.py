@@ -131,6 +131,9 @@ def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) ->
         raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing was recorded at or after this time")
     segment = found[0]
     keyframe = segment.keyframe_at_or_before(max(at_ts, segment.start_ts))
+    # The web player seeks before it plays: this is where watching recorded video is audited.
+    service.store.audit.record("recordings.playback", user_id=user.id, username=user.username, target=camera.id,
+                               detail=f"from {keyframe:.3f}")
     return SeekView(segment_id=segment.id, segment_start=segment.start_ts, keyframe_at=keyframe,
                     offset_s=keyframe - segment.start_ts, in_gap=in_gap)
 
@@ -188,4 +191,6 @@ def segment_media(camera_id: str, segment_id: int, service: ServiceDep, user: Us
 @router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/file.mp4")
 def segment_file(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
     segment, path = _segment(service, user, camera_id, segment_id)
+    service.store.audit.record("recordings.download", user_id=user.id, username=user.username, target=camera_id,
+                               detail=f"segment {segment_id}")
     return _byte_range(path, 0, _complete_size(segment, path), "video/mp4")
