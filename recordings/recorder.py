@@ -24,6 +24,7 @@ _INDEX_EVERY_S = 5.0  # how often the open segment's row follows the file
 _RETRY_AFTER_S = 5.0  # after a write error, the wait before a new segment is tried
 _REANCHOR_S = 2.0  # camera clock this far from ours: take ours again
 _BATCH_PAUSE_S = 0.2
+_STALL_S = 2.0  # a longer pause between two frames of a connection is a gap, not a slow frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +143,13 @@ class Recorder:
         self._follow_clock(packet)
         current = self._open
         if current is not None:
-            due = packet.keyframe and current.writer.duration_s >= self._segment_s
-            if due or not current.writer.accepts(packet):
-                self._finish()
+            step = current.writer.step_s(packet)
+            if step is not None and step > _STALL_S:
+                # The connection stayed up but no video came (a stall shorter than the watchdog): a gap.
+                self._interrupt(f"camera stalled: no video for {step:.1f} s")
+                current = None
+            elif (step is not None and step <= 0) or (packet.keyframe and current.writer.duration_s >= self._segment_s):
+                self._finish()  # the segment is long enough, or the camera's clock went back: a new one
                 current = None
         if current is None:
             if not packet.keyframe or self._info is None or time.monotonic() < self._retry_at:

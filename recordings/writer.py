@@ -62,13 +62,12 @@ class SegmentWriter:
     def duration_s(self) -> float:
         return self._end * self._seconds
 
-    def accepts(self, packet: MediaPacket) -> bool:
-        """False for a packet whose timestamp goes back or leaps ahead: the segment must end before it."""
+    def step_s(self, packet: MediaPacket) -> float | None:
+        """Seconds from the last packet written to `packet` on the camera's clock (None for the first)."""
         dts = packet.dts if packet.dts is not None else packet.pts
         if dts is None or self._last_dts is None:
-            return dts is not None
-        step = (dts - self._last_dts) * self._seconds
-        return 0 < step < 10.0
+            return None
+        return (dts - self._last_dts) * self._seconds
 
     def write(self, packet: MediaPacket) -> None:
         dts = packet.dts if packet.dts is not None else packet.pts

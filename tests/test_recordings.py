@@ -232,3 +232,33 @@ def test_bad_ranges_and_cameras_get_clear_errors(service_factory, rtsp: RtspServ
     unauthenticated = httpx.get(f"{service.base_url}/api/cameras/hl-gate/recordings",
                                 params={"start": iso(now - 60), "end": iso(now)})
     assert unauthenticated.status_code == 401
+
+
+def test_a_stall_shorter_than_the_watchdog_is_a_gap_too(service_factory, clip_h264: Path) -> None:
+    """The RTSP session stays up but no video comes for 4 s (the watchdog waits 10 s): a gap, not a hole
+    hidden inside a segment."""
+    with RtspServer([{"path": "/duty", "clip": str(clip_h264)}]) as camera_server:
+        config = recording_config([
+            {"id": "hl-duty", "name": "值班室", "institution": "hl-jly", "role": "duty_room",
+             "source": {"url": camera_server.url("/duty")}},
+        ])
+        config["ingest"] = {**config["ingest"], "watchdog_s": 10}
+        service = service_factory(config)
+        began = time.time()
+        with service.client() as admin:
+            wait_segments(admin, "hl-duty", began, closed=1)
+            camera_server.stall("/duty")
+            stalled_at = time.time()
+            time.sleep(4)
+            camera_server.resume("/duty")
+            wait_segments(admin, "hl-duty", time.time(), closed=1)
+            found = listing(admin, "hl-duty", began, time.time())
+            assert admin.get("/api/cameras/hl-duty").json()["health"]["reconnects"] == 0  # the same connection
+            (gap,) = found["gaps"]
+            assert gap["cause"].startswith("camera stalled: no video for"), gap
+            # From the last frame before the stall to the first key frame after it.
+            assert 3.5 <= gap["duration_s"] <= 4.0 + GOP_S + 1.0, gap
+            assert gap["start"] == pytest.approx(stalled_at, abs=1.0)
+            for segment in found["segments"]:
+                if segment["state"] == "closed":
+                    assert_plays_through(segment_check(service, admin, "hl-duty", segment), segment["duration_s"])
