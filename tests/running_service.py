@@ -39,9 +39,10 @@ class RunningService:
             timeout=60,
         )
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> None:
         env = {**os.environ, "VMS_ADMIN_PASSWORD": ADMIN_PASSWORD}
         log = self.log_path.open("ab")
+        log_start = log.tell()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "vms", "run", "--config", str(self.config_path), "--port", str(self.port)],
             cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -49,6 +50,12 @@ class RunningService:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
+                this_run = self.log_path.read_bytes()[log_start:]
+                if b"address already in use" in this_run and attempts > 1:
+                    # Another process took the free port between our choice and vms binding it.
+                    self.port = free_port()
+                    self.base_url = f"http://127.0.0.1:{self.port}"
+                    return self.start(timeout, attempts - 1)
                 raise RuntimeError(f"vms exited with {self._proc.returncode}:\n{self.log()}")
             try:
                 if httpx.get(f"{self.base_url}/api/health", timeout=1).status_code == 200:
