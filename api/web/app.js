@@ -1,4 +1,4 @@
-// Start-up, log-in and routing between the pages (#/live, #/spot-check, #/playback).
+// Start-up, log-in and routing between the pages (#/live, #/spot-check, #/playback, #/violations).
 
 import { api, ApiError } from "./api.js";
 import { applyStatic, lang, onLangChange, setLang, t } from "./i18n.js";
@@ -6,9 +6,10 @@ import { LiveGrid } from "./grid.js";
 import { mountPlayback } from "./playback.js";
 import { SpotCheckPage } from "./spotcheck.js";
 import { OrgTree } from "./tree.js";
+import { ViolationsPage } from "./violations.js";
 
 const $ = (selector) => document.querySelector(selector);
-let session = null;  // { user, tree, grid, spot, playback }
+let session = null;  // { user, tree, grid, spot, playback, violations }
 
 function toggleLang() { setLang(lang() === "en" ? "zh-CN" : "en"); }
 
@@ -24,7 +25,9 @@ async function boot() {
   window.addEventListener("hashchange", route);
   // Leaving the page (or the tab going into the back-forward cache) ends its live views on the server now,
   // not when the server notices the silence.
-  window.addEventListener("pagehide", () => { if (session) { session.grid.stopAll(); session.spot.hide(); } });
+  window.addEventListener("pagehide", () => {
+    if (session) { session.grid.stopAll(); session.spot.hide(); session.violations.hide(); }
+  });
   onLangChange(() => { if (session) $("#user-name").textContent = session.user.display_name || session.user.username; });
   try {
     enter(await api("/api/me"));
@@ -60,6 +63,7 @@ async function logout() {
   if (session) {
     session.grid.stopAll();
     session.spot.hide();
+    session.violations.hide();
     session.tree.stop();
   }
   session = null;
@@ -72,7 +76,8 @@ async function enter(user) {
     if (location.hash !== "#/live" && location.hash !== "") location.hash = "#/live";
     grid.play(camera);
   });
-  session = { user, tree, grid, spot: new SpotCheckPage($("#page-spot-check"), tree), playback: null };
+  session = { user, tree, grid, spot: new SpotCheckPage($("#page-spot-check"), tree), playback: null,
+    violations: new ViolationsPage($("#page-violations")) };
   $("#user-name").textContent = user.display_name || user.username;
   $("#login-view").hidden = true;
   $(".topbar").hidden = false;
@@ -84,12 +89,14 @@ async function enter(user) {
 function route() {
   if (!session) return;
   const page = (location.hash.replace(/^#\//, "") || "live").split("?")[0];
-  const known = ["live", "spot-check", "playback"].includes(page) ? page : "live";
+  const known = ["live", "spot-check", "playback", "violations"].includes(page) ? page : "live";
   for (const section of document.querySelectorAll(".page")) section.hidden = section.id !== `page-${known}`;
   for (const link of document.querySelectorAll("[data-route]")) link.classList.toggle("active", link.dataset.route === known);
   if (known === "spot-check") session.spot.show();
   else session.spot.hide();
   if (known === "playback" && !session.playback) session.playback = mountPlayback($("#playback-root"), session);
+  if (known === "violations") session.violations.show();
+  else session.violations.hide();
 }
 
 boot();
