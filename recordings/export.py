@@ -45,8 +45,11 @@ def cut_clip(
     if not segments:
         raise ExportError("no video was recorded in this range")
     shapes = {(s.codec, s.width, s.height) for s in segments}
-    if len(shapes) > 1:
-        raise ExportError("the camera changed codec or resolution within this range; export the parts separately")
+    # An MP4 has one set of parameter sets: a camera re-configured in between (same size, other SPS) would
+    # decode wrongly after the change. Segments indexed from disk after a crash carry no comparable digest.
+    params = {s.params for s in segments if not s.params.startswith("file:")}
+    if len(shapes) > 1 or len(params) > 1:
+        raise ExportError("the camera's codec settings changed within this range; export the parts separately")
     total = sum(max(s.size_bytes - s.init_size, 1) for s in segments)
     done_bytes = 0
     clip_start = max(start_ts, segments[0].start_ts)

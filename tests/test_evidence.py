@@ -67,3 +67,20 @@ def test_violation_video_is_held_and_cut_into_a_clip(tmp_path: Path, clip_h264: 
     assert store.recordings.segments("exit-1", 0, 2e10) == []
     evidence.stop()
     store.close()
+
+
+def test_a_clip_across_changed_camera_settings_is_refused_clearly(tmp_path: Path, clip_h264: Path) -> None:
+    from recordings.export import ExportError, cut_clip
+
+    store = Store.open(tmp_path / "vms.db")
+    made = write_segments(tmp_path / "rec", clip_h264, "gate", 2)
+    for (relative, start, duration), params in zip(made, ("sps-before", "sps-after")):
+        row = store.recordings.open_segment(NewSegment("gate", relative, start, 0, "h264", 640, 360, params))
+        store.recordings.update_segment(row, start + duration, 1, [0.0], 800, closed=True)
+    segments = store.recordings.segments("gate", 0, 2e10)
+    with pytest.raises(ExportError, match="codec settings changed"):
+        cut_clip(tmp_path / "rec", segments, made[0][1], made[1][1] + 1, tmp_path / "clip.mp4")
+    assert not (tmp_path / "clip.mp4").exists() and not list(tmp_path.glob("clip.mp4*"))
+    clip = cut_clip(tmp_path / "rec", segments[:1], made[0][1], made[0][1] + 3, tmp_path / "clip.mp4")
+    assert clip.packets > 0  # each part alone exports
+    store.close()
