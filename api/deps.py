@@ -56,3 +56,9 @@ def visible_camera(directory: Directory, user: User, camera_id: str) -> CameraCo
         if cam.id == camera_id:
             return cam
     raise HTTPException(status.HTTP_404_NOT_FOUND, f"no camera {camera_id!r}")
+
+
+def require_bureau(service: Service, user: User, what: str) -> None:
+    """403 unless the user belongs to the root unit: `what` covers every camera."""
+    if user.org_unit_id != service.tree.root_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{what} cover every camera: a bureau-level account is needed")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
+from api.routes.recordings import retained_segments
 from api.time_range import checked_range
 from vms.store.exports import Export
 
@@ -57,10 +57,7 @@ def create_export(camera_id: str, body: ExportRequest, service: ServiceDep, user
     start_ts, end_ts = checked_range(body.start, body.end, end_may_be_future=False)
     if end_ts - start_ts > MAX_EXPORT_S:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"an export covers at most {MAX_EXPORT_S // 3600} h")
-    if not service.store.recordings.segments(camera.id, start_ts, end_ts):
-        hours = service.config.retention_hours(camera)
-        if end_ts < time.time() - hours * 3600:
-            raise HTTPException(status.HTTP_410_GONE, f"the range is older than this camera's retention of {hours:g} h")
+    if not retained_segments(service, camera, start_ts, end_ts):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
     export = service.store.exports.create(camera.id, start_ts, end_ts, user.id, user.username)
     service.store.audit.record("export.create", user_id=user.id, username=user.username, target=camera.id,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import ServiceDep, UserDep
+from api.deps import ServiceDep, UserDep, require_bureau
 
 router = APIRouter()
 
 
 @router.get("/metrics")
 def metrics(request: Request, service: ServiceDep, user: UserDep) -> Response:
-    if user.org_unit_id != service.tree.root_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "metrics cover every camera: a bureau-level account is needed")
+    require_bureau(service, user, "metrics")
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

@@ -66,15 +66,20 @@ class SeekView(BaseModel):
     in_gap: bool  # the requested time was not recorded; this is the next recorded moment
 
 
-def _segments_in_range(
-    service: Service, camera: CameraConfig, start: dt.datetime, end: dt.datetime
-) -> tuple[float, float, list[Segment]]:
-    start_ts, end_ts = checked_range(start, end, end_may_be_future=True)
+def retained_segments(service: Service, camera: CameraConfig, start_ts: float, end_ts: float) -> list[Segment]:
+    """The camera's segments in the range; 410 when there are none because the range is past retention."""
     segments = service.store.recordings.segments(camera.id, start_ts, end_ts)
     hours = service.config.retention_hours(camera)
     if not segments and end_ts < time.time() - hours * 3600:
         raise HTTPException(status.HTTP_410_GONE, f"the range is older than this camera's retention of {hours:g} h")
-    return start_ts, end_ts, segments
+    return segments
+
+
+def _segments_in_range(
+    service: Service, camera: CameraConfig, start: dt.datetime, end: dt.datetime
+) -> tuple[float, float, list[Segment]]:
+    start_ts, end_ts = checked_range(start, end, end_may_be_future=True)
+    return start_ts, end_ts, retained_segments(service, camera, start_ts, end_ts)
 
 
 @router.get("/api/cameras/{camera_id}/recordings")

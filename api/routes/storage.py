@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, UserDep
+from api.deps import ServiceDep, UserDep, require_bureau
 
 router = APIRouter()
 
@@ -27,8 +27,7 @@ class StorageView(BaseModel):
 
 @router.get("/api/storage")
 def storage(service: ServiceDep, user: UserDep) -> StorageView:
-    if user.org_unit_id != service.tree.root_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "storage covers every camera: a bureau-level account is needed")
+    require_bureau(service, user, "storage figures")
     config = service.config
     usage = shutil.disk_usage(config.recordings_dir)
     last = service.recordings.cleaner.last
