@@ -69,6 +69,7 @@ class Recorder:
         # Our clock minus the camera's, for this connection: a packet's time is offset + its dts in seconds.
         self._offset: float | None = None
         self._previous_end: float | None = None  # end of this connection's last closed segment
+        self._tick = 1 / 90000  # seconds per camera timestamp unit; Fractions are too slow for every packet
         self._open: _Open | None = None
         self._retry_at = 0.0
         self._last_end: float | None = None  # where the last closed segment ended
@@ -130,6 +131,7 @@ class Recorder:
         elif isinstance(item, StreamInfo):
             self._finish()
             self._info = item
+            self._tick = float(item.time_base)
             self._offset = None
             self._previous_end = None
         elif isinstance(item, StreamEnded):
@@ -171,7 +173,7 @@ class Recorder:
         """
         dts = packet.dts if packet.dts is not None else packet.pts
         assert dts is not None
-        candidate = packet.received_at - dts * float(packet.time_base)
+        candidate = packet.received_at - dts * self._tick
         if self._offset is None:
             self._offset = candidate
         elif candidate < self._offset - 0.02:
@@ -187,9 +189,9 @@ class Recorder:
         unless the two clocks have drifted apart by more than a couple of seconds (then ours wins)."""
         dts = packet.dts if packet.dts is not None else packet.pts
         assert dts is not None and self._offset is not None
-        wall = self._offset + dts * float(packet.time_base)
+        wall = self._offset + dts * self._tick
         if wall < packet.received_at - _REANCHOR_S:
-            self._offset = packet.received_at - dts * float(packet.time_base)
+            self._offset = packet.received_at - dts * self._tick
             return packet.received_at
         return wall
 

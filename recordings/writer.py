@@ -31,7 +31,6 @@ class SegmentWriter:
         if info.mp4_init is None:
             raise SegmentWriteError(f"{info.codec} cannot be recorded into MP4")
         self.path = path
-        self.time_base = info.time_base
         self._seconds = float(info.time_base)  # per tick; floats, not Fractions, in the per-packet path
         self.keyframes: list[float] = []  # offsets from the segment's first packet, in seconds
         self._base: int | None = None
