@@ -16,7 +16,9 @@ from detectors.violations.schedule import ALWAYS
 from detectors.catalog import PlannedDetector
 from tests.test_supervisor import CounterFactory, cameras, wait_online
 from vms.config import IngestConfig
+from vms.config.models import DetectorConfig
 from vms.store import Store
+from vms.store.violations import ViolationFilter
 from vms.supervisor import Supervisor
 
 
@@ -61,12 +63,16 @@ def test_a_detector_that_falls_behind_skips_and_says_so(clip_h264: Path, tmp_pat
         store = Store.open(tmp_path / "vms.db")
         slow, counter = SlowFactory(ViolationRecorder(store.violations)), CounterFactory()
         supervisor = Supervisor(IngestConfig(), consumers=[slow, counter])
-        await supervisor.apply(cameras(clip_h264, 1))
+        # Video loss after 2 s: a batch that takes the slow detector 2.5 s must not read as a silent camera.
+        camera = cameras(clip_h264, 1)[0]
+        camera = camera.model_copy(update={"detectors": [DetectorConfig(type="tamper", params={"video_loss_s": 2})]})
+        await supervisor.apply([camera])
         await wait_online(supervisor, ["c0"])
         await asyncio.sleep(8.0)
         status = slow.made[0].status()
         assert status.behind and status.frames_skipped >= 1 and status.frames_analysed >= 1, status
         assert status.key_frames_only and status.state == "running"
+        assert "video_loss" not in status.active and not store.violations.find(ViolationFilter(type="video_loss"))
         # Ingest and the other consumer kept the camera's pace: 25 fps for 8 s.
         assert counter.made[0].packets > 150
         assert supervisor.health("c0").fps > 20

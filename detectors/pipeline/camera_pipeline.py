@@ -93,6 +93,8 @@ class CameraPipeline:
                     items = self._subscription.get_all(timeout=0.5)
                 except SubscriptionClosed:
                     break
+                fetched_at = time.time()
+                self._note_video(items, fetched_at)
                 for item in items:
                     now = time.time()
                     if isinstance(item, MediaPacket):
@@ -102,7 +104,8 @@ class CameraPipeline:
                     elif isinstance(item, PacketsDropped):
                         self._dropped += item.count
                         self._fell_behind(now, f"the hub dropped {item.count} packets")
-                self._emit(self.analysis.check_video(time.time()), None)
+                # Judged as of the fetch, not after the analysis: a slow batch here is not a silent camera.
+                self._emit(self.analysis.check_video(fetched_at), None)
                 # Packets are taken in batches, not one wake-up each: analysis a tenth of a second later
                 # changes nothing for detectors that judge over seconds, and costs a fraction of the CPU.
                 self._stopping.wait(_BATCH_PAUSE_S)
@@ -129,9 +132,17 @@ class CameraPipeline:
             self._error = f"camera {self.camera.id!r}: cannot decode {info.codec}: {error}"
             log.error("%s", self._error)
 
+    def _note_video(self, items: list, fetched_at: float) -> None:
+        watch = self.analysis.video_loss
+        if watch is None:
+            return
+        for item in items:
+            if isinstance(item, MediaPacket):
+                watch.packet(item.received_at)
+            elif isinstance(item, PacketsDropped):
+                watch.packet(fetched_at)  # packets were dropped because video kept coming
+
     def _packet(self, packet: MediaPacket, now: float) -> None:
-        if self.analysis.video_loss is not None:
-            self.analysis.video_loss.packet(packet.received_at)
         decoder = self._decoder
         if decoder is None or not self.analysis.planned or (decoder.key_frames_only and not packet.keyframe):
             return  # nothing to decode for: no frame detector runs on this camera (video loss needs no frames)
