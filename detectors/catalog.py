@@ -36,6 +36,12 @@ def tamper_config(camera: CameraConfig) -> DetectorConfig | None:
     return configured if configured.enabled else None
 
 
+def runs_analysis(camera: CameraConfig) -> bool:
+    """Whether anything is analysed on this camera: a configured detector, or the health analytics."""
+    return tamper_config(camera) is not None or any(
+        d.enabled and d.type in IMPLEMENTED for d in camera.detectors)
+
+
 def plan_detectors(camera: CameraConfig, width: int, height: int) -> list[PlannedDetector]:
     """The camera's frame detectors for a width x height picture; raises ZoneMismatch naming camera and zone."""
     aw, ah = analysis_size(width, height)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from fractions import Fraction
 from pathlib import Path
 
-import av
-
-from streams.mp4_init import FRAGMENTED, template_stream
+from streams.mp4_fragment import Sample, Track, fragment_header
+from streams.nal_units import is_annexb, length_prefixed
 from streams.packet import MediaPacket, StreamInfo
+
+_IOV_MAX = 1024
 
 
 class SegmentWriteError(Exception):
@@ -25,37 +28,39 @@ def params_digest(info: StreamInfo) -> str:
 
 
 class SegmentWriter:
-    """A fragmented MP4 on disk; a fragment is flushed at least every `fragment_s`, so a kill loses less."""
+    """A fragmented MP4 on disk: the stream's initialisation segment, then a fragment (`moof` + `mdat`) per
+    key frame or per `fragment_s`, whichever comes first, so a kill loses at most the fragment being filled.
+
+    Fragments are built here (`streams.mp4_fragment`) rather than by FFmpeg's muxer: per frame that is a list
+    append instead of a muxer call, and a fragment reaches the disk in one gathered write.
+    """
 
     def __init__(self, path: Path, info: StreamInfo, fragment_s: float) -> None:
         if info.mp4_init is None:
             raise SegmentWriteError(f"{info.codec} cannot be recorded into MP4")
         self.path = path
+        self._track = Track.of_init(info.mp4_init)
         self._seconds = float(info.time_base)  # per tick; floats, not Fractions, in the per-packet path
+        scale = info.time_base * self._track.timescale
+        self._scale: Fraction | None = None if scale == 1 else scale
+        self._fragment_ticks = max(1, int(fragment_s / self._seconds))
         self.keyframes: list[float] = []  # offsets from the segment's first packet, in seconds
         self._base: int | None = None
         self._last_dts: int | None = None
         self._end = 0  # end of the last packet, in time_base units from _base
         self._frame = 0  # the last frame interval, for packets that carry no duration
+        self._last_duration = 0
+        self._sequence = 0
+        self._written = 0
+        # The frames of the fragment being filled: data in MP4's framing, and (dts, pts, key frame) each.
+        self._data: list[bytes | memoryview] = []
+        self._times: list[tuple[int, int, bool]] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._container = av.open(
-                str(path), "w", format="mp4",
-                container_options={
-                    "movflags": FRAGMENTED,
-                    "frag_duration": str(int(fragment_s * 1_000_000)),
-                    "flush_packets": "1",
-                },
-            )
-            with template_stream(info.mp4_init) as template:
-                self._stream = self._container.add_stream_from_template(template)
-            # The camera's own parameter sets, in the form its packets use (Annex B from RTSP, avcC from
-            # files): the muxer converts the packets to MP4's form only when the two agree.
-            self._stream.codec_context.extradata = info.extradata
-            self._stream.time_base = info.time_base
-            self._container.start_encoding()
-        except (OSError, av.FFmpegError) as error:
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        except OSError as error:
             raise SegmentWriteError(_describe(error)) from error
+        self._write([info.mp4_init])
 
     @property
     def duration_s(self) -> float:
@@ -74,34 +79,63 @@ class SegmentWriter:
         assert dts is not None and pts is not None
         if self._base is None:
             self._base = dts
+        dts -= self._base
+        pts -= self._base
+        if self._times and (packet.keyframe or dts - self._times[0][0] >= self._fragment_ticks):
+            self._flush(next_dts=dts)
         if self._last_dts is not None:
-            self._frame = dts - self._last_dts
-        self._last_dts = dts
-        out = av.Packet(packet.data)
-        out.dts = dts - self._base
-        out.pts = pts - self._base
-        out.duration = packet.duration or self._frame
-        out.time_base = packet.time_base
-        out.is_keyframe = packet.keyframe
-        out.stream = self._stream
+            self._frame = dts - (self._last_dts - self._base)
+        self._last_dts = dts + self._base
         if packet.keyframe:
-            self.keyframes.append(out.pts * self._seconds)
-        self._end = max(self._end, out.pts + out.duration)
-        try:
-            self._container.mux_one(out)
-        except (OSError, av.FFmpegError) as error:
-            raise SegmentWriteError(_describe(error)) from error
+            self.keyframes.append(pts * self._seconds)
+        self._last_duration = packet.duration or self._frame
+        self._end = max(self._end, pts + self._last_duration)
+        data = packet.data
+        self._data.append(length_prefixed(data) if is_annexb(data) else data)
+        self._times.append((dts, pts, packet.keyframe))
 
     def size(self) -> int:
-        try:
-            return self.path.stat().st_size
-        except OSError:
-            return 0
+        return self._written
 
     def close(self) -> None:
+        """Write what is pending and close the file; once only (a failed close is not retried)."""
+        if self._fd < 0:
+            return
         try:
-            self._container.close()
-        except (OSError, av.FFmpegError) as error:
+            if self._times:
+                self._flush(next_dts=self._times[-1][0] + (self._last_duration or 1))
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _flush(self, next_dts: int) -> None:
+        """Write the fragment being filled; `next_dts` ends its last frame."""
+        times, data = self._times, self._data
+        self._times, self._data = [], []
+        ends = [t[0] for t in times[1:]] + [next_dts]
+        scale = self._scale
+        if scale is None:
+            samples = [Sample(end - dts, len(d), key, pts - dts) for (dts, pts, key), end, d in zip(times, ends, data)]
+            base = times[0][0]
+        else:
+            samples = [Sample(round((end - dts) * scale), len(d), key, round((pts - dts) * scale))
+                       for (dts, pts, key), end, d in zip(times, ends, data)]
+            base = round(times[0][0] * scale)
+        self._sequence += 1
+        self._write([fragment_header(self._sequence, self._track, base, samples), *data])
+
+    def _write(self, parts: list[bytes | memoryview]) -> None:
+        try:
+            first = 0
+            while first < len(parts):
+                done = os.writev(self._fd, parts[first:first + _IOV_MAX])
+                self._written += done
+                while first < len(parts) and done >= len(parts[first]):
+                    done -= len(parts[first])
+                    first += 1
+                if done:  # a short write ends inside a part: the rest of it goes next
+                    parts[first] = memoryview(parts[first])[done:]
+        except OSError as error:
             raise SegmentWriteError(_describe(error)) from error
 
 

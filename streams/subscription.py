@@ -48,6 +48,7 @@ class Subscription:
         self._queue: deque[StreamItem] = deque()
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
+        self._sleepers = 0  # threads waiting in `get`: notifying nobody is Python work on every packet
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         self._delivered = 0
         self._dropped = 0
@@ -106,7 +107,8 @@ class Subscription:
         self._queue = deque(kept)
 
     def _wake(self) -> None:
-        self._ready.notify()
+        if self._sleepers:
+            self._ready.notify()
         if self._waiter is not None:
             loop, future = self._waiter
             self._waiter = None
@@ -127,7 +129,11 @@ class Subscription:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
-                self._ready.wait(remaining)
+                self._sleepers += 1
+                try:
+                    self._ready.wait(remaining)
+                finally:
+                    self._sleepers -= 1
             self._delivered += 1
             return self._queue.popleft()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from detectors.catalog import runs_analysis
 from detectors.pipeline.camera_pipeline import CameraPipeline
 from detectors.pipeline.status import PipelineStatus
 from detectors.violations.recorder import ViolationRecorder
@@ -25,7 +26,10 @@ class DetectionFactory:
         # Detectors depend on these only: a renamed camera keeps its analysis and what it has learnt.
         return (camera.institution, camera.role, tuple(d.model_dump_json() for d in camera.detectors))
 
-    def attach(self, camera: CameraConfig, stream: CameraStream) -> CameraPipeline:
+    def attach(self, camera: CameraConfig, stream: CameraStream) -> CameraPipeline | None:
+        if not runs_analysis(camera):
+            self._pipelines.pop(camera.id, None)
+            return None  # no thread, and no queue for the camera to fill, where nothing would look at it
         pipeline = CameraPipeline(camera, stream, self.recorder, max_lag_s=self.max_lag_s)
         self._pipelines[camera.id] = pipeline
         return pipeline

@@ -15,7 +15,8 @@ from typing import Any
 import av
 
 from streams.hub import Hub
-from streams.live.h264 import NAL_SPS, START_CODE, AnnexBFramer
+from streams.live.h264 import NAL_SPS, AnnexBFramer
+from streams.nal_units import START_CODE
 from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo
 from streams.subscription import OverflowPolicy, SubscriptionClosed
 

@@ -6,26 +6,10 @@ cameras often send only in the SDP are put in front of key frames, so a viewer c
 
 from __future__ import annotations
 
-START_CODE = b"\x00\x00\x00\x01"
+from streams.nal_units import START_CODE, annexb_units
+
 NAL_SPS = 7
 NAL_PPS = 8
-
-
-def _annexb_units(data: bytes) -> list[bytes]:
-    """NAL units of an Annex B buffer (without their start codes)."""
-    units: list[bytes] = []
-    i = data.find(b"\x00\x00\x01")
-    while i >= 0:
-        start = i + 3
-        j = data.find(b"\x00\x00\x01", start)
-        end = len(data) if j < 0 else j
-        unit = data[start:end]
-        if j >= 0 and unit.endswith(b"\x00"):
-            unit = unit.rstrip(b"\x00")  # the next start code had four bytes (or trailing zeros)
-        if unit:
-            units.append(unit)
-        i = j
-    return units
 
 
 def parse_avcc(extradata: bytes) -> tuple[int, list[bytes]]:
@@ -55,7 +39,7 @@ class AnnexBFramer:
             if extradata[0] == 1:
                 self.length_size, sets = parse_avcc(extradata)
             else:
-                sets = _annexb_units(extradata)
+                sets = annexb_units(extradata)
         self.parameter_sets = [unit for unit in sets if unit and unit[0] & 0x1F in (NAL_SPS, NAL_PPS)]
         self._prefix = b"".join(START_CODE + unit for unit in self.parameter_sets)
 
