@@ -36,6 +36,9 @@ export class ViolationsPage {
     await this.load();
     if (!this.events) {
       this.events = new EventSource("/api/violations/events");
+      // The browser reconnects on its own after a dropped connection; what happened meanwhile comes from the list.
+      let opened = false;
+      this.events.addEventListener("open", () => { if (opened) this.load(); opened = true; });
       for (const kind of ["violation.started", "violation.reopened", "violation.ended"]) {
         this.events.addEventListener(kind, (event) => this.#update(JSON.parse(event.data)));
       }
