@@ -60,7 +60,11 @@ class SegmentWriter:
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         except OSError as error:
             raise SegmentWriteError(_describe(error)) from error
-        self._write([info.mp4_init])
+        try:
+            self._write([info.mp4_init])
+        except SegmentWriteError:
+            os.close(self._fd)
+            raise
 
     @property
     def duration_s(self) -> float:
@@ -118,8 +122,11 @@ class SegmentWriter:
             samples = [Sample(end - dts, len(d), key, pts - dts) for (dts, pts, key), end, d in zip(times, ends, data)]
             base = times[0][0]
         else:
-            samples = [Sample(round((end - dts) * scale), len(d), key, round((pts - dts) * scale))
-                       for (dts, pts, key), end, d in zip(times, ends, data)]
+            # Each time rescaled on its own, durations as differences: the rounding never accumulates.
+            samples = []
+            for (dts, pts, key), end, d in zip(times, ends, data):
+                start = round(dts * scale)
+                samples.append(Sample(round(end * scale) - start, len(d), key, round(pts * scale) - start))
             base = round(times[0][0] * scale)
         self._sequence += 1
         self._write([fragment_header(self._sequence, self._track, base, samples), *data])

@@ -62,11 +62,9 @@ def fragment_header(sequence: int, track: Track, base_decode_time: int, samples:
     with_cts = any(s.cts_offset for s in samples)
     flags = _TRUN_DATA_OFFSET | _TRUN_DURATION | _TRUN_SIZE | _TRUN_FLAGS | (_TRUN_CTS_OFFSET if with_cts else 0)
     if with_cts:
-        entries = b"".join(struct.pack(">IIIi", s.duration, s.size, KEY_FRAME_FLAGS if s.keyframe else DELTA_FRAME_FLAGS,
-                                       s.cts_offset) for s in samples)
+        entries = b"".join(struct.pack(">IIIi", s.duration, s.size, _flags(s), s.cts_offset) for s in samples)
     else:
-        entries = b"".join(struct.pack(">III", s.duration, s.size, KEY_FRAME_FLAGS if s.keyframe else DELTA_FRAME_FLAGS)
-                           for s in samples)
+        entries = b"".join(struct.pack(">III", s.duration, s.size, _flags(s)) for s in samples)
     trun_size = 20 + len(entries)
     traf_size = 8 + 16 + 20 + trun_size
     moof_size = 8 + 16 + traf_size
@@ -82,6 +80,10 @@ def fragment_header(sequence: int, track: Track, base_decode_time: int, samples:
         entries,
         struct.pack(">I4s", 8 + payload, b"mdat"),
     ))
+
+
+def _flags(sample: Sample) -> int:
+    return KEY_FRAME_FLAGS if sample.keyframe else DELTA_FRAME_FLAGS
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None):
