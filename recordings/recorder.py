@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from recordings.layout import segment_path
-from recordings.segment_file import read_contents, read_layout, truncate_incomplete
+from recordings.segment_file import read_contents, truncate_incomplete
 from recordings.writer import SegmentWriteError, SegmentWriter, params_digest
 from streams.camera import CameraStream
 from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo, StreamItem
@@ -215,14 +215,13 @@ class Recorder:
         return self._open
 
     def _index(self, current: _Open, closed: bool = False) -> None:
-        layout = read_layout(current.writer.path) if current.writer.path.exists() else None
         if not current.gap_closed:
             self._repo.close_gap(self.camera_id, current.start_ts)
             current.gap_closed = True
+        writer = current.writer
         self._repo.update_segment(
-            current.row_id, current.start_ts + current.writer.duration_s,
-            layout.file_size if layout else 0, current.writer.keyframes,
-            init_size=layout.init_size if layout else 0, closed=closed, start_ts=current.start_ts,
+            current.row_id, current.start_ts + writer.duration_s, writer.size(), writer.keyframes,
+            init_size=writer.init_size, closed=closed, start_ts=current.start_ts,
         )
         current.indexed_at = time.monotonic()
 

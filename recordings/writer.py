@@ -39,6 +39,7 @@ class SegmentWriter:
         if info.mp4_init is None:
             raise SegmentWriteError(f"{info.codec} cannot be recorded into MP4")
         self.path = path
+        self.init_size = len(info.mp4_init)
         self._track = Track.of_init(info.mp4_init)
         self._seconds = float(info.time_base)  # per tick; floats, not Fractions, in the per-packet path
         scale = info.time_base * self._track.timescale
@@ -99,6 +100,7 @@ class SegmentWriter:
         self._times.append((dts, pts, packet.keyframe))
 
     def size(self) -> int:
+        """Bytes on disk: the initialisation segment and every complete fragment."""
         return self._written
 
     def close(self) -> None:
