@@ -53,9 +53,10 @@ class SegmentWriter:
         self._last_duration = 0
         self._sequence = 0
         self._written = 0
-        # The frames of the fragment being filled: data in MP4's framing, and (dts, pts, key frame) each.
+        # The fragment being filled: its frames' data in MP4's framing, in pieces to write in order, and
+        # (dts, pts, key frame, size) of each frame.
         self._data: list[bytes | memoryview] = []
-        self._times: list[tuple[int, int, bool]] = []
+        self._times: list[tuple[int, int, bool, int]] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
@@ -96,8 +97,13 @@ class SegmentWriter:
         self._last_duration = packet.duration or self._frame
         self._end = max(self._end, pts + self._last_duration)
         data = packet.data
-        self._data.append(length_prefixed(data) if is_annexb(data) else data)
-        self._times.append((dts, pts, packet.keyframe))
+        if is_annexb(data):
+            parts, size = length_prefixed(data)
+            self._data += parts
+        else:
+            self._data.append(data)
+            size = len(data)
+        self._times.append((dts, pts, packet.keyframe, size))
 
     def size(self) -> int:
         """Bytes on disk: the initialisation segment and every complete fragment."""
@@ -121,14 +127,14 @@ class SegmentWriter:
         ends = [t[0] for t in times[1:]] + [next_dts]
         scale = self._scale
         if scale is None:
-            samples = [Sample(end - dts, len(d), key, pts - dts) for (dts, pts, key), end, d in zip(times, ends, data)]
+            samples = [Sample(end - dts, size, key, pts - dts) for (dts, pts, key, size), end in zip(times, ends)]
             base = times[0][0]
         else:
             # Each time rescaled on its own, durations as differences: the rounding never accumulates.
             samples = []
-            for (dts, pts, key), end, d in zip(times, ends, data):
+            for (dts, pts, key, size), end in zip(times, ends):
                 start = round(dts * scale)
-                samples.append(Sample(round(end * scale) - start, len(d), key, round(pts * scale) - start))
+                samples.append(Sample(round(end * scale) - start, size, key, round(pts * scale) - start))
             base = round(times[0][0] * scale)
         self._sequence += 1
         self._write([fragment_header(self._sequence, self._track, base, samples), *data])

@@ -3,7 +3,10 @@ length-prefixed (as MP4 stores them). Re-framing only: nothing is decoded."""
 
 from __future__ import annotations
 
+import re
+
 START_CODE = b"\x00\x00\x00\x01"
+_START = re.compile(b"\x00\x00\x01")
 
 
 def annexb_units(data: bytes) -> list[bytes]:
@@ -28,9 +31,27 @@ def is_annexb(data: bytes | memoryview) -> bool:
     return data[:3] == b"\x00\x00\x01" or data[:4] == START_CODE
 
 
-def length_prefixed(data: bytes | memoryview) -> bytes:
-    """An Annex B access unit as MP4 stores it: each NAL unit behind its length in four bytes."""
-    parts: list[bytes] = []
-    for unit in annexb_units(bytes(data)):
-        parts += (len(unit).to_bytes(4, "big"), unit)
-    return b"".join(parts)
+def length_prefixed(data: bytes | memoryview) -> tuple[list[bytes | memoryview], int]:
+    """An Annex B access unit as MP4 stores it, each NAL unit behind its length in four bytes: the pieces, to
+    be written in order (views into `data`, which is not copied), and their total size."""
+    parts: list[bytes | memoryview] = []
+    view = memoryview(data)
+    size = 0
+    begin = None
+    # `re` searches the buffer in place; bytes.find would need a copy of it first.
+    for match in _START.finditer(view):
+        at = match.start()
+        if begin is not None:
+            size += _add(parts, view, begin, at - 1 if at > begin and view[at - 1] == 0 else at)
+        begin = match.end()
+    if begin is not None:
+        size += _add(parts, view, begin, len(view))
+    return parts, size
+
+
+def _add(parts: list[bytes | memoryview], view: memoryview, begin: int, end: int) -> int:
+    """One NAL unit (without the zero byte of a four-byte start code that follows it)."""
+    if end <= begin:
+        return 0
+    parts += ((end - begin).to_bytes(4, "big"), view[begin:end])
+    return end - begin + 4
