@@ -56,6 +56,14 @@ def camera_packets(clip: Path, annexb: bool, time_base: Fraction | None = None) 
     return info, packets
 
 
+def write_segment(path: Path, info: StreamInfo, packets: list[MediaPacket]) -> SegmentWriter:
+    writer = SegmentWriter(path, info, fragment_s=1.0)
+    for packet in packets:
+        writer.write(packet)
+    writer.close()
+    return writer
+
+
 @pytest.fixture(scope="module")
 def clip_with_b_frames() -> Path:
     """Cameras send none, but the writer must carry composition offsets where a source has them."""
@@ -70,10 +78,7 @@ def clip_with_b_frames() -> Path:
 @pytest.mark.parametrize("annexb", [True, False], ids=["annexb", "length-prefixed"])
 def test_frames_are_copied_bit_exact(clip_h264: Path, tmp_path: Path, annexb: bool) -> None:
     info, packets = camera_packets(clip_h264, annexb)
-    writer = SegmentWriter(tmp_path / "s.mp4", info, fragment_s=1.0)
-    for packet in packets:
-        writer.write(packet)
-    writer.close()
+    writer = write_segment(tmp_path / "s.mp4", info, packets)
     assert frame_hashes(tmp_path / "s.mp4") == frame_hashes(clip_h264)
     assert packet_times(tmp_path / "s.mp4") == packet_times(clip_h264)
     layout = read_layout(tmp_path / "s.mp4")
@@ -88,10 +93,7 @@ def test_composition_offsets_and_rescaled_clocks(clip_with_b_frames: Path, tmp_p
     # RTSP's 90 kHz clock where the initialisation segment was made with another timescale.
     info, packets = camera_packets(clip_with_b_frames, annexb=True, time_base=Fraction(1, 90000))
     assert Track.of_init(info.mp4_init).timescale != 90000
-    writer = SegmentWriter(tmp_path / "b.mp4", info, fragment_s=1.0)
-    for packet in packets:
-        writer.write(packet)
-    writer.close()
+    write_segment(tmp_path / "b.mp4", info, packets)
     assert frame_hashes(tmp_path / "b.mp4") == frame_hashes(clip_with_b_frames)
     written, source = packet_times(tmp_path / "b.mp4"), packet_times(clip_with_b_frames)
     assert [key for *_, key in written] == [key for *_, key in source]
@@ -101,19 +103,13 @@ def test_composition_offsets_and_rescaled_clocks(clip_with_b_frames: Path, tmp_p
 
 def test_hevc(clip_hevc: Path, tmp_path: Path) -> None:
     info, packets = camera_packets(clip_hevc, annexb=True)
-    writer = SegmentWriter(tmp_path / "h.mp4", info, fragment_s=1.0)
-    for packet in packets:
-        writer.write(packet)
-    writer.close()
+    write_segment(tmp_path / "h.mp4", info, packets)
     assert frame_hashes(tmp_path / "h.mp4") == frame_hashes(clip_hevc)
 
 
 def test_a_file_torn_anywhere_plays_after_the_cut(clip_h264: Path, tmp_path: Path) -> None:
     info, packets = camera_packets(clip_h264, annexb=True)
-    writer = SegmentWriter(tmp_path / "whole.mp4", info, fragment_s=1.0)
-    for packet in packets:
-        writer.write(packet)
-    writer.close()
+    write_segment(tmp_path / "whole.mp4", info, packets)
     whole = (tmp_path / "whole.mp4").read_bytes()
     for cut in range(len(info.mp4_init) + 1, len(whole), len(whole) // 7):
         torn = tmp_path / f"torn-{cut}.mp4"
