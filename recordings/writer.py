@@ -40,7 +40,10 @@ class SegmentWriter:
             raise SegmentWriteError(f"{info.codec} cannot be recorded into MP4")
         self.path = path
         self.init_size = len(info.mp4_init)
-        self._track = Track.of_init(info.mp4_init)
+        try:
+            self._track = Track.of_init(info.mp4_init)
+        except ValueError as error:
+            raise SegmentWriteError(f"{info.codec}: {error}") from error
         self._seconds = float(info.time_base)  # per tick; floats, not Fractions, in the per-packet path
         scale = info.time_base * self._track.timescale
         self._scale: Fraction | None = None if scale == 1 else scale

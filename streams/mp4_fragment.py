@@ -8,6 +8,7 @@ them here costs a fraction of a muxer call per frame, and the frames go to disk 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -86,7 +87,7 @@ def _flags(sample: Sample) -> int:
     return KEY_FRAME_FLAGS if sample.keyframe else DELTA_FRAME_FLAGS
 
 
-def _boxes(data: bytes, start: int = 0, end: int | None = None):
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, bytes]]:
     """(type, body) of every box, descending into the containers on the way to `mdhd` and `trex`."""
     end = len(data) if end is None else end
     offset = start

@@ -5,6 +5,7 @@ decodes from the segment to the same picture, with the same timestamps, whicheve
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from av.bitstream import BitStreamFilterContext
 
 from recordings.segment_file import read_layout, truncate_incomplete
-from recordings.writer import SegmentWriter
+from recordings.writer import SegmentWriteError, SegmentWriter
 from streams.mp4_fragment import Track
 from streams.mp4_init import init_segment
 from streams.packet import MediaPacket, StreamInfo
@@ -119,3 +120,12 @@ def test_a_file_torn_anywhere_plays_after_the_cut(clip_h264: Path, tmp_path: Pat
         if layout.fragments:
             hashes = frame_hashes(torn)
             assert hashes and hashes == frame_hashes(clip_h264)[:len(hashes)]
+
+
+def test_parameters_mp4_cannot_carry_are_refused_clearly(clip_h264: Path, tmp_path: Path) -> None:
+    info, _ = camera_packets(clip_h264, annexb=True)
+    with pytest.raises(SegmentWriteError, match="no trex or mdhd"):
+        SegmentWriter(tmp_path / "x.mp4", replace(info, mp4_init=b"\0\0\0\x08free"), fragment_s=1.0)
+    with pytest.raises(SegmentWriteError, match="cannot be recorded into MP4"):
+        SegmentWriter(tmp_path / "y.mp4", replace(info, codec="mjpeg", mp4_init=None), fragment_s=1.0)
+    assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "y.mp4").exists()
