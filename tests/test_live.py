@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import av
+import cv2
 import httpx
+import numpy as np
 import pytest
 import websockets
 
@@ -176,7 +178,7 @@ def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningSe
                 (await post("gate", good, {"Content-Type": "text/plain"}), 415, "application/sdp"),
                 (await post("gate", await make_offer(offer_pc("vp8"))), 422, "no H.264"),
                 (await post("offline", good), 409, "offline"),
-                (await post("kitchen", good), 409, "hevc"),
+                (await post("kitchen", good), 415, "live.mjpg"),
                 (await post("no-such-camera", good), 404, "no camera"),
             ]
             for response, code, words in cases:
@@ -269,6 +271,64 @@ def test_fmp4_fallback_carries_the_cameras_own_pictures(
     assert asyncio.run(refused("gate", {})) == (4401, "not logged in")
     code, reason = asyncio.run(refused("offline", {"Authorization": token}))
     assert code == 4409 and "offline" in reason
+    code, reason = asyncio.run(refused("kitchen", {"Authorization": token}))
+    assert code == 4415 and "hevc" in reason
+
+
+def _pictures(response: httpx.Response, count: int) -> list[tuple[float, bytes]]:
+    """The first `count` JPEGs of a multipart/x-mixed-replace answer, with the time each arrived."""
+    boundary = response.headers["content-type"].split("boundary=")[1].encode()
+    pictures: list[tuple[float, bytes]] = []
+    buffer = b""
+    for chunk in response.iter_bytes():
+        buffer += chunk
+        while (head := buffer.find(b"\r\n\r\n")) >= 0 and buffer.startswith(b"--" + boundary):
+            headers = dict(line.split(": ", 1) for line in buffer[:head].decode().split("\r\n")[1:])
+            end = head + 4 + int(headers["Content-Length"])
+            if len(buffer) < end + 2:
+                break
+            assert headers["Content-Type"] == "image/jpeg"
+            pictures.append((time.monotonic(), buffer[head + 4:end]))
+            buffer = buffer[end + 2:]
+            if len(pictures) == count:
+                return pictures
+    raise AssertionError(f"the stream ended after {len(pictures)} pictures")
+
+
+def test_mjpeg_shows_what_browsers_cannot_play(live_service: RunningService) -> None:
+    """The H.265 kitchen, which WebRTC and the fMP4 fallback refuse (415), plays as Motion JPEG: moving
+    pictures at no more than live.mjpeg_fps (5), counted and capped like every viewer, audited."""
+    client = live_service.client()
+    with client.stream("GET", "/api/cameras/kitchen/live.mjpg") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("multipart/x-mixed-replace")
+        open_views = [(v["camera_id"], v["transport"]) for v in _viewers(live_service)["viewers"]]
+        assert ("kitchen", "mjpeg") in open_views
+        pictures = _pictures(response, 8)
+    decoded = [cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) for _, jpeg in pictures]
+    assert all(p is not None and p.shape == (360, 640, 3) for p in decoded)
+    assert len({hashlib.sha256(p.tobytes()).digest() for p in decoded}) == 8  # the picture moves
+    # Past the two a viewer may find waiting, pictures come at live.mjpeg_fps (5) at most.
+    assert pictures[-1][0] - pictures[2][0] >= 5 * 0.2 * 0.8
+    _wait_no_viewers(live_service)
+
+    # Two viewers share one decoding feed of the camera.
+    with client.stream("GET", "/api/cameras/kitchen/live.mjpg") as first, \
+            client.stream("GET", "/api/cameras/kitchen/live.mjpg") as second:
+        consumers = client.get("/api/cameras/kitchen").json()["consumers"]
+        feeds = [c["name"] for c in consumers if c["name"].startswith("live:mjpeg") and not c["closed_reason"]]
+        assert feeds == ["live:mjpeg:kitchen"], consumers
+        assert [v["transport"] for v in _viewers(live_service)["viewers"]] == ["mjpeg", "mjpeg"]
+        assert len(_pictures(first, 2)) == len(_pictures(second, 2)) == 2
+    _wait_no_viewers(live_service)
+
+    assert httpx.get(f"{live_service.base_url}/api/cameras/kitchen/live.mjpg").status_code == 401
+    assert live_service.client("zhang", "zhang-password").get("/api/cameras/kitchen/live.mjpg").status_code == 404
+    offline = client.get("/api/cameras/offline/live.mjpg")
+    assert offline.status_code == 409 and "offline" in offline.json()["detail"]
+    with sqlite3.connect(live_service.workdir / "data" / "vms.db") as db:
+        rows = db.execute("SELECT username, action, target, detail FROM audit_log").fetchall()
+    assert ("admin", "live_view", "kitchen", "mjpeg") in rows
 
 
 def test_snapshot_is_the_latest_key_frame_as_jpeg(live_service: RunningService) -> None:

@@ -21,10 +21,10 @@ from tests.running_service import ADMIN_PASSWORD, RunningService
 
 pytestmark = pytest.mark.rtsp
 
-# Frames decoded so far, and a fingerprint of the picture as drawn onto a canvas.
+# Frames decoded so far (of a <video>; -1 for an <img>), and a fingerprint of the picture drawn onto a canvas.
 PICTURE_PROBE = """
 const video = arguments[0];
-const quality = video.getVideoPlaybackQuality();
+const quality = video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality() : null;
 const canvas = document.createElement('canvas');
 canvas.width = 160; canvas.height = 90;
 const context = canvas.getContext('2d');
@@ -35,13 +35,14 @@ for (let i = 0; i < pixels.length; i += 4) {
   sum = (sum * 31 + pixels[i] + pixels[i + 1] * 7 + pixels[i + 2] * 13) % 1000000007;
   if (pixels[i] + pixels[i + 1] + pixels[i + 2] > 30) nonBlack++;
 }
-return [quality.totalVideoFrames, sum, nonBlack, video.videoWidth];
+return [quality ? quality.totalVideoFrames : -1, sum, nonBlack, video.videoWidth || video.naturalWidth];
 """
 
 
 @pytest.fixture(scope="module")
-def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path) -> Iterator[RunningService]:
-    mounts = [{"path": "/gate", "clip": str(clip_h264)}, {"path": "/duty", "clip": str(clip_h264)}]
+def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip_hevc: Path) -> Iterator[RunningService]:
+    mounts = [{"path": "/gate", "clip": str(clip_h264)}, {"path": "/duty", "clip": str(clip_h264)},
+              {"path": "/canteen", "clip": str(clip_hevc)}]
     with RtspServer(mounts) as rtsp:
         config = {
             "organisation": ORGANISATION,
@@ -54,13 +55,15 @@ def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path) -> Ite
                  "source": {"url": rtsp.url("/duty")}},
                 {"id": "kitchen", "name": "南阳镇中心敬老院厨房", "institution": "ny-jly", "role": "kitchen",
                  "source": {"url": f"rtsp://127.0.0.1:{free_port()}/kitchen"}},
+                {"id": "canteen", "name": "南阳镇中心敬老院食堂", "institution": "ny-jly", "role": "kitchen",
+                 "source": {"url": rtsp.url("/canteen")}},  # H.265
             ],
         }
         service = RunningService(tmp_path_factory.mktemp("ui"), config)
         service.start()
         try:
             admin = service.client()
-            for camera_id in ("gate", "duty"):
+            for camera_id in ("gate", "duty", "canteen"):
                 service.wait_for(admin, camera_id, lambda c: (c["health"] or {}).get("state") == "online")
             yield service
         finally:
@@ -193,6 +196,29 @@ def test_fallback_plays_when_the_browser_has_no_webrtc(ui_service: RunningServic
     browser.save_screenshot(str(artifacts_dir() / "web-ui-fallback.png"))
     viewers = ui_service.client().get("/api/live/sessions").json()["viewers"]
     assert [v["transport"] for v in viewers] == ["fmp4"]
+    browser.get("about:blank")
+    _wait(browser, lambda d: not ui_service.client().get("/api/live/sessions").json()["viewers"], timeout=10)
+
+
+def test_an_hevc_camera_plays_as_motion_jpeg(ui_service: RunningService, browser: WebDriver) -> None:
+    # WebRTC and the fMP4 fallback cannot carry H.265 to a browser; the player goes on to Motion JPEG itself.
+    browser.get(ui_service.base_url + "/ui/#/live")
+    _log_in_unless_logged_in(browser, "#org-tree li")
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#org-tree [data-camera=canteen]")).click()
+    tile = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile[data-camera=canteen]"))
+    _wait(browser, lambda d: tile.get_attribute("data-state") == "playing", timeout=20)
+    assert tile.get_attribute("data-transport") == "mjpeg"
+    assert not tile.find_element(By.TAG_NAME, "video").is_displayed()
+    image = tile.find_element(By.CSS_SELECTOR, "img.live-mjpeg")
+    _, picture_before, lit, width = browser.execute_script(PICTURE_PROBE, image)
+    time.sleep(1.0)
+    _, picture_after, _, _ = browser.execute_script(PICTURE_PROBE, image)
+    assert width == 640 and lit > 1000, (width, lit)
+    assert picture_after != picture_before, "the picture did not change in a second"
+    assert "MJPEG" in tile.text
+    browser.save_screenshot(str(artifacts_dir() / "web-ui-mjpeg.png"))
+    viewers = ui_service.client().get("/api/live/sessions").json()["viewers"]
+    assert [(v["camera_id"], v["transport"]) for v in viewers] == [("canteen", "mjpeg")]
     browser.get("about:blank")
     _wait(browser, lambda d: not ui_service.client().get("/api/live/sessions").json()["viewers"], timeout=10)
 

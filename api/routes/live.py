@@ -1,17 +1,36 @@
-"""Live view: WHEP signalling for WebRTC, the fMP4-over-WebSocket fallback, and the open viewers."""
+"""Live view: WHEP signalling for WebRTC, the fMP4-over-WebSocket fallback, Motion JPEG for what neither can
+carry, and the open viewers."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import (
+    APIRouter,
+    HTTPException,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+    status,
+)
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.live_auth import websocket_user
-from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, NoCommonCodec, ViewerLimitReached
+from streams.live.errors import (
+    CameraUnavailable,
+    CodecNotForwardable,
+    LiveViewError,
+    MalformedOffer,
+    NoCommonCodec,
+    ViewerLimitReached,
+)
 from streams.live.fmp4 import Fmp4Feed
+from streams.live.mjpeg import BOUNDARY, multipart_part
 from streams.live.offer import MAX_OFFER_BYTES
 from streams.live.slot import ViewerInfo
 
@@ -22,6 +41,7 @@ _STATUS: dict[type[LiveViewError], int] = {
     MalformedOffer: status.HTTP_400_BAD_REQUEST,
     NoCommonCodec: status.HTTP_422_UNPROCESSABLE_CONTENT,
     CameraUnavailable: status.HTTP_409_CONFLICT,
+    CodecNotForwardable: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     ViewerLimitReached: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
@@ -149,6 +169,38 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
         receiver.cancel()
         feed.stop()
         service.live.release(slot)
+
+
+@router.get("/api/cameras/{camera_id}/live.mjpg")
+async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user: UserDep) -> StreamingResponse:
+    """Live view as Motion JPEG for an `<img>` (the session cookie authenticates it): decoded and re-encoded,
+    so any camera codec plays in any browser, at `live.mjpeg_fps`, at most `live.mjpeg_max_width` wide."""
+    camera = visible_camera(service.directory, user, camera_id)
+    try:
+        slot, viewer = service.live.open_mjpeg(camera.id, user.username)
+    except LiveViewError as error:
+        raise _refusal(error) from None
+    await asyncio.to_thread(
+        service.store.audit.record, "live_view",
+        user_id=user.id, username=user.username, target=camera.id, detail="mjpeg",
+    )
+
+    async def pictures() -> AsyncIterator[bytes]:
+        try:
+            while not await request.is_disconnected():
+                try:
+                    picture = await asyncio.wait_for(viewer.queue.get(), 1.0)
+                except TimeoutError:
+                    continue
+                if picture is None:
+                    return
+                viewer.packets_sent += 1
+                yield multipart_part(picture)
+        finally:
+            service.live.close_mjpeg(slot, viewer)
+
+    return StreamingResponse(pictures(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -1,11 +1,16 @@
 // Live view of one camera in a <video>: WebRTC through the WHEP endpoint first, and the fMP4-over-WebSocket
 // fallback (Media Source Extensions) when WebRTC is missing or shows no picture in time. Both carry the
-// camera's own H.264; nothing is transcoded on the way.
+// camera's own H.264; nothing is transcoded on the way. A camera whose codec they cannot carry (H.265), or a
+// browser with neither, gets Motion JPEG in an <img> beside the video: decoded on the server, a few pictures
+// a second.
 
 const FIRST_FRAME_TIMEOUT_MS = 6000;
+// Refusals about the camera or the caps (not found, offline, too many viewers) hold for every transport; a codec
+// the forwarding transports cannot carry (415) sends the player on to Motion JPEG.
+const PERMANENT = [401, 404, 409, 429];
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 
-// ?transport=webrtc|fmp4 forces one (for diagnosis); otherwise the choice is automatic.
+// ?transport=webrtc|fmp4|mjpeg forces one (for diagnosis); otherwise the choice is automatic.
 const FORCED = new URLSearchParams(location.search).get("transport");
 
 export class LivePlayer {
@@ -18,20 +23,23 @@ export class LivePlayer {
     this.pc = null;
     this.location = null;
     this.ws = null;
+    this.image = null;
+    this.mjpegFailed = false;
   }
 
   async start() {
     this.video.muted = true;
     this.video.playsInline = true;
     this.video.autoplay = true;
-    const order = FORCED === "fmp4" ? ["fmp4"] : FORCED === "webrtc" ? ["webrtc"] : ["webrtc", "fmp4"];
+    const order = ["webrtc", "fmp4", "mjpeg"].includes(FORCED) ? [FORCED] : ["webrtc", "fmp4", "mjpeg"];
     let lastError = null;
     for (const transport of order) {
       if (this.closed) return;
       try {
         this.onState("connecting", transport);
         if (transport === "webrtc") await this.#startWebRtc();
-        else await this.#startFmp4();
+        else if (transport === "fmp4") await this.#startFmp4();
+        else this.#startMjpeg();
         await this.#firstFrame();
         this.transport = transport;
         this.onState("playing", transport);
@@ -104,7 +112,8 @@ export class LivePlayer {
     };
     await new Promise((resolve, reject) => {
       ws.onerror = () => reject(new Error("WebSocket failed"));
-      ws.onclose = (event) => reject(Object.assign(new Error(event.reason || "WebSocket closed"), { permanent: event.code >= 4000 }));
+      ws.onclose = (event) => reject(Object.assign(new Error(event.reason || "WebSocket closed"),
+        { permanent: PERMANENT.includes(event.code - 4000) }));
       ws.onmessage = (event) => {
         if (typeof event.data === "string") {
           const message = JSON.parse(event.data);
@@ -133,11 +142,26 @@ export class LivePlayer {
     ws.onclose = () => { if (!this.closed) this.onState("failed", "WebSocket closed"); };
   }
 
+  #startMjpeg() {
+    const image = document.createElement("img");
+    image.className = "live-video live-mjpeg";
+    image.alt = "";
+    image.addEventListener("error", () => { this.mjpegFailed = true; });
+    image.src = `/api/cameras/${encodeURIComponent(this.cameraId)}/live.mjpg`;
+    this.video.hidden = true;
+    this.video.after(image);
+    this.image = image;
+  }
+
   #firstFrame() {
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const check = () => {
         if (this.closed) return reject(new Error("closed"));
+        if (this.image) {
+          if (this.image.naturalWidth > 0) return resolve();
+          if (this.mjpegFailed) return reject(new Error("no picture"));
+        }
         const quality = this.video.getVideoPlaybackQuality ? this.video.getVideoPlaybackQuality() : null;
         if ((quality && quality.totalVideoFrames > 0) || this.video.readyState >= 2) return resolve();
         if (performance.now() - started > FIRST_FRAME_TIMEOUT_MS) return reject(new Error("no picture"));
@@ -160,6 +184,13 @@ export class LivePlayer {
       this.ws.close();
       this.ws = null;
     }
+    if (this.image) {
+      this.image.removeAttribute("src");  // ends the picture stream
+      this.image.remove();
+      this.image = null;
+      this.mjpegFailed = false;
+      this.video.hidden = false;
+    }
     this.video.srcObject = null;
     if (this.video.src) { URL.revokeObjectURL(this.video.src); this.video.removeAttribute("src"); this.video.load(); }
   }
@@ -178,6 +209,5 @@ function gathered(pc) {
 async function refusal(response) {
   let detail = response.statusText;
   try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
-  // Refusals about the camera or the caps hold for every transport; a bad offer is this browser's own.
-  return Object.assign(new Error(detail), { permanent: [404, 409, 429].includes(response.status) });
+  return Object.assign(new Error(detail), { permanent: PERMANENT.includes(response.status) });
 }

@@ -16,7 +16,12 @@ class NoCommonCodec(LiveViewError):
 
 
 class CameraUnavailable(LiveViewError):
-    """The camera is offline, disabled or sends a codec the viewer cannot take."""
+    """The camera is offline or disabled."""
+
+
+class CodecNotForwardable(LiveViewError):
+    """The camera sends a codec (H.265) that WebRTC and the fMP4 fallback cannot carry to a browser; the Motion
+    JPEG view, which decodes, can."""
 
 
 class ViewerLimitReached(LiveViewError):

@@ -158,7 +158,6 @@ class Fmp4Feed:
 def _closed(muxer: Fmp4Muxer | None) -> None:
     if muxer is not None:
         muxer.close()
-    return None
 
 
 __all__ = ["Fmp4Feed", "Fmp4Muxer", "codec_string"]

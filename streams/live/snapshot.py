@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import av
 
 from streams.hub import Hub
+from streams.live.jpeg import encode_jpeg
 from streams.packet import MediaPacket, StreamInfo
 from streams.subscription import OverflowPolicy, SubscriptionClosed
 
@@ -57,13 +58,8 @@ def _to_jpeg(info: StreamInfo, packet: MediaPacket) -> Snapshot:
         raise SnapshotUnavailable(f"the key frame did not decode: {error}") from None
     if not frames:
         raise SnapshotUnavailable("the key frame did not decode")
-    frame = frames[0].reformat(format="yuvj420p")
-    encoder = av.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height = frame.width, frame.height
-    encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = info.time_base
-    encoder.options = {"q:v": "3"}
-    jpeg = b"".join(bytes(p) for p in encoder.encode(frame) + encoder.encode(None))
+    frame = frames[0]
+    jpeg = encode_jpeg(frame)
     return Snapshot(jpeg, packet.received_at, frame.width, frame.height)
 
 

@@ -11,8 +11,15 @@ from typing import Protocol
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from streams.hub import Hub
-from streams.live.errors import CameraUnavailable, LiveViewError, MalformedOffer, ViewerLimitReached
+from streams.live.errors import (
+    CameraUnavailable,
+    CodecNotForwardable,
+    LiveViewError,
+    MalformedOffer,
+    ViewerLimitReached,
+)
 from streams.live.ice import gather_on
+from streams.live.mjpeg import MjpegFeed, MjpegViewer
 from streams.live.offer import check_offer
 from streams.live.peer import H264_CAPABILITIES, WebRtcViewer
 from streams.live.slot import ViewerInfo, ViewerSlot
@@ -36,6 +43,7 @@ class LiveViewers:
         self._slots: dict[str, ViewerSlot] = {}
         self._peers: dict[str, WebRtcViewer] = {}
         self._fallbacks: dict[str, _Counted] = {}
+        self._mjpeg: dict[str, MjpegFeed] = {}
 
     # --- slots (shared by every transport) --------------------------------------------------------
 
@@ -43,8 +51,13 @@ class LiveViewers:
         stream = self._supervisor.stream(camera_id)
         return stream.hub if stream is not None else None
 
-    def hub_for(self, camera_id: str) -> Hub:
-        """The camera's hub if it delivers H.264 now; raises CameraUnavailable saying why not."""
+    @property
+    def settings(self) -> LiveConfig:
+        return self._settings()
+
+    def hub_for(self, camera_id: str, *, forwarded: bool = True) -> Hub:
+        """The camera's hub if it delivers video now, and H.264 where its packets are to be `forwarded`;
+        raises CameraUnavailable or CodecNotForwardable saying why not."""
         stream = self._supervisor.stream(camera_id)
         if stream is None:
             raise CameraUnavailable(f"camera {camera_id!r} is disabled or not running")
@@ -54,8 +67,11 @@ class LiveViewers:
             state = health.state.value if health else "offline"
             reason = f": {health.last_error}" if health and health.last_error else ""
             raise CameraUnavailable(f"camera {camera_id!r} is {state}{reason}")
-        if info.codec != "h264":
-            raise CameraUnavailable(f"camera {camera_id!r} sends {info.codec}; live view needs H.264")
+        if forwarded and info.codec != "h264":
+            raise CodecNotForwardable(
+                f"camera {camera_id!r} sends {info.codec}, which browsers cannot play as it is;"
+                " its live view is live.mjpg"
+            )
         return stream.hub
 
     def reserve(self, camera_id: str, username: str, transport: str) -> ViewerSlot:
@@ -80,6 +96,29 @@ class LiveViewers:
     def release(self, slot: ViewerSlot) -> None:
         self._slots.pop(slot.id, None)
         self._fallbacks.pop(slot.id, None)
+
+    # --- Motion JPEG: one decoding feed per camera, shared by its viewers ---------------------------------
+
+    def open_mjpeg(self, camera_id: str, username: str) -> tuple[ViewerSlot, MjpegViewer]:
+        """A Motion JPEG viewer of the camera, whatever its codec; call from the event loop."""
+        hub = self.hub_for(camera_id, forwarded=False)
+        slot = self.reserve(camera_id, username, "mjpeg")
+        feed = self._mjpeg.get(camera_id)
+        if feed is None or not feed.running or feed.hub is not hub:
+            settings = self._settings()
+            feed = MjpegFeed(hub, f"live:mjpeg:{camera_id}", settings.mjpeg_fps, settings.mjpeg_max_width)
+            feed.start()
+            self._mjpeg[camera_id] = feed
+        viewer = feed.add_viewer(asyncio.get_running_loop())
+        self.track_fallback(slot, viewer)
+        return slot, viewer
+
+    def close_mjpeg(self, slot: ViewerSlot, viewer: MjpegViewer) -> None:
+        feed = self._mjpeg.get(slot.camera_id)
+        if feed is not None and feed.remove_viewer(viewer) == 0:
+            feed.stop()  # nobody watches: stop decoding
+            del self._mjpeg[slot.camera_id]
+        self.release(slot)
 
     def track_fallback(self, slot: ViewerSlot, feed: _Counted) -> None:
         """Show a fallback viewer's progress in `viewers()` until its slot is released."""

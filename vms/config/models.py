@@ -252,7 +252,7 @@ class StorageConfig(_Frozen):
 
 
 class LiveConfig(_Frozen):
-    """Remote live view (WebRTC through WHEP, with a WebSocket fMP4 fallback) and snapshots."""
+    """Remote live view (WebRTC through WHEP, a WebSocket fMP4 fallback, Motion JPEG) and snapshots."""
 
     # Addresses offered as ICE host candidates; empty means every interface but loopback (aioice's
     # default). Deployments name their LAN address; tests use 127.0.0.1.
@@ -264,6 +264,10 @@ class LiveConfig(_Frozen):
     # How long a peer may take to connect (ICE and DTLS) before it is given up.
     connect_timeout_s: Annotated[float, Field(ge=1, le=120)] = 20.0
     snapshot_cache_s: Annotated[float, Field(ge=0, le=60)] = 2.0
+    # Motion JPEG, the live view of cameras whose codec browsers cannot play (H.265): it decodes, so it is
+    # kept to a few pictures a second at a moderate width.
+    mjpeg_fps: Annotated[float, Field(ge=0.5, le=25)] = 5.0
+    mjpeg_max_width: Annotated[int, Field(ge=160, le=3840)] = 1280
 
 
 class Config(_Frozen):
