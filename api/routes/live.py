@@ -180,10 +180,14 @@ async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user
         slot, viewer = service.live.open_mjpeg(camera.id, user.username)
     except LiveViewError as error:
         raise _refusal(error) from None
-    await asyncio.to_thread(
-        service.store.audit.record, "live_view",
-        user_id=user.id, username=user.username, target=camera.id, detail="mjpeg",
-    )
+    try:
+        await asyncio.to_thread(
+            service.store.audit.record, "live_view",
+            user_id=user.id, username=user.username, target=camera.id, detail="mjpeg",
+        )
+    except BaseException:
+        service.live.close_mjpeg(slot, viewer)  # no view goes unaudited, and none is left open
+        raise
 
     async def pictures() -> AsyncIterator[bytes]:
         try:
