@@ -37,7 +37,8 @@ def multipart_part(jpeg: bytes) -> bytes:
 class MjpegViewer:
     """One viewer's end of a feed: the pictures waiting for it (the newest only, when it reads slowly)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, feed: MjpegFeed, loop: asyncio.AbstractEventLoop) -> None:
+        self.feed = feed
         self.loop = loop
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=2)
         self.packets_sent = 0  # pictures sent, for the viewers list
@@ -71,7 +72,7 @@ class MjpegFeed:
         return self._thread.is_alive() and not self._stop.is_set()
 
     def add_viewer(self, loop: asyncio.AbstractEventLoop) -> MjpegViewer:
-        viewer = MjpegViewer(loop)
+        viewer = MjpegViewer(self, loop)
         with self._lock:
             self._viewers.append(viewer)
         return viewer

@@ -51,10 +51,6 @@ class LiveViewers:
         stream = self._supervisor.stream(camera_id)
         return stream.hub if stream is not None else None
 
-    @property
-    def settings(self) -> LiveConfig:
-        return self._settings()
-
     def hub_for(self, camera_id: str, *, forwarded: bool = True) -> Hub:
         """The camera's hub if it delivers video now, and H.264 where its packets are to be `forwarded`;
         raises CameraUnavailable or CodecNotForwardable saying why not."""
@@ -114,10 +110,11 @@ class LiveViewers:
         return slot, viewer
 
     def close_mjpeg(self, slot: ViewerSlot, viewer: MjpegViewer) -> None:
-        feed = self._mjpeg.get(slot.camera_id)
-        if feed is not None and feed.remove_viewer(viewer) == 0:
+        feed = viewer.feed
+        if feed.remove_viewer(viewer) == 0:
             feed.stop()  # nobody watches: stop decoding
-            del self._mjpeg[slot.camera_id]
+            if self._mjpeg.get(slot.camera_id) is feed:
+                del self._mjpeg[slot.camera_id]
         self.release(slot)
 
     def track_fallback(self, slot: ViewerSlot, feed: _Counted) -> None:
