@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from streams.mp4_fragment import Sample, Track, fragment_header
-from streams.nal_units import is_annexb, length_prefixed
+from streams.nal_units import length_prefixed
 from streams.packet import MediaPacket, StreamInfo
 
 _IOV_MAX = 1024
@@ -40,6 +40,10 @@ class SegmentWriter:
             raise SegmentWriteError(f"{info.codec} cannot be recorded into MP4")
         self.path = path
         self.init_size = len(info.mp4_init)
+        # The stream's framing, as FFmpeg decides it: parameter sets in an avcC/hvcC record mean length-prefixed
+        # packets (files), anything else start codes (RTSP). A packet's first bytes cannot tell: a 256-511 byte
+        # NAL unit's length prefix reads 00 00 01.
+        self._annexb = not (info.extradata and info.extradata[0] == 1)
         try:
             self._track = Track.of_init(info.mp4_init)
         except ValueError as error:
@@ -100,7 +104,7 @@ class SegmentWriter:
         self._last_duration = packet.duration or self._frame
         self._end = max(self._end, pts + self._last_duration)
         data = packet.data
-        if is_annexb(data):
+        if self._annexb:
             parts, size = length_prefixed(data)
             self._data += parts
         else:

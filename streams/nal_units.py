@@ -26,11 +26,6 @@ def annexb_units(data: bytes) -> list[bytes]:
     return units
 
 
-def is_annexb(data: bytes | memoryview) -> bool:
-    """Whether an access unit starts with a start code (rather than a NAL length)."""
-    return data[:3] == b"\x00\x00\x01" or data[:4] == START_CODE
-
-
 def length_prefixed(data: bytes | memoryview) -> tuple[list[bytes | memoryview], int]:
     """An Annex B access unit as MP4 stores it, each NAL unit behind its length in four bytes: the pieces, to
     be written in order (views into `data`, which is not copied), and their total size."""

@@ -18,7 +18,7 @@ from recordings.writer import SegmentWriteError, SegmentWriter
 from streams.mp4_fragment import Track
 from streams.mp4_init import init_segment
 from streams.packet import MediaPacket, StreamInfo
-from tests.rig.media import clip_cache_dir
+from tests.rig.media import clip_cache_dir, make_clip
 
 
 def frame_hashes(path: Path) -> list[str]:
@@ -52,8 +52,11 @@ def camera_packets(clip: Path, annexb: bool, time_base: Fraction | None = None) 
             for out in (to_annexb.filter(p) if to_annexb else [p]):
                 assert bytes(out)[:4] == b"\0\0\0\1" or not annexb
                 packets.append(MediaPacket(1, memoryview(bytes(out)), pts, dts, 0, out_tb, p.is_keyframe, 0.0))
+        # Annex B packets carry their parameter sets in band here (the filter puts them before key frames);
+        # stored packets come with the file's avcC/hvcC record.
+        extradata = None if annexb else bytes(video.codec_context.extradata)
         info = StreamInfo(1, video.codec_context.name, None, video.codec_context.width, video.codec_context.height,
-                          out_tb, bytes(video.codec_context.extradata), 25.0, 0.0, init_segment(video))
+                          out_tb, extradata, 25.0, 0.0, init_segment(video))
     return info, packets
 
 
@@ -76,6 +79,14 @@ def clip_with_b_frames() -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def clip_small_frames() -> Path:
+    """Frames of a few hundred bytes: as MP4 stores them, some start 00 00 01 (a length of 256 to 511), which
+    reads like an Annex B start code; only the stream's avcC says which framing it is."""
+    return make_clip(clip_cache_dir() / "small-frames-320x180.mp4", width=320, height=180, bitrate="60k",
+                     pattern="smptehdbars")
+
+
 @pytest.mark.parametrize("annexb", [True, False], ids=["annexb", "length-prefixed"])
 def test_frames_are_copied_bit_exact(clip_h264: Path, tmp_path: Path, annexb: bool) -> None:
     info, packets = camera_packets(clip_h264, annexb)
@@ -88,6 +99,13 @@ def test_frames_are_copied_bit_exact(clip_h264: Path, tmp_path: Path, annexb: bo
     assert layout.fragments >= len(packets) / 25
     assert writer.duration_s == pytest.approx(len(packets) / 25)
     assert writer.keyframes == pytest.approx([k * 2.0 for k in range(len(writer.keyframes))])
+
+
+def test_length_prefixes_that_look_like_start_codes(clip_small_frames: Path, tmp_path: Path) -> None:
+    info, packets = camera_packets(clip_small_frames, annexb=False)
+    assert any(bytes(p.data[:3]) == b"\0\0\1" for p in packets), "the clip must hold the ambiguous case"
+    write_segment(tmp_path / "small.mp4", info, packets)
+    assert frame_hashes(tmp_path / "small.mp4") == frame_hashes(clip_small_frames)
 
 
 def test_composition_offsets_and_rescaled_clocks(clip_with_b_frames: Path, tmp_path: Path) -> None:
