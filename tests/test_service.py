@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import ORGANISATION
+from tests.rig.probe import check_video
 from tests.rig.rtsp import RtspServer, free_port
 from tests.running_service import RunningService
 
@@ -200,6 +201,7 @@ def test_embedded_defaults_run_demo_cameras(tmp_path: Path) -> None:
         assert {c["role"] for c in cameras} >= {"gate", "duty_room", "evacuation_route", "kitchen"}
         assert (tmp_path / "data" / "vms.db").exists()
         assert oct((tmp_path / "data" / "initial-admin-password.txt").stat().st_mode)[-3:] == "600"
+        time.sleep(3.0)  # a few seconds of recording from each (file) camera
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0].decode()
@@ -207,3 +209,9 @@ def test_embedded_defaults_run_demo_cameras(tmp_path: Path) -> None:
     assert proc.returncode in (0, -15), out
     assert "Application shutdown complete" in out
     assert password not in out  # the initial password goes to the file, not the log
+    # The demo cameras are files (length-prefixed frames, unlike RTSP's start codes): their recordings decode.
+    segments = sorted((tmp_path / "data" / "recordings").rglob("*.mp4"))
+    assert {s.parts[-3] for s in segments} == {c["id"] for c in cameras}
+    for segment in segments:
+        check = check_video(str(segment))
+        assert check.errors == "" and check.packets > 0 and check.frames_decoded == check.packets, (segment, check)
