@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 from typing import Any
 
 import av
 
 from streams.hub import Hub
+from streams.live.feed_thread import FeedThread
 from streams.live.h264 import NAL_SPS, AnnexBFramer
 from streams.nal_units import START_CODE
 from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo
-from streams.subscription import OverflowPolicy, SubscriptionClosed
+from streams.subscription import SubscriptionClosed
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof+frag_every_frame+delay_moov"
 QUEUE_PACKETS = 200
@@ -89,7 +89,7 @@ class Fmp4Muxer:
             pass
 
 
-class Fmp4Feed:
+class Fmp4Feed(FeedThread):
     """A worker thread muxing one viewer's subscription; messages reach the event loop through a queue.
 
     Messages: a dict (JSON) announcing a new stream (`codec`, `width`, `height`) — the player resets its
@@ -97,21 +97,11 @@ class Fmp4Feed:
     """
 
     def __init__(self, hub: Hub, name: str, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(hub, name, QUEUE_PACKETS)
         self.queue: asyncio.Queue[dict[str, object] | bytes | None] = asyncio.Queue()
         self.packets_sent = 0
         self.end_reason: str | None = None
-        self._hub = hub
         self._loop = loop
-        self._subscription = hub.subscribe(name, QUEUE_PACKETS, OverflowPolicy.DROP)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._hub.unsubscribe(self._subscription)
 
     def _post(self, message: dict[str, object] | bytes | None) -> None:
         try:
@@ -151,7 +141,7 @@ class Fmp4Feed:
             self.end_reason = f"fallback stream failed: {error}"
         finally:
             _closed(muxer)
-            self._hub.unsubscribe(self._subscription)
+            self.hub.unsubscribe(self._subscription)
             self._post(None)
 
 

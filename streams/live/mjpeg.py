@@ -18,9 +18,10 @@ import time
 import av
 
 from streams.hub import Hub
+from streams.live.feed_thread import FeedThread
 from streams.live.jpeg import encode_jpeg
 from streams.packet import MediaPacket, StreamEnded, StreamInfo
-from streams.subscription import OverflowPolicy, SubscriptionClosed
+from streams.subscription import SubscriptionClosed
 
 log = logging.getLogger(__name__)
 
@@ -44,28 +45,18 @@ class MjpegViewer:
         self.packets_sent = 0  # pictures sent, for the viewers list
 
 
-class MjpegFeed:
+class MjpegFeed(FeedThread):
     """One camera's Motion JPEG: a worker thread decodes its stream once and encodes pictures for every viewer
     of it, however many they are; None tells them the feed ended."""
 
     def __init__(self, hub: Hub, name: str, fps: float, max_width: int) -> None:
-        self.hub = hub
+        super().__init__(hub, name, QUEUE_PACKETS)
         self.pictures = 0
         self.end_reason: str | None = None
         self._interval = 1.0 / fps
         self._max_width = max_width
         self._viewers: list[MjpegViewer] = []
         self._lock = threading.Lock()
-        self._subscription = hub.subscribe(name, QUEUE_PACKETS, OverflowPolicy.DROP)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.hub.unsubscribe(self._subscription)
 
     @property
     def running(self) -> bool:
