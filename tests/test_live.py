@@ -23,6 +23,7 @@ import pytest
 import websockets
 
 from tests.conftest import ORGANISATION
+from tests.rig.multipart import read_parts
 from tests.rig.rtsp import RtspServer, free_port
 from tests.rig.whep_client import make_offer, offer_pc, open_viewer
 from tests.running_service import RunningService
@@ -275,26 +276,6 @@ def test_fmp4_fallback_carries_the_cameras_own_pictures(
     assert code == 4415 and "hevc" in reason
 
 
-def _pictures(response: httpx.Response, count: int) -> list[tuple[float, bytes]]:
-    """The first `count` JPEGs of a multipart/x-mixed-replace answer, with the time each arrived."""
-    boundary = response.headers["content-type"].split("boundary=")[1].encode()
-    pictures: list[tuple[float, bytes]] = []
-    buffer = b""
-    for chunk in response.iter_bytes():
-        buffer += chunk
-        while (head := buffer.find(b"\r\n\r\n")) >= 0 and buffer.startswith(b"--" + boundary):
-            headers = dict(line.split(": ", 1) for line in buffer[:head].decode().split("\r\n")[1:])
-            end = head + 4 + int(headers["Content-Length"])
-            if len(buffer) < end + 2:
-                break
-            assert headers["Content-Type"] == "image/jpeg"
-            pictures.append((time.monotonic(), buffer[head + 4:end]))
-            buffer = buffer[end + 2:]
-            if len(pictures) == count:
-                return pictures
-    raise AssertionError(f"the stream ended after {len(pictures)} pictures")
-
-
 def test_mjpeg_shows_what_browsers_cannot_play(live_service: RunningService) -> None:
     """The H.265 kitchen, which WebRTC and the fMP4 fallback refuse (415), plays as Motion JPEG: moving
     pictures at no more than live.mjpeg_fps (5), counted and capped like every viewer, audited."""
@@ -304,12 +285,13 @@ def test_mjpeg_shows_what_browsers_cannot_play(live_service: RunningService) -> 
         assert response.headers["content-type"].startswith("multipart/x-mixed-replace")
         open_views = [(v["camera_id"], v["transport"]) for v in _viewers(live_service)["viewers"]]
         assert ("kitchen", "mjpeg") in open_views
-        pictures = _pictures(response, 8)
-    decoded = [cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) for _, jpeg in pictures]
+        pictures = read_parts(response, 8)
+    assert all(p.headers["Content-Type"] == "image/jpeg" for p in pictures)
+    decoded = [cv2.imdecode(np.frombuffer(p.body, np.uint8), cv2.IMREAD_COLOR) for p in pictures]
     assert all(p is not None and p.shape == (360, 640, 3) for p in decoded)
     assert len({hashlib.sha256(p.tobytes()).digest() for p in decoded}) == 8  # the picture moves
     # Past the two a viewer may find waiting, pictures come at live.mjpeg_fps (5) at most.
-    assert pictures[-1][0] - pictures[2][0] >= 5 * 0.2 * 0.8
+    assert pictures[-1].arrived_at - pictures[2].arrived_at >= 5 * 0.2 * 0.8
     _wait_no_viewers(live_service)
 
     # Two viewers share one decoding feed of the camera.
@@ -319,7 +301,7 @@ def test_mjpeg_shows_what_browsers_cannot_play(live_service: RunningService) -> 
         feeds = [c["name"] for c in consumers if c["name"].startswith("live:mjpeg") and not c["closed_reason"]]
         assert feeds == ["live:mjpeg:kitchen"], consumers
         assert [v["transport"] for v in _viewers(live_service)["viewers"]] == ["mjpeg", "mjpeg"]
-        assert len(_pictures(first, 2)) == len(_pictures(second, 2)) == 2
+        assert len(read_parts(first, 2)) == len(read_parts(second, 2)) == 2
     _wait_no_viewers(live_service)
 
     assert httpx.get(f"{live_service.base_url}/api/cameras/kitchen/live.mjpg").status_code == 401

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.time_range import checked_range, to_timestamp
+from recordings.pictures import recorded_pictures
 from recordings.playlist import hls_playlist, recorded_spans
 from recordings.segment_file import read_layout
+from streams.live.mjpeg import BOUNDARY, multipart_part
 from vms.config import CameraConfig
 from vms.service import Service
 from vms.store.recordings import Segment
@@ -141,6 +144,54 @@ def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) ->
                                detail=f"from {keyframe:.3f}")
     return SeekView(segment_id=segment.id, segment_start=segment.start_ts, keyframe_at=keyframe,
                     offset_s=keyframe - segment.start_ts, in_gap=in_gap)
+
+
+# A jump in the pictures' times longer than this is a gap between recordings: played through, not waited out.
+_GAP_S = 2.0
+
+
+@router.get("/api/cameras/{camera_id}/recordings/pictures.mjpg")
+async def recorded_picture_stream(
+    camera_id: str, request: Request, service: ServiceDep, user: UserDep, start: dt.datetime,
+    speed: float = Query(1.0, ge=0.25, le=16),
+) -> StreamingResponse:
+    """Playback as Motion JPEG, for cameras whose recordings browsers cannot play (H.265): pictures from
+    `start` on, paced at `speed` times real time (gaps skipped), each part carrying `X-Wall-Time`."""
+    camera = visible_camera(service.directory, user, camera_id)
+    start_ts = to_timestamp(start, "start")
+    found = await asyncio.to_thread(retained_segments, service, camera, start_ts, time.time() + 60)
+    segments = [s for s in found if s.duration_s > 0]
+    if not segments:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing was recorded at or after this time")
+    await asyncio.to_thread(service.store.audit.record, "recordings.playback", user_id=user.id,
+                            username=user.username, target=camera.id, detail=f"pictures from {start_ts:.3f}")
+    live = service.config.live
+    pictures = recorded_pictures(service.config.recordings_dir, segments, start_ts, live.mjpeg_fps,
+                                 live.mjpeg_max_width)
+
+    async def parts() -> AsyncIterator[bytes]:
+        clock: tuple[float, float] | None = None  # (monotonic, picture time) the pace is reckoned from
+        last = None
+        try:
+            while not await request.is_disconnected():
+                picture = await asyncio.to_thread(next, pictures, None)  # decoding stays off the event loop
+                if picture is None:
+                    return
+                if clock is None or last is None or picture.at - last > _GAP_S:
+                    clock = (time.monotonic(), picture.at)
+                last = picture.at
+                wait = clock[0] + (picture.at - clock[1]) / speed - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                yield multipart_part(picture.jpeg, {"X-Wall-Time": f"{picture.at:.3f}"})
+        finally:
+            try:
+                pictures.close()
+            except ValueError:
+                pass  # still decoding in its thread: it ends with the generator's last reference
+
+    return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def _segment(service: Service, user, camera_id: str, segment_id: int) -> tuple[Segment, Path]:

@@ -29,9 +29,10 @@ QUEUE_PACKETS = 200
 BOUNDARY = "frame"
 
 
-def multipart_part(jpeg: bytes) -> bytes:
-    """One picture of a `multipart/x-mixed-replace` stream."""
-    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+def multipart_part(jpeg: bytes, headers: dict[str, str] | None = None) -> bytes:
+    """One picture of a `multipart/x-mixed-replace` stream, with `headers` of its own (e.g. its time)."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n{extra}\r\n".encode()
     return head + jpeg + b"\r\n"
 
 
