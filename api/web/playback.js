@@ -4,6 +4,9 @@
 // Each segment file carries its own initialisation section and timestamps from zero; the player appends
 // them in order with timestampOffset = segment start − period start, so the video's clock is the wall
 // clock and a gap is a hole the player steps over.
+//
+// Recordings of H.265 cameras, which browsers seldom play, come as pictures instead: the server decodes them
+// and streams JPEGs (multipart), each with the wall-clock time it shows.
 
 import { api, el } from "./api.js";
 import { formatTime, t } from "./i18n.js";
@@ -33,6 +36,77 @@ function codecOf(init) {
     }
   }
   return null;
+}
+
+// Where `needle` (bytes) starts in `data`, or -1.
+function indexOf(data, needle, from = 0) {
+  outer: for (let i = from; i + needle.length <= data.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (data[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+const HEADER_END = [13, 10, 13, 10];
+
+class PicturePlayer {
+  constructor(image, cameraId, onTime) {
+    this.image = image;
+    this.cameraId = cameraId;
+    this.onTime = onTime;
+    this.abort = new AbortController();
+    this.shown = null;
+  }
+
+  // Resolves when the pictures end (or the player is closed); rejects with the server's refusal.
+  async play(fromTs) {
+    const params = new URLSearchParams({ start: new Date(fromTs * 1000).toISOString() });
+    const response = await fetch(`/api/cameras/${encodeURIComponent(this.cameraId)}/recordings/pictures.mjpg?${params}`,
+      { credentials: "same-origin", signal: this.abort.signal });
+    if (!response.ok) throw new Error((await response.json().catch(() => ({}))).detail || response.statusText);
+    const reader = response.body.getReader();
+    let buffer = new Uint8Array(0);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        const joined = new Uint8Array(buffer.length + value.length);
+        joined.set(buffer);
+        joined.set(value, buffer.length);
+        buffer = this.#showParts(joined);
+      }
+    } catch (error) {
+      if (error.name !== "AbortError") throw error;
+    }
+  }
+
+  // Shows every complete part of `data`; returns what is left of it.
+  #showParts(data) {
+    for (;;) {
+      const end = indexOf(data, HEADER_END);
+      if (end < 0) return data;
+      const headers = {};
+      for (const line of new TextDecoder().decode(data.subarray(0, end)).split("\r\n").slice(1)) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const length = Number(headers["content-length"]);
+      if (data.length < end + 4 + length + 2) return data;
+      const jpeg = data.slice(end + 4, end + 4 + length);
+      const previous = this.shown;
+      this.shown = URL.createObjectURL(new Blob([jpeg], { type: "image/jpeg" }));
+      this.image.src = this.shown;
+      if (previous) URL.revokeObjectURL(previous);
+      this.onTime(Number(headers["x-wall-time"]));
+      data = data.slice(end + 4 + length + 2);
+    }
+  }
+
+  close() {
+    this.abort.abort();
+    if (this.shown) URL.revokeObjectURL(this.shown);
+    this.shown = null;
+  }
 }
 
 class SegmentPlayer {
@@ -123,6 +197,7 @@ export function mountPlayback(root, { tree }) {
     ...PERIODS.map(([seconds, label]) => el("option", { value: seconds, selected: seconds === 3600 }, t(`playback.${label}`))));
   const timeline = el("div", { class: "timeline", id: "playback-timeline", title: t("playback.timelineHint") });
   const video = el("video", { id: "playback-video", muted: true, playsinline: true, controls: true });
+  const picture = el("img", { id: "playback-picture", alt: "", hidden: true });
   const position = el("div", { class: "playback-clock", id: "playback-clock" });
   const status = el("p", { class: "muted", id: "playback-status" });
   const exportButton = el("button", { type: "button", id: "playback-export", disabled: true }, t("playback.export"));
@@ -130,6 +205,15 @@ export function mountPlayback(root, { tree }) {
   let player = null;
   let range = null;
   let listing = null;
+  let shownAt = null;  // the wall-clock time on screen
+
+  function showTime(wall) {
+    shownAt = wall;
+    position.textContent = clock(wall);
+    position.dataset.wall = String(wall);
+    const cursor = timeline.querySelector(".cursor");
+    if (cursor) cursor.style.left = `${((wall - range.start) / (range.end - range.start)) * 100}%`;
+  }
 
   async function query(event) {
     event?.preventDefault();
@@ -172,6 +256,16 @@ export function mountPlayback(root, { tree }) {
       new URLSearchParams({ at: new Date(at * 1000).toISOString() }));
     player?.close();
     const playable = listing.segments.filter((s) => s.duration_s > 0);
+    const asPictures = playable.some((s) => s.codec === "hevc");
+    video.hidden = asPictures;
+    picture.hidden = !asPictures;
+    if (asPictures) {
+      video.pause();
+      const pictures = new PicturePlayer(picture, range.camera, showTime);
+      player = pictures;
+      pictures.play(seek.keyframe_at).catch((error) => { if (player === pictures) status.textContent = error.message; });
+      return;
+    }
     player = new SegmentPlayer(video, range.camera, range.start);
     try {
       await player.play(playable, seek.keyframe_at);
@@ -187,17 +281,12 @@ export function mountPlayback(root, { tree }) {
   });
 
   video.addEventListener("timeupdate", () => {
-    if (!range) return;
-    const wall = range.start + video.currentTime;
-    position.textContent = clock(wall);
-    position.dataset.wall = String(wall);
-    const cursor = timeline.querySelector(".cursor");
-    if (cursor) cursor.style.left = `${((wall - range.start) / (range.end - range.start)) * 100}%`;
+    if (range && !video.hidden) showTime(range.start + video.currentTime);
   });
 
   exportButton.addEventListener("click", async () => {
     if (!range) return;
-    const from = range.start + video.currentTime;
+    const from = shownAt ?? range.start;
     const body = { start: new Date(from * 1000).toISOString(),
       end: new Date(Math.min(from + 60, range.end) * 1000).toISOString() };
     try {
@@ -221,6 +310,6 @@ export function mountPlayback(root, { tree }) {
       el("label", {}, t("playback.start"), startInput),
       el("label", {}, t("playback.period"), periodSelect),
       el("button", { type: "submit" }, t("playback.query"))),
-    timeline, video, position, el("div", { class: "playback-actions" }, exportButton, exportStatus), status);
+    timeline, video, picture, position, el("div", { class: "playback-actions" }, exportButton, exportStatus), status);
   return { hide() { player?.close(); } };
 }
