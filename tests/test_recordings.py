@@ -4,6 +4,7 @@ kill -9 losing at most the last seconds, playback through HLS and clip export ch
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -104,6 +105,9 @@ def test_cameras_record_gaplessly_and_a_kill_loses_at_most_two_seconds(
         assert parts[-1].arrived_at - parts[1].arrived_at >= (shown[-1] - shown[1]) / 4 * 0.8
         future = admin.get("/api/cameras/ny-kitchen/recordings/pictures.mjpg", params={"start": iso(time.time() + 600)})
         assert future.status_code in (400, 404), future.text
+        with sqlite3.connect(service.data_dir / "vms.db") as db:
+            watched = db.execute("SELECT username, target, detail FROM audit_log WHERE action = 'recordings.playback'")
+            assert ("admin", "ny-kitchen", f"pictures from {asked:.3f}") in watched.fetchall()
         camera = admin.get("/api/cameras/hl-gate").json()
         assert camera["recording"]["state"] == "recording" and camera["recording"]["segment"]
 
@@ -215,8 +219,6 @@ def test_a_camera_down_for_ten_seconds_is_one_gap_and_exports_span_it(
 
 
 def service_audit(service: RunningService) -> list[tuple[str, str]]:
-    import sqlite3
-
     with sqlite3.connect(service.data_dir / "vms.db") as db:
         return [(r[0], r[1]) for r in db.execute("SELECT action, username FROM audit_log ORDER BY id")]
 
