@@ -236,23 +236,28 @@ def test_ui_assets_are_served_by_the_app_without_a_cdn(ui_service: RunningServic
     assert httpx.get(ui_service.base_url + "/ui/nothing.js").status_code == 404
 
 
+def _show_recordings(browser: WebDriver, service: RunningService, camera_id: str, minutes_ago: int) -> None:
+    """The playback page's query: the camera's 15 minutes from `minutes_ago`, in the browser's local time."""
+    browser.get(service.base_url + "/#/playback")
+    _log_in_unless_logged_in(browser, "#playback-form")
+    form = _wait(browser, lambda d: d.find_element(By.ID, "playback-form"))
+    Select(form.find_element(By.ID, "playback-camera")).select_by_value(camera_id)
+    browser.execute_script(
+        "const d = new Date(Date.now() - arguments[1] * 60000); const p = n => String(n).padStart(2, '0');"
+        "arguments[0].value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;",
+        form.find_element(By.ID, "playback-start"), minutes_ago)
+    Select(form.find_element(By.ID, "playback-period")).select_by_value("900")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 def test_playback_with_timeline_and_export_in_a_real_browser(ui_service: RunningService, browser: WebDriver) -> None:
     from tests.rig.probe import check_video
     from tests.test_recordings import wait_segments
 
     with ui_service.client() as admin:
         wait_segments(admin, "gate", time.time() - 600, closed=2)
-    browser.get(ui_service.base_url + "/#/playback")
-    _log_in_unless_logged_in(browser, "#playback-form")
-    form = _wait(browser, lambda d: d.find_element(By.ID, "playback-form"))
+    _show_recordings(browser, ui_service, "gate", minutes_ago=10)
     assert browser.find_element(By.CSS_SELECTOR, "[data-route=playback]").text in ("录像回放", "Playback")
-    Select(form.find_element(By.ID, "playback-camera")).select_by_value("gate")
-    browser.execute_script(  # ten minutes ago, in the browser's local time
-        "const d = new Date(Date.now() - 600000); const p = n => String(n).padStart(2, '0');"
-        "arguments[0].value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;",
-        form.find_element(By.ID, "playback-start"))
-    Select(form.find_element(By.ID, "playback-period")).select_by_value("900")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#playback-timeline .recorded"))
     video = browser.find_element(By.ID, "playback-video")
@@ -292,16 +297,7 @@ def test_hevc_recordings_play_back_as_pictures(ui_service: RunningService, brows
 
     with ui_service.client() as admin:
         wait_segments(admin, "canteen", time.time() - 600, closed=2)
-    browser.get(ui_service.base_url + "/#/playback")
-    _log_in_unless_logged_in(browser, "#playback-form")
-    form = _wait(browser, lambda d: d.find_element(By.ID, "playback-form"))
-    Select(form.find_element(By.ID, "playback-camera")).select_by_value("canteen")
-    browser.execute_script(  # five minutes ago, in the browser's local time
-        "const d = new Date(Date.now() - 300000); const p = n => String(n).padStart(2, '0');"
-        "arguments[0].value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;",
-        form.find_element(By.ID, "playback-start"))
-    Select(form.find_element(By.ID, "playback-period")).select_by_value("900")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _show_recordings(browser, ui_service, "canteen", minutes_ago=5)
 
     picture = _wait(browser, lambda d: d.find_element(By.ID, "playback-picture"))
     try:
