@@ -313,6 +313,6 @@ def test_hevc_recordings_play_back_as_pictures(ui_service: RunningService, brows
     wall_after = float(clock.get_attribute("data-wall"))
     assert lit > 1000 and picture_after != picture_before, "the picture did not change in a second"
     assert time.time() - 600 < wall_before < wall_after < time.time(), (wall_before, wall_after)
-    assert 0.5 <= wall_after - wall_before <= 1.6  # real time, a picture every 0.2 s of video
+    assert 0.5 <= wall_after - wall_before <= 2.5  # about real time (a late picture is caught up with)
     browser.save_screenshot(str(artifacts_dir() / "web-ui-playback-hevc.png"))
     browser.get("about:blank")
