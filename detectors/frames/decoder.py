@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import av
 
+from streams.decoding import decoder_for
 from streams.packet import MediaPacket, StreamInfo
 
 
@@ -18,9 +19,7 @@ class FrameDecoder:
     def __init__(self, info: StreamInfo, key_frames_only: bool = True) -> None:
         self.info = info
         self.key_frames_only = key_frames_only
-        self._context = av.CodecContext.create(info.codec, "r")
-        if info.extradata:
-            self._context.extradata = info.extradata
+        self._context = decoder_for(info)
         self._context.thread_count = 1
         if key_frames_only:
             self._context.skip_frame = "NONKEY"

@@ -17,6 +17,7 @@ import time
 
 import av
 
+from streams.decoding import decoder_for
 from streams.hub import Hub
 from streams.live.feed_thread import FeedThread
 from streams.live.jpeg import encode_jpeg
@@ -52,8 +53,6 @@ class MjpegFeed(FeedThread):
 
     def __init__(self, hub: Hub, name: str, fps: float, max_width: int) -> None:
         super().__init__(hub, name, QUEUE_PACKETS)
-        self.pictures = 0
-        self.end_reason: str | None = None
         self._interval = 1.0 / fps
         self._max_width = max_width
         self._viewers: list[MjpegViewer] = []
@@ -93,12 +92,12 @@ class MjpegFeed(FeedThread):
                 newest: av.VideoFrame | None = None
                 for item in self._subscription.get_all(timeout=0.5):
                     if isinstance(item, StreamInfo):
-                        decoder = _decoder(item)
+                        decoder = decoder_for(item)
                     elif isinstance(item, StreamEnded):
                         decoder = None  # a new connection brings its own parameters
                     elif isinstance(item, MediaPacket) and decoder is not None:
                         try:
-                            frames = decoder.decode(av.Packet(bytes(item.data)))
+                            frames = decoder.decode(av.Packet(item.data))
                         except av.error.FFmpegError as error:
                             log.debug("mjpeg: a frame did not decode: %s", error)
                             continue
@@ -109,23 +108,14 @@ class MjpegFeed(FeedThread):
                     # On a steady beat; after a pause (no video), from now rather than in a burst.
                     due = due + self._interval if due + self._interval > now else now + self._interval
                     self._post(encode_jpeg(newest, self._max_width, quality=5))
-                    self.pictures += 1
                 self._stop.wait(min(self._interval / 2, 0.1))
-        except SubscriptionClosed as closed:
-            self.end_reason = str(closed)
-        except Exception as error:  # a broken stream ends this camera's Motion JPEG only
+        except SubscriptionClosed:
+            pass  # the camera's stream went away: the viewers' pictures end
+        except Exception:  # a broken stream ends this camera's Motion JPEG only
             log.exception("mjpeg: live view failed")
-            self.end_reason = f"live view failed: {error}"
         finally:
             self.hub.unsubscribe(self._subscription)
             self._post(None)
-
-
-def _decoder(info: StreamInfo) -> av.CodecContext:
-    decoder = av.CodecContext.create(info.codec, "r")
-    if info.extradata:
-        decoder.extradata = info.extradata
-    return decoder
 
 
 def _put_newest(queue: asyncio.Queue[bytes | None], picture: bytes | None) -> None:

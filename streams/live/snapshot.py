@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import av
 
+from streams.decoding import decoder_for
 from streams.hub import Hub
 from streams.live.jpeg import encode_jpeg
 from streams.packet import MediaPacket, StreamInfo
@@ -49,11 +50,9 @@ def decode_keyframe(hub: Hub, wait_s: float = KEYFRAME_WAIT_S) -> Snapshot:
 
 
 def _to_jpeg(info: StreamInfo, packet: MediaPacket) -> Snapshot:
-    decoder = av.CodecContext.create(info.codec, "r")
-    if info.extradata:
-        decoder.extradata = info.extradata
+    decoder = decoder_for(info)
     try:
-        frames = decoder.decode(av.Packet(bytes(packet.data))) + decoder.decode(None)
+        frames = decoder.decode(av.Packet(packet.data)) + decoder.decode(None)
     except av.error.FFmpegError as error:
         raise SnapshotUnavailable(f"the key frame did not decode: {error}") from None
     if not frames:
