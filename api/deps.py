@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vms.config import CameraConfig
+from core.config import CameraConfig
 from vms.service import Directory, Service
-from vms.store.users import User
+from core.store.users import User
 
 SESSION_COOKIE = "vms_session"
 _bearer = HTTPBearer(auto_error=False)

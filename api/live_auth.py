@@ -6,7 +6,7 @@ from fastapi import WebSocket
 
 from api.deps import SESSION_COOKIE
 from vms.service import Service
-from vms.store.users import User
+from core.store.users import User
 
 
 def websocket_user(websocket: WebSocket, service: Service) -> User | None:

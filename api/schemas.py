@@ -8,8 +8,8 @@ from detectors.pipeline.status import PipelineStatus
 from recordings.recorder import RecorderStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
-from vms.config import CameraConfig, DetectorConfig
-from vms.organisation import OrgTree
+from core.config import CameraConfig, DetectorConfig
+from core.organisation import OrgTree
 
 
 class OrgRef(BaseModel):

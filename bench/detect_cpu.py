@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from detectors.frames.decoder import FrameDecoder  # noqa: E402
 from detectors.frames.scaler import FrameScaler  # noqa: E402
 from detectors.pipeline.analysis import CameraAnalysis  # noqa: E402
-from streams.packet import MediaPacket, StreamInfo  # noqa: E402
+from media.packet import MediaPacket, StreamInfo  # noqa: E402
 from tests.rig.media import clip_cache_dir, make_clip  # noqa: E402
-from vms.config.models import CameraConfig  # noqa: E402
+from core.config.models import CameraConfig  # noqa: E402
 
 ZONE = [(0.30, 0.55), (0.70, 0.55), (0.95, 0.98), (0.05, 0.98)]
 
@@ -84,12 +84,13 @@ def replay_live(info: StreamInfo, packets: list[MediaPacket], clip_s: float, sec
     from detectors.pipeline.camera_pipeline import CameraPipeline
     from detectors.violations.recorder import ViolationRecorder
     from streams.hub import Hub
-    from vms.store import Store
+    from core.store import Store
 
     store = Store.open(":memory:")
     hub = Hub("bench", default_capacity=100_000)
     pipeline = CameraPipeline(camera(), SimpleNamespace(hub=hub), ViolationRecorder(store.violations),  # type: ignore[arg-type]
                               max_lag_s=1e9, queue_packets=100_000)
+    pipeline.start()
     frame_s = 1.0 / (info.frame_rate or 25.0)
     loops = max(1, round(seconds / clip_s))
     started_cpu, started = time.process_time(), time.monotonic()

@@ -32,15 +32,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes  # noqa: E402
 from recordings.export import cut_clip  # noqa: E402
-from recordings.layout import segment_path  # noqa: E402
+from media.segment_path import segment_path  # noqa: E402
 from recordings.playlist import hls_playlist  # noqa: E402
 from recordings.writer import SegmentWriter  # noqa: E402
-from streams.mp4_init import FRAGMENTED, init_segment  # noqa: E402
-from streams.packet import MediaPacket, StreamInfo  # noqa: E402
+from media.mp4.init import FRAGMENTED, init_segment  # noqa: E402
+from media.packet import MediaPacket, StreamInfo  # noqa: E402
 from tests.rig.media import clip_cache_dir, make_clip  # noqa: E402
 from tests.rig.rtsp import RtspServer  # noqa: E402
-from vms.store import Store  # noqa: E402
-from vms.store.recordings import NewSegment  # noqa: E402
+from core.store import Store  # noqa: E402
+from core.store.recordings import NewSegment  # noqa: E402
 
 
 def start_ffmpeg_segmenter(url: str, folder: Path) -> subprocess.Popen[bytes]:

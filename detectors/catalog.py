@@ -14,7 +14,7 @@ from detectors.tamper.moved_camera import MovedCameraDetector
 from detectors.tamper.too_dark import TooDarkDetector
 from detectors.violations.schedule import ArmingSchedule
 from detectors.zones import check_zone_fits, zone_mask
-from vms.config.models import CameraConfig, DetectorConfig
+from core.config.models import CameraConfig, DetectorConfig
 
 IMPLEMENTED = ("blocked_route", "tamper")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
-    from vms.config.models import DetectorConfig
+    from core.config.models import DetectorConfig
 
 
 class _Params(BaseModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vms.config.models import ZoneConfig
+from core.config.models import ZoneConfig
 
 
 class ZoneMismatch(ValueError):

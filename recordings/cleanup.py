@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vms.config import Config
-from vms.store.exports import ExportRepository
-from vms.store.recordings import RecordingRepository, Segment
+from core.config import Config
+from core.store.exports import ExportRepository
+from core.store.recordings import RecordingRepository, Segment
 
 log = logging.getLogger(__name__)
 

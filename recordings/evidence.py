@@ -13,11 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from detectors.violations.clips import ClipRequest
 from recordings.export import ExportError, cut_clip
-from vms.store.recordings import RecordingRepository
-from vms.store.violations import ViolationRepository
+from core.store.recordings import RecordingRepository
+from core.store.violations import ViolationRepository
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,26 @@ _OPEN_HOLD_S = 7 * 86400  # a running violation holds this far ahead until its e
 _SETTLE_S = 3.0  # after the clip's end: the fragment holding it is on disk by then
 
 
+class ClipRequest(Protocol):
+    """The video a violation needs kept and cut: camera `camera_id` from `start` to `end` (UTC epoch seconds)."""
+
+    @property
+    def violation_id(self) -> int: ...
+    @property
+    def camera_id(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+
+
 def reference(violation_id: int) -> str:
     return f"violation:{violation_id}"
 
 
 class EvidenceClips:
-    """The recordings side of `detectors.violations.clips.ClipRequester`, with a worker thread that cuts."""
+    """What the detectors' `ClipRequester` asks of the recordings (the service plugs it in): holds, and a
+    worker thread that cuts the clips."""
 
     def __init__(
         self, recordings: RecordingRepository, violations: ViolationRepository, recordings_dir: Callable[[], Path],
@@ -95,5 +109,5 @@ class EvidenceClips:
             log.exception("violation %s: cutting the clip failed", request.violation_id)
             self._violations.set_clip(request.violation_id, "unavailable", None)
             return
-        self._violations.set_clip(request.violation_id, "ready", f"/api/violations/{request.violation_id}/clip")
+        self._violations.set_clip(request.violation_id, "ready", self.path(request.violation_id).name)
         log.info("violation %s: clip ready", request.violation_id)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import av
 
-from vms.store.exports import Export, ExportRepository
-from vms.store.recordings import RecordingRepository, Segment
+from core.store.exports import Export, ExportRepository
+from core.store.recordings import RecordingRepository, Segment
 
 log = logging.getLogger(__name__)
 

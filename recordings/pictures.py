@@ -13,8 +13,8 @@ from pathlib import Path
 
 import av
 
-from streams.live.jpeg import encode_jpeg
-from vms.store.recordings import Segment
+from media.jpeg import encode_jpeg
+from core.store.recordings import Segment
 
 
 @dataclass(frozen=True, slots=True)

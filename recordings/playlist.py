@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
-from vms.store.recordings import Segment
+from core.store.recordings import Segment
 
 CONTIGUOUS_S = 1.0  # segments closer than this play as one span
 

@@ -13,9 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recordings.layout import parse_segment_path
-from recordings.segment_file import Contents, read_contents, truncate_incomplete
-from vms.store.recordings import NewSegment, RecordingRepository
+from media.segment_path import parse_segment_path
+from media.mp4.file import Contents, read_contents, truncate_incomplete
+from core.store.recordings import NewSegment, RecordingRepository
 
 log = logging.getLogger(__name__)
 

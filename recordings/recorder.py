@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from recordings.layout import segment_path
-from recordings.segment_file import read_contents, truncate_incomplete
+from media.mp4.file import read_contents, truncate_incomplete
+from media.segment_path import segment_path
 from recordings.writer import SegmentWriteError, SegmentWriter, params_digest
 from streams.camera import CameraStream
-from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo, StreamItem
-from streams.subscription import Subscription, SubscriptionClosed
-from vms.config import CameraConfig, Config
-from vms.store.recordings import NewSegment, RecordingRepository
+from media.packet import MediaPacket, StreamInfo
+from streams.items import PacketsDropped, StreamEnded, StreamItem
+from streams.hub import Hub
+from streams.worker import SubscriptionWorker
+from core.config import CameraConfig, Config
+from core.store.recordings import NewSegment, RecordingRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +53,22 @@ class _Open:
     gap_closed: bool = False
 
 
-class Recorder:
-    """Reads one camera's hub in its own thread and writes segments; the camera never waits for it."""
+class Recorder(SubscriptionWorker):
+    """Reads one camera's hub in its own thread and writes segments; the camera never waits for it.
+
+    Its queue is deep (several seconds at 25 fps), so a brief disk stall loses no video.
+    """
+
+    # Taking packets in batches rather than waking for each one halves the recorder's CPU; the queue holds
+    # many seconds, and a kill loses at most this pause more.
+    pause_s = _BATCH_PAUSE_S
 
     def __init__(
-        self, camera_id: str, subscription: Subscription, repository: RecordingRepository,
-        directory: Path, segment_s: float, fragment_s: float,
+        self, camera_id: str, hub: Hub, repository: RecordingRepository, directory: Path, segment_s: float,
+        fragment_s: float, queue_packets: int = 750,
     ) -> None:
+        super().__init__(hub, "recorder", capacity=queue_packets, thread_name=f"recorder-{camera_id}")
         self.camera_id = camera_id
-        self._subscription = subscription
         self._repo = repository
         self._directory = directory
         self._segment_s = segment_s
@@ -73,25 +81,13 @@ class Recorder:
         self._open: _Open | None = None
         self._retry_at = 0.0
         self._last_end: float | None = None  # where the last closed segment ended
-        self._stopping = threading.Event()
         self._status = RecorderStatus("waiting", None, None, 0, 0, 0, 0, None, None)
         self._written_closed = 0
         self._bytes_received = 0  # counters kept apart from the status: updated for every packet
         self._packets_dropped = 0
-        self._thread = threading.Thread(target=self._run, name=f"recorder-{camera_id}", daemon=True)
 
     def __repr__(self) -> str:
         return f"Recorder({self.camera_id!r})"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def status(self) -> RecorderStatus:
         status = self._status
@@ -102,28 +98,24 @@ class Recorder:
 
     # --- the recorder thread ------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    items = self._subscription.get_all(timeout=0.5)
-                except SubscriptionClosed:
-                    self._interrupt("recorder detached: it fell too far behind")
-                    break
-                for item in items:
-                    self._handle(item)
-                if self._open is not None and time.monotonic() - self._open.indexed_at >= _INDEX_EVERY_S:
-                    self._index(self._open)
-                # Taking packets in batches rather than waking for each one halves the recorder's CPU; the
-                # queue holds many seconds, and a kill loses at most this pause more.
-                self._stopping.wait(_BATCH_PAUSE_S)
-        except Exception:
-            log.exception("camera %s: recorder failed", self.camera_id)
-            self._interrupt("recorder failed; see the log")
-        finally:
-            self._interrupt("recording stopped")
-            self._subscription.close()
-            self._set(state="stopped", segment=None, segment_started_at=None)
+    def handle(self, items: list[StreamItem], fetched_at: float) -> None:
+        for item in items:
+            self._handle(item)
+
+    def idle(self, now: float) -> None:
+        if self._open is not None and time.monotonic() - self._open.indexed_at >= _INDEX_EVERY_S:
+            self._index(self._open)
+
+    def closed(self, reason: str) -> None:
+        self._interrupt("recorder detached: it fell too far behind")
+
+    def failed(self, error: Exception) -> None:
+        log.error("camera %s: recorder failed", self.camera_id, exc_info=error)
+        self._interrupt("recorder failed; see the log")
+
+    def finished(self) -> None:
+        self._interrupt("recording stopped")
+        self._set(state="stopped", segment=None, segment_started_at=None)
 
     def _handle(self, item: StreamItem) -> None:
         if isinstance(item, MediaPacket):
@@ -309,10 +301,8 @@ class RecorderFactory:
         if not (camera.record and recording.enabled):
             self._recorders.pop(camera.id, None)
             return None
-        # Large queue: the recorder must not lose video to a brief disk stall (several seconds at 25 fps).
-        subscription = stream.hub.subscribe("recorder", capacity=max(stream.hub.default_capacity, 750))
-        recorder = Recorder(camera.id, subscription, self._repo, self._config.recordings_dir,
-                            recording.segment_s, recording.fragment_s)
+        recorder = Recorder(camera.id, stream.hub, self._repo, self._config.recordings_dir, recording.segment_s,
+                            recording.fragment_s, queue_packets=max(stream.hub.default_capacity, 750))
         recorder.start()
         self._recorders[camera.id] = recorder
         return recorder

@@ -11,8 +11,8 @@ from recordings.evidence import EvidenceClips
 from recordings.export import Exporter
 from recordings.reconcile import reconcile
 from recordings.recorder import RecorderFactory
-from vms.config import Config
-from vms.store import Store
+from core.config import Config
+from core.store import Store
 
 log = logging.getLogger(__name__)
 

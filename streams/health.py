@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-from streams.packet import StreamInfo
+from media.packet import StreamInfo
 
 
 class CameraState(str, Enum):

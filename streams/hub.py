@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from streams.packet import MediaPacket, StreamEnded, StreamInfo
+from media.packet import MediaPacket, StreamInfo
+from streams.items import StreamEnded
 from streams.subscription import ConsumerStats, OverflowPolicy, Subscription
 
 

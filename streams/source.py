@@ -18,9 +18,9 @@ from streams import read_interrupt
 from streams.backoff import Backoff
 from streams.health import HealthTracker
 from streams.hub import Hub
-from streams.mp4_init import init_segment
-from streams.packet import MediaPacket, StreamInfo
-from vms.redaction import redact
+from media.mp4.init import init_segment
+from media.packet import MediaPacket, StreamInfo
+from core.redaction import redact
 
 log = logging.getLogger(__name__)
 

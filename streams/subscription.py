@@ -9,7 +9,8 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-from streams.packet import MediaPacket, PacketsDropped, StreamItem
+from media.packet import MediaPacket
+from streams.items import PacketsDropped, StreamItem
 
 
 class OverflowPolicy(str, Enum):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vms.config import ConfigError, load_config, parse_config
+from core.config import ConfigError, load_config, parse_config
 
 GOOD = """
 organisation:
@@ -168,7 +168,7 @@ def test_credentials_with_url_special_characters_are_lifted(password: str) -> No
 
 
 def test_redaction_masks_userinfo_with_slashes() -> None:
-    from vms.redaction import redact
+    from core.redaction import redact
 
     assert redact("open 'rtsp://admin:pa/ss@10.0.0.5/s' failed") == "open 'rtsp://***@10.0.0.5/s' failed"
     assert redact("error for secret-x", ["secret-x"]) == "error for ***"

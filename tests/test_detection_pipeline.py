@@ -15,10 +15,10 @@ from detectors.violations.recorder import ViolationRecorder
 from detectors.violations.schedule import ALWAYS
 from detectors.catalog import PlannedDetector
 from tests.test_supervisor import CounterFactory, cameras, wait_online
-from vms.config import IngestConfig
-from vms.config.models import DetectorConfig
-from vms.store import Store
-from vms.store.violations import ViolationFilter
+from core.config import IngestConfig
+from core.config.models import DetectorConfig
+from core.store import Store
+from core.store.violations import ViolationFilter
 from vms.supervisor import Supervisor
 
 
@@ -55,6 +55,7 @@ class SlowFactory:
     def attach(self, camera, stream):
         self.made.append(CameraPipeline(camera, stream, self.recorder, max_lag_s=1.0,
                                         analysis_factory=self.analysis or SlowAnalysis))
+        self.made[-1].start()
         return self.made[-1]
 
 
@@ -87,8 +88,8 @@ def test_video_loss_starts_and_ends_with_the_camera(clip_h264: Path, tmp_path: P
     """A camera whose encoder stops raises 视频丢失 after video_loss_s; it ends when video is back."""
     from detectors.pipeline.factory import DetectionFactory
     from tests.rig.rtsp import RtspServer
-    from vms.config import parse_config
-    from vms.store.violations import ViolationFilter
+    from core.config import parse_config
+    from core.store.violations import ViolationFilter
 
     async def scenario(rtsp: RtspServer) -> None:
         store = Store.open(tmp_path / "vms.db")

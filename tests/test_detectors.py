@@ -19,11 +19,11 @@ from detectors.settings import AlarmParams
 from detectors.violations.schedule import ArmingSchedule
 from detectors.violations.tracker import ViolationTracker
 from detectors.zones import ZoneMismatch
-from streams.packet import MediaPacket, StreamInfo
+from media.packet import MediaPacket, StreamInfo
 from tests.rig.media import clip_cache_dir
 from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes
-from vms.config import parse_config
-from vms.config.models import ArmingWindowConfig, DetectorConfig
+from core.config import parse_config
+from core.config.models import ArmingWindowConfig, DetectorConfig
 
 DWELL = 5.0
 SCENES = {s.name: s for s in scenes(DWELL)}
@@ -161,7 +161,7 @@ def test_vms_analyze_refuses_a_file_that_is_not_video(tmp_path: Path) -> None:
 
 
 def test_detector_parameters_are_checked_with_the_configuration() -> None:
-    from vms.config import ConfigError
+    from core.config import ConfigError
 
     with pytest.raises(ConfigError) as error:
         parse_config({
@@ -188,7 +188,7 @@ def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: 
     from detectors.violations.clips import ClipRequest
     from detectors.violations.events import ViolationEvent
     from detectors.violations.recorder import ViolationRecorder
-    from vms.store import Store
+    from core.store import Store
 
     class Recordings:
         def __init__(self) -> None:
@@ -228,7 +228,7 @@ def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: 
 
 
 def test_bad_zones_in_the_configuration_name_camera_and_zone() -> None:
-    from vms.config import ConfigError
+    from core.config import ConfigError
 
     with pytest.raises(ConfigError) as error:
         parse_config({

@@ -14,8 +14,8 @@ from recordings.cleanup import RetentionCleaner
 from recordings.evidence import EvidenceClips
 from tests.rig.probe import check_video
 from tests.test_retention import config, write_segments
-from vms.store import Store
-from vms.store.recordings import NewSegment
+from core.store import Store
+from core.store.recordings import NewSegment
 
 
 def test_violation_video_is_held_and_cut_into_a_clip(tmp_path: Path, clip_h264: Path) -> None:
@@ -49,7 +49,7 @@ def test_violation_video_is_held_and_cut_into_a_clip(tmp_path: Path, clip_h264: 
     while store.violations.get(violation_id).clip_status != "ready" and time.monotonic() < deadline:
         time.sleep(0.1)
     row = store.violations.get(violation_id)
-    assert (row.clip_status, row.clip_ref) == ("ready", f"/api/violations/{violation_id}/clip")
+    assert (row.clip_status, row.clip_ref) == ("ready", f"violation-{violation_id}.mp4")
     check = check_video(str(evidence.path(violation_id)))
     # From the key frame at or before onset - 1 s (the second segment's first frame) to end + 1 s.
     assert check.errors == "" and check.frames_decoded == check.packets

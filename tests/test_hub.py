@@ -10,7 +10,8 @@ from fractions import Fraction
 import pytest
 
 from streams.hub import Hub
-from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo
+from media.packet import MediaPacket, StreamInfo
+from streams.items import PacketsDropped, StreamEnded
 from streams.subscription import OverflowPolicy, SubscriptionClosed
 
 TB = Fraction(1, 90000)

@@ -14,7 +14,7 @@ import pytest
 from streams import read_interrupt
 from streams.camera import CameraStream
 from streams.health import CameraState, HealthSnapshot
-from streams.packet import MediaPacket, StreamInfo
+from media.packet import MediaPacket, StreamInfo
 from streams.source import SourceSettings
 from tests.rig.rtsp import GarbageServer, RtspServer, SilentServer, free_port
 

@@ -15,18 +15,18 @@ import av
 import pytest
 
 from recordings.cleanup import RetentionCleaner
-from recordings.layout import segment_path
+from media.segment_path import segment_path
 from recordings.reconcile import reconcile
 from recordings.writer import SegmentWriter
-from streams.mp4_init import init_segment
-from streams.packet import MediaPacket, StreamInfo
+from media.mp4.init import init_segment
+from media.packet import MediaPacket, StreamInfo
 from tests.conftest import ORGANISATION
 from tests.rig.probe import check_video
 from tests.rig.rtsp import RtspServer
 from tests.test_recordings import listing, recording_config
-from vms.config import parse_config
-from vms.store import Store
-from vms.store.recordings import NewSegment
+from core.config import parse_config
+from core.store import Store
+from core.store.recordings import NewSegment
 
 
 @contextlib.contextmanager

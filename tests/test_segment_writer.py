@@ -13,11 +13,11 @@ import av
 import pytest
 from av.bitstream import BitStreamFilterContext
 
-from recordings.segment_file import read_layout, truncate_incomplete
+from media.mp4.file import read_layout, truncate_incomplete
 from recordings.writer import SegmentWriteError, SegmentWriter
-from streams.mp4_fragment import Track
-from streams.mp4_init import init_segment
-from streams.packet import MediaPacket, StreamInfo
+from media.mp4.fragment import Track
+from media.mp4.init import init_segment
+from media.packet import MediaPacket, StreamInfo
 from tests.rig.media import clip_cache_dir, make_clip
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from vms.config import parse_config
-from vms.organisation import OrgTree
-from vms.store import Store
-from vms.store.health import HealthEvent, HealthSample
-from vms.store.users import UserExists
+from core.config import parse_config
+from core.organisation import OrgTree
+from core.store import Store
+from core.store.health import HealthEvent, HealthSample
+from core.store.users import UserExists
 
 CONFIG = parse_config({
     "organisation": {"id": "qd", "name": "启东市民政局", "towns": [

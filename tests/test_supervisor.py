@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from streams.health import CameraState
-from vms.config import IngestConfig, parse_config
+from core.config import IngestConfig, parse_config
 from vms.supervisor import Supervisor
 
 
@@ -72,7 +72,8 @@ class PacketCounter:
         self._thread.start()
 
     def _run(self) -> None:
-        from streams.packet import MediaPacket, StreamEnded
+        from media.packet import MediaPacket
+        from streams.items import StreamEnded
         from streams.subscription import SubscriptionClosed
 
         while not self._stopping.is_set():

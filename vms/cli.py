@@ -10,8 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-from vms.config import Config, ConfigError, load_config
-from vms.redaction import RedactingFilter
+from core.config import Config, ConfigError, load_config
+from core.redaction import RedactingFilter
 
 log = logging.getLogger("vms")
 
@@ -84,9 +84,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from vms.organisation import OrgTree
-    from vms.store import Store
-    from vms.store.users import UserExists
+    from core.organisation import OrgTree
+    from core.store import Store
+    from core.store.users import UserExists
 
     _setup_logging("warning")
     try:
@@ -120,7 +120,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     from detectors.offline.analyze import NotVideo, analysis_camera, analyze, parse_zone, video_size
     from detectors.zones import ZoneMismatch
-    from vms.config.models import DetectorConfig
+    from core.config.models import DetectorConfig
 
     _setup_logging("warning")
     path = Path(args.video)
@@ -150,7 +150,7 @@ def _analysis_detectors(path: Path) -> list:
     import yaml
     from pydantic import TypeAdapter, ValidationError
 
-    from vms.config.models import DetectorConfig
+    from core.config.models import DetectorConfig
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

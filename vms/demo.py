@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 from av.video.frame import PictureType
 
-from vms.config import Config, parse_config
+from core.config import Config, parse_config
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from streams.health import HealthSnapshot
-from vms.store.health import HealthEvent, HealthRepository, HealthSample
+from core.store.health import HealthEvent, HealthRepository, HealthSample
 
 log = logging.getLogger(__name__)
 

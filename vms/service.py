@@ -16,11 +16,11 @@ from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
-from vms.config import Config, ConfigError, load_config
+from core.config import Config, ConfigError, load_config
 from vms.health_history import HealthHistory
-from vms.organisation import OrgTree
-from vms.redaction import RedactingFilter
-from vms.store import Store
+from core.organisation import OrgTree
+from core.redaction import RedactingFilter
+from core.store import Store
 from vms.supervisor import Changes, Supervisor
 
 log = logging.getLogger(__name__)

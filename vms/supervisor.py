@@ -12,7 +12,7 @@ from typing import Protocol
 from streams.camera import CameraStream
 from streams.health import HealthSnapshot, HealthTracker
 from streams.source import SourceSettings
-from vms.config import CameraConfig, IngestConfig
+from core.config import CameraConfig, IngestConfig
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
 from api.routes.recordings import retained_segments
 from api.time_range import checked_range
-from vms.store.exports import Export
+from core.store.exports import Export
 
 router = APIRouter()
 

@@ -30,7 +30,7 @@ from streams.live.errors import (
     ViewerLimitReached,
 )
 from streams.live.fmp4 import Fmp4Feed
-from streams.live.mjpeg import BOUNDARY, multipart_part
+from media.multipart import CONTENT_TYPE as MULTIPART, multipart_part
 from streams.live.offer import MAX_OFFER_BYTES
 from streams.live.slot import ViewerInfo
 
@@ -203,7 +203,7 @@ async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user
         finally:
             service.live.close_mjpeg(slot, viewer)
 
-    return StreamingResponse(pictures(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+    return StreamingResponse(pictures(), media_type=MULTIPART,
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

@@ -17,11 +17,11 @@ from api.deps import ServiceDep, UserDep, visible_camera
 from api.time_range import checked_range, to_timestamp
 from recordings.pictures import recorded_pictures
 from recordings.playlist import hls_playlist, recorded_spans
-from recordings.segment_file import read_layout
-from streams.live.mjpeg import BOUNDARY, multipart_part
-from vms.config import CameraConfig
+from media.mp4.file import read_layout
+from media.multipart import CONTENT_TYPE as MULTIPART, multipart_part
+from core.config import CameraConfig
 from vms.service import Service
-from vms.store.recordings import Segment
+from core.store.recordings import Segment
 
 router = APIRouter()
 
@@ -190,7 +190,7 @@ async def recorded_picture_stream(
             except ValueError:
                 pass  # still decoding in its thread: it ends with the generator's last reference
 
-    return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+    return StreamingResponse(parts(), media_type=MULTIPART,
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

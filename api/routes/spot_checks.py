@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.routes.snapshots import take_snapshot
 from vms.service import Directory
-from vms.store.spot_checks import SpotCheck
-from vms.store.users import User
+from core.store.spot_checks import SpotCheck
+from core.store.users import User
 
 router = APIRouter()
 

@@ -16,8 +16,8 @@ from api.deps import ServiceDep, UserDep
 from api.schemas import OrgRef
 from detectors.violations.events import LABELS
 from vms.service import Directory
-from vms.store.users import User
-from vms.store.violations import ViolationFilter, ViolationRecord
+from core.store.users import User
+from core.store.violations import ViolationFilter, ViolationRecord
 
 router = APIRouter()
 

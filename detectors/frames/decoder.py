@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import av
 
-from streams.decoding import decoder_for
-from streams.packet import MediaPacket, StreamInfo
+from media.decoding import decoder_for
+from media.packet import MediaPacket, StreamInfo
 
 
 class FrameDecoder:

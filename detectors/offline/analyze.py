@@ -15,7 +15,7 @@ import av
 from detectors.frames.scaler import FrameScaler
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.violations.events import LABELS, ViolationEvent
-from vms.config.models import CameraConfig, DetectorConfig, ZoneConfig
+from core.config.models import CameraConfig, DetectorConfig, ZoneConfig
 
 
 class NotVideo(ValueError):

@@ -15,7 +15,7 @@ from detectors.tamper.video_loss import KIND as VIDEO_LOSS
 from detectors.tamper.video_loss import VideoLossWatch
 from detectors.violations.events import ViolationEvent
 from detectors.violations.tracker import ViolationTracker
-from vms.config.models import CameraConfig
+from core.config.models import CameraConfig
 
 # While the lens is covered nothing else can be judged; while the camera points elsewhere, neither
 # can its route or its focus.

@@ -8,7 +8,6 @@ key frame), and it skips frames that arrived too long ago. Both show in its stat
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -21,9 +20,10 @@ from detectors.violations.events import ViolationEvent
 from detectors.violations.recorder import ViolationRecorder
 from detectors.zones import ZoneMismatch
 from streams.camera import CameraStream
-from streams.packet import MediaPacket, PacketsDropped, StreamInfo
-from streams.subscription import OverflowPolicy, SubscriptionClosed
-from vms.config.models import CameraConfig
+from media.packet import MediaPacket, StreamInfo
+from streams.items import PacketsDropped, StreamItem
+from streams.worker import SubscriptionWorker
+from core.config.models import CameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +32,25 @@ _BATCH_PAUSE_S = 0.1
 BEHIND_MEMORY_S = 60.0
 
 
-class CameraPipeline:
+class CameraPipeline(SubscriptionWorker):
     """Runs `CameraAnalysis` over a live camera stream in its own daemon thread."""
+
+    # Packets are taken in batches, not one wake-up each: analysis a tenth of a second later changes nothing
+    # for detectors that judge over seconds, and costs a fraction of the CPU.
+    pause_s = _BATCH_PAUSE_S
 
     def __init__(
         self, camera: CameraConfig, stream: CameraStream, recorder: ViolationRecorder, *,
         max_lag_s: float = 2.0, analysis_factory: Callable[[CameraConfig], CameraAnalysis] = CameraAnalysis,
         queue_packets: int = 200,
     ) -> None:
+        super().__init__(stream.hub, "detectors", capacity=queue_packets, thread_name=f"detect-{camera.id}")
         self.camera = camera
         self.recorder = recorder
         self.max_lag_s = max_lag_s
         self.analysis = analysis_factory(camera)
-        self._subscription = stream.hub.subscribe("detectors", capacity=queue_packets, policy=OverflowPolicy.DROP)
         self._scaler = FrameScaler()
         self._decoder: FrameDecoder | None = None
-        self._stopping = threading.Event()
-        self._error: str | None = None
         self._analysed = 0
         self._skipped = 0
         self._dropped = 0
@@ -58,70 +60,56 @@ class CameraPipeline:
         self._next_frame_at = 0.0
         if self.analysis.video_loss is not None:
             self.analysis.video_loss.packet(time.time())  # a camera offline from the start counts as lost too
-        self._thread = threading.Thread(target=self._run, name=f"detect-{camera.id}", daemon=True)
-        self._thread.start()
 
     def __repr__(self) -> str:
         return f"CameraPipeline({self.camera.id!r})"
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
     def status(self) -> PipelineStatus:
         analysed = self._analysed
         behind = self._behind_at is not None and time.time() - self._behind_at < BEHIND_MEMORY_S
-        state = "error" if self._error else "stopped" if not self.running else "running" if analysed else "waiting"
+        state = "error" if self.error else "stopped" if not self.running else "running" if analysed else "waiting"
         active = self.analysis.active_violations()
         return PipelineStatus(
             camera_id=self.camera.id, state=state, key_frames_only=self.analysis.need.key_frames_only,
             detectors=[kind for p in self.analysis.planned for kind in p.detector.kinds], frames_analysed=analysed,
             frames_skipped=self._skipped, packets_dropped=self._dropped, behind=behind,
-            last_analysis_ms=round(self._last_ms, 2), mean_analysis_ms=round(self._total_ms / analysed, 2) if analysed else 0.0,
-            error=self._error, active=active,
+            last_analysis_ms=round(self._last_ms, 2),
+            mean_analysis_ms=round(self._total_ms / analysed, 2) if analysed else 0.0,
+            error=self.error, active=active,
         )
 
     # --- the thread ---------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    items = self._subscription.get_all(timeout=0.5)
-                except SubscriptionClosed:
-                    break
-                fetched_at = time.time()
-                self._note_video(items, fetched_at)
-                for item in items:
-                    now = time.time()
-                    if isinstance(item, MediaPacket):
-                        self._packet(item, now)
-                    elif isinstance(item, StreamInfo):
-                        self._begin(item)
-                    elif isinstance(item, PacketsDropped):
-                        self._dropped += item.count
-                        self._fell_behind(now, f"the hub dropped {item.count} packets")
-                # Judged as of the fetch, not after the analysis: a slow batch here is not a silent camera.
-                self._emit(self.analysis.check_video(fetched_at), None)
-                # Packets are taken in batches, not one wake-up each: analysis a tenth of a second later
-                # changes nothing for detectors that judge over seconds, and costs a fraction of the CPU.
-                self._stopping.wait(_BATCH_PAUSE_S)
-        except Exception as error:  # a broken analysis must not pass unnoticed, nor take anything else down
-            log.exception("camera %s: detection stopped", self.camera.id)
-            self._error = f"detection stopped: {error}"
-        finally:
-            self._emit(self.analysis.finish(time.time(), "analysis stopped"), None)
-            self._subscription.close()
+    def handle(self, items: list[StreamItem], fetched_at: float) -> None:
+        self._note_video(items, fetched_at)
+        for item in items:
+            now = time.time()
+            if isinstance(item, MediaPacket):
+                self._packet(item, now)
+            elif isinstance(item, StreamInfo):
+                self._begin(item)
+            elif isinstance(item, PacketsDropped):
+                self._dropped += item.count
+                self._fell_behind(now, f"the hub dropped {item.count} packets")
+
+    def idle(self, now: float) -> None:
+        # Judged as of the fetch, not after the analysis: a slow batch here is not a silent camera.
+        self._emit(self.analysis.check_video(now), None)
+
+    def failed(self, error: Exception) -> None:
+        # A broken analysis must not pass unnoticed, nor take anything else down.
+        log.error("camera %s: detection stopped", self.camera.id, exc_info=error)
+        self.error = f"detection stopped: {error}"
+
+    def finished(self) -> None:
+        self._emit(self.analysis.finish(time.time(), "analysis stopped"), None)
 
     def _begin(self, info: StreamInfo) -> None:
         now = time.time()
         try:
             self._emit(self.analysis.set_picture(info.width, info.height, now), None)
         except ZoneMismatch as error:
-            self._error = str(error)
+            self.error = str(error)
             log.error("%s", error)
             self.analysis.without_zones()
             self._emit(self.analysis.set_picture(info.width, info.height, now), None)
@@ -129,10 +117,10 @@ class CameraPipeline:
             self._decoder = FrameDecoder(info, key_frames_only=self.analysis.need.key_frames_only)
         except Exception as error:
             self._decoder = None
-            self._error = f"camera {self.camera.id!r}: cannot decode {info.codec}: {error}"
-            log.error("%s", self._error)
+            self.error = f"camera {self.camera.id!r}: cannot decode {info.codec}: {error}"
+            log.error("%s", self.error)
 
-    def _note_video(self, items: list, fetched_at: float) -> None:
+    def _note_video(self, items: list[StreamItem], fetched_at: float) -> None:
         watch = self.analysis.video_loss
         if watch is None:
             return

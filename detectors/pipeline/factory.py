@@ -9,7 +9,7 @@ from detectors.pipeline.camera_pipeline import CameraPipeline
 from detectors.pipeline.status import PipelineStatus
 from detectors.violations.recorder import ViolationRecorder
 from streams.camera import CameraStream
-from vms.config.models import CameraConfig
+from core.config.models import CameraConfig
 
 
 class DetectionFactory:
@@ -31,6 +31,7 @@ class DetectionFactory:
             self._pipelines.pop(camera.id, None)
             return None  # no thread, and no queue for the camera to fill, where nothing would look at it
         pipeline = CameraPipeline(camera, stream, self.recorder, max_lag_s=self.max_lag_s)
+        pipeline.start()
         self._pipelines[camera.id] = pipeline
         return pipeline
 

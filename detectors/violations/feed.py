@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from vms.store.violations import ViolationRecord
+from core.store.violations import ViolationRecord
 
 
 @dataclass(frozen=True, slots=True)

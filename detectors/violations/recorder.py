@@ -9,8 +9,8 @@ from detectors.violations.clips import ClipRequest, ClipRequester
 from detectors.violations.events import ViolationEvent
 from detectors.violations.feed import FeedItem, ViolationFeed
 from detectors.violations.snapshot import snapshot_jpeg
-from vms.config.models import CameraConfig
-from vms.store.violations import ViolationRepository
+from core.config.models import CameraConfig
+from core.store.violations import ViolationRepository
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from vms.config.models import ArmingWindowConfig
+from core.config.models import ArmingWindowConfig
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -1,153 +1,97 @@
 """The fallback live view: the camera's packets re-framed into fragmented MP4 for Media Source Extensions.
 
-Re-framing is not re-encoding: PyAV's MP4 muxer wraps each access unit in its own fragment (moof+mdat), so
-a browser without WebRTC (or behind a network that blocks UDP) plays the camera's own H.264 over a
-WebSocket, one frame behind live.
+Re-framing is not re-encoding: each frame becomes a fragment (`moof`+`mdat`) behind the session's own
+initialisation segment, built by the same `media.mp4.fragmenter` the recorder writes its segments with, so a
+browser without WebRTC (or behind a network that blocks UDP) plays the camera's own H.264 over a WebSocket,
+one frame behind live.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-from typing import Any
 
-import av
-
+from media.mp4.boxes import find
+from media.mp4.fragmenter import Fragmenter
+from media.nal import avc_codec_string
+from media.packet import MediaPacket, StreamInfo
 from streams.hub import Hub
-from streams.live.feed_thread import FeedThread
-from streams.live.h264 import NAL_SPS, AnnexBFramer
-from streams.nal_units import START_CODE
-from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo
-from streams.subscription import SubscriptionClosed
+from streams.items import PacketsDropped, StreamEnded, StreamItem
+from streams.worker import SubscriptionWorker
 
-MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof+frag_every_frame+delay_moov"
 QUEUE_PACKETS = 200
 # Messages waiting for a slow WebSocket; beyond this the viewer is cut off rather than buffer without end.
 MAX_PENDING = 250
 
-
-def codec_string(access_unit: bytes) -> str | None:
-    """The MSE codec string (avc1.PPCCLL) from the SPS in an Annex B access unit."""
-    i = access_unit.find(START_CODE[1:])
-    while i >= 0:
-        nal = access_unit[i + 3:i + 7]
-        if len(nal) == 4 and nal[0] & 0x1F == NAL_SPS:
-            return f"avc1.{nal[1]:02x}{nal[2]:02x}{nal[3]:02x}"
-        i = access_unit.find(START_CODE[1:], i + 3)
-    return None
+Message = dict[str, object] | bytes | None
 
 
-class _BufferSink(io.RawIOBase):
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        out, self.chunks = b"".join(self.chunks), []
-        return out
+def codec_string(init: bytes) -> str:
+    """The MSE codec string of an H.264 initialisation segment (from its avcC record)."""
+    record = find(init, b"avcC")
+    if record is None:
+        raise ValueError("the initialisation segment has no avcC record")
+    return avc_codec_string(bytes(record))
 
 
-class Fmp4Muxer:
-    """One continuous run of packets (a session, or the part after a drop) as an fMP4 byte stream."""
-
-    def __init__(self, info: StreamInfo) -> None:
-        self._framer = AnnexBFramer(info.extradata)
-        self._sink = _BufferSink()
-        self._container = av.open(self._sink, mode="w", format="mp4", options={"movflags": MOVFLAGS})
-        # delay_moov: the init segment is written from the first key frame's SPS/PPS, so no codec context
-        # (and no encoder) is ever opened.
-        self._stream = self._container.add_mux_stream("h264", width=info.width, height=info.height)
-        self._stream.time_base = info.time_base
-        self._origin: int | None = None
-        self.codec: str | None = None
-
-    def mux(self, packet: MediaPacket) -> bytes:
-        unit = self._framer.frame(packet.data, packet.keyframe)
-        if self.codec is None:
-            self.codec = codec_string(unit) or "avc1.640028"
-        pts = packet.pts or 0
-        if self._origin is None:
-            self._origin = pts
-        out = av.Packet(unit)
-        out.pts = out.dts = pts - self._origin  # MSE timelines start at zero
-        out.time_base = packet.time_base
-        out.is_keyframe = packet.keyframe
-        out.stream = self._stream
-        self._container.mux(out)
-        return self._sink.take()
-
-    def close(self) -> None:
-        try:
-            self._container.close()
-        except av.error.FFmpegError:
-            pass
-
-
-class Fmp4Feed(FeedThread):
-    """A worker thread muxing one viewer's subscription; messages reach the event loop through a queue.
+class Fmp4Feed(SubscriptionWorker):
+    """A worker thread turning one viewer's subscription into fMP4; messages reach the event loop through a
+    queue.
 
     Messages: a dict (JSON) announcing a new stream (`codec`, `width`, `height`) — the player resets its
     MediaSource — then bytes (the init segment, then a fragment per frame); None when the feed ends.
     """
 
     def __init__(self, hub: Hub, name: str, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(hub, name, QUEUE_PACKETS)
-        self.queue: asyncio.Queue[dict[str, object] | bytes | None] = asyncio.Queue()
+        super().__init__(hub, name, capacity=QUEUE_PACKETS)
+        self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.packets_sent = 0
         self.end_reason: str | None = None
         self._loop = loop
+        self._info: StreamInfo | None = None
+        self._fragments: Fragmenter | None = None
 
-    def _post(self, message: dict[str, object] | bytes | None) -> None:
+    def _post(self, message: Message) -> None:
         try:
             self._loop.call_soon_threadsafe(self.queue.put_nowait, message)
         except RuntimeError:
-            self._stop.set()  # the event loop is gone
+            self.stop()  # the event loop is gone
 
-    def _run(self) -> None:
-        info: StreamInfo | None = None
-        muxer: Fmp4Muxer | None = None
-        try:
-            while not self._stop.is_set():
-                if self.queue.qsize() > MAX_PENDING:
-                    self.end_reason = "the viewer does not keep up"
-                    return
-                item = self._subscription.get(0.5)
-                if isinstance(item, StreamInfo):
-                    info = item if item.codec == "h264" else None
-                    muxer = _closed(muxer)
-                elif isinstance(item, (StreamEnded, PacketsDropped)):
-                    muxer = _closed(muxer)
-                elif isinstance(item, MediaPacket) and info is not None:
-                    if muxer is None:
-                        if not item.keyframe:
-                            continue
-                        muxer = Fmp4Muxer(info)
-                        chunk = muxer.mux(item)
-                        self._post({"codec": muxer.codec, "width": info.width, "height": info.height})
-                    else:
-                        chunk = muxer.mux(item)
-                    self.packets_sent += 1
-                    if chunk:
-                        self._post(chunk)
-        except SubscriptionClosed as closed:
-            self.end_reason = str(closed)
-        except Exception as error:  # a broken stream ends this viewer only
-            self.end_reason = f"fallback stream failed: {error}"
-        finally:
-            _closed(muxer)
-            self.hub.unsubscribe(self._subscription)
-            self._post(None)
+    def handle(self, items: list[StreamItem], fetched_at: float) -> None:
+        for item in items:
+            if isinstance(item, StreamInfo):
+                self._info = item if item.codec == "h264" and item.mp4_init else None
+                self._fragments = None
+            elif isinstance(item, (StreamEnded, PacketsDropped)):
+                self._fragments = None  # the next key frame starts a new stream for the player
+            elif isinstance(item, MediaPacket) and self._info is not None:
+                self._packet(self._info, item)
 
+    def _packet(self, info: StreamInfo, packet: MediaPacket) -> None:
+        if self._fragments is None:
+            if not packet.keyframe:
+                return
+            assert info.mp4_init is not None
+            self._fragments = Fragmenter(info, fragment_s=None)
+            self._post({"codec": codec_string(info.mp4_init), "width": info.width, "height": info.height})
+            self._post(info.mp4_init)
+        closed = self._fragments.add(packet)
+        self.packets_sent += 1
+        if closed:
+            self._post(b"".join(closed))
 
-def _closed(muxer: Fmp4Muxer | None) -> None:
-    if muxer is not None:
-        muxer.close()
+    def idle(self, now: float) -> None:
+        if self.queue.qsize() > MAX_PENDING:
+            self.end_reason = "the viewer does not keep up"
+            self.stop()
+
+    def closed(self, reason: str) -> None:
+        self.end_reason = reason
+
+    def failed(self, error: Exception) -> None:
+        self.end_reason = f"fallback stream failed: {error}"  # a broken stream ends this viewer only
+
+    def finished(self) -> None:
+        self._post(None)
 
 
-__all__ = ["Fmp4Feed", "Fmp4Muxer", "codec_string"]
+__all__ = ["Fmp4Feed", "codec_string"]

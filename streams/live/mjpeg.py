@@ -17,24 +17,16 @@ import time
 
 import av
 
-from streams.decoding import decoder_for
+from media.decoding import decoder_for
 from streams.hub import Hub
-from streams.live.feed_thread import FeedThread
-from streams.live.jpeg import encode_jpeg
-from streams.packet import MediaPacket, StreamEnded, StreamInfo
-from streams.subscription import SubscriptionClosed
+from media.jpeg import encode_jpeg
+from media.packet import MediaPacket, StreamInfo
+from streams.items import StreamEnded, StreamItem
+from streams.worker import SubscriptionWorker
 
 log = logging.getLogger(__name__)
 
 QUEUE_PACKETS = 200
-BOUNDARY = "frame"
-
-
-def multipart_part(jpeg: bytes, headers: dict[str, str] | None = None) -> bytes:
-    """One picture of a `multipart/x-mixed-replace` stream, with `headers` of its own (e.g. its time)."""
-    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
-    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n{extra}\r\n".encode()
-    return head + jpeg + b"\r\n"
 
 
 class MjpegViewer:
@@ -47,20 +39,24 @@ class MjpegViewer:
         self.packets_sent = 0  # pictures sent, for the viewers list
 
 
-class MjpegFeed(FeedThread):
+class MjpegFeed(SubscriptionWorker):
     """One camera's Motion JPEG: a worker thread decodes its stream once and encodes pictures for every viewer
     of it, however many they are; None tells them the feed ended."""
 
     def __init__(self, hub: Hub, name: str, fps: float, max_width: int) -> None:
-        super().__init__(hub, name, QUEUE_PACKETS)
+        super().__init__(hub, name, capacity=QUEUE_PACKETS)
         self._interval = 1.0 / fps
+        self.pause_s = min(self._interval / 2, 0.1)
         self._max_width = max_width
         self._viewers: list[MjpegViewer] = []
         self._lock = threading.Lock()
+        self._decoder: av.CodecContext | None = None
+        self._newest: av.VideoFrame | None = None
+        self._due = 0.0
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive() and not self._stop.is_set()
+        return super().running and not self.stopping
 
     def add_viewer(self, loop: asyncio.AbstractEventLoop) -> MjpegViewer:
         viewer = MjpegViewer(self, loop)
@@ -84,38 +80,34 @@ class MjpegFeed(FeedThread):
             except RuntimeError:
                 pass  # that viewer's event loop is gone
 
-    def _run(self) -> None:
-        decoder: av.CodecContext | None = None
-        due = 0.0
-        try:
-            while not self._stop.is_set():
-                newest: av.VideoFrame | None = None
-                for item in self._subscription.get_all(timeout=0.5):
-                    if isinstance(item, StreamInfo):
-                        decoder = decoder_for(item)
-                    elif isinstance(item, StreamEnded):
-                        decoder = None  # a new connection brings its own parameters
-                    elif isinstance(item, MediaPacket) and decoder is not None:
-                        try:
-                            frames = decoder.decode(av.Packet(item.data))
-                        except av.error.FFmpegError as error:
-                            log.debug("mjpeg: a frame did not decode: %s", error)
-                            continue
-                        if frames:
-                            newest = frames[-1]
-                now = time.monotonic()
-                if newest is not None and now >= due:
-                    # On a steady beat; after a pause (no video), from now rather than in a burst.
-                    due = due + self._interval if due + self._interval > now else now + self._interval
-                    self._post(encode_jpeg(newest, self._max_width, quality=5))
-                self._stop.wait(min(self._interval / 2, 0.1))
-        except SubscriptionClosed:
-            pass  # the camera's stream went away: the viewers' pictures end
-        except Exception:  # a broken stream ends this camera's Motion JPEG only
-            log.exception("mjpeg: live view failed")
-        finally:
-            self.hub.unsubscribe(self._subscription)
-            self._post(None)
+    def handle(self, items: list[StreamItem], fetched_at: float) -> None:
+        for item in items:
+            if isinstance(item, StreamInfo):
+                self._decoder = decoder_for(item)
+            elif isinstance(item, StreamEnded):
+                self._decoder = None  # a new connection brings its own parameters
+            elif isinstance(item, MediaPacket) and self._decoder is not None:
+                try:
+                    frames = self._decoder.decode(av.Packet(item.data))
+                except av.error.FFmpegError as error:
+                    log.debug("mjpeg: a frame did not decode: %s", error)
+                    continue
+                if frames:
+                    self._newest = frames[-1]
+
+    def idle(self, now: float) -> None:
+        clock = time.monotonic()
+        if self._newest is not None and clock >= self._due:
+            # On a steady beat; after a pause (no video), from now rather than in a burst.
+            self._due = self._due + self._interval if self._due + self._interval > clock else clock + self._interval
+            self._post(encode_jpeg(self._newest, self._max_width, quality=5))
+            self._newest = None
+
+    def failed(self, error: Exception) -> None:
+        log.error("mjpeg: live view failed", exc_info=error)  # a broken stream ends this camera's Motion JPEG only
+
+    def finished(self) -> None:
+        self._post(None)
 
 
 def _put_newest(queue: asyncio.Queue[bytes | None], picture: bytes | None) -> None:

@@ -6,12 +6,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpSender
 
 from streams.live.slot import ViewerSlot
 from streams.live.track import HubVideoTrack
-from vms.config import LiveConfig
 
 log = logging.getLogger(__name__)
 # aioice logs every candidate-pair check at INFO: noise at one line per check per viewer.
@@ -25,6 +25,13 @@ H264_CAPABILITIES = [
 ]
 
 
+class PeerTimeouts(Protocol):
+    @property
+    def idle_timeout_s(self) -> float: ...
+    @property
+    def connect_timeout_s(self) -> float: ...
+
+
 class WebRtcViewer:
     """A peer connection and its watchdog: it closes when the peer fails, never connects, or goes silent."""
 
@@ -34,7 +41,7 @@ class WebRtcViewer:
         self.track = track
         self.watchdog: asyncio.Task[None] | None = None
 
-    async def watch(self, settings: Callable[[], LiveConfig], camera_running: Callable[[], bool]) -> None:
+    async def watch(self, settings: Callable[[], PeerTimeouts], camera_running: Callable[[], bool]) -> None:
         connected_at: float | None = None
         started = time.monotonic()
         while self.pc.connectionState not in ("failed", "closed") and self.track.readyState == "live":

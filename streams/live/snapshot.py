@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import av
 
-from streams.decoding import decoder_for
+from media.decoding import decoder_for
 from streams.hub import Hub
-from streams.live.jpeg import encode_jpeg
-from streams.packet import MediaPacket, StreamInfo
+from media.jpeg import encode_jpeg
+from media.packet import MediaPacket, StreamInfo
 from streams.subscription import OverflowPolicy, SubscriptionClosed
 
 KEYFRAME_WAIT_S = 5.0

@@ -8,8 +8,9 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from streams.hub import Hub
-from streams.live.h264 import AnnexBFramer
-from streams.packet import MediaPacket, PacketsDropped, StreamEnded, StreamInfo
+from media.nal import AnnexBFramer
+from media.packet import MediaPacket, StreamInfo
+from streams.items import PacketsDropped, StreamEnded
 from streams.subscription import OverflowPolicy, Subscription, SubscriptionClosed
 
 RTP_CLOCK = Fraction(1, 90000)

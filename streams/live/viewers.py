@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -24,8 +24,8 @@ from streams.live.offer import check_offer
 from streams.live.peer import H264_CAPABILITIES, WebRtcViewer
 from streams.live.slot import ViewerInfo, ViewerSlot
 from streams.live.track import HubVideoTrack
-from vms.config import LiveConfig
-from vms.supervisor import Supervisor
+from streams.camera import CameraStream
+from streams.health import HealthSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,38 @@ class _Counted(Protocol):
     packets_sent: int
 
 
+class CameraStreams(Protocol):
+    """Where live view finds a camera's running stream and its health (the supervisor)."""
+
+    def stream(self, camera_id: str) -> CameraStream | None: ...
+
+    def health(self, camera_id: str) -> HealthSnapshot | None: ...
+
+
+class LiveLimits(Protocol):
+    """The live-view settings read at each decision, so a reloaded configuration applies at once."""
+
+    @property
+    def ice_hosts(self) -> Sequence[str]: ...
+    @property
+    def max_viewers_per_camera(self) -> int: ...
+    @property
+    def max_viewers_per_user(self) -> int: ...
+    @property
+    def idle_timeout_s(self) -> float: ...
+    @property
+    def connect_timeout_s(self) -> float: ...
+    @property
+    def mjpeg_fps(self) -> float: ...
+    @property
+    def mjpeg_max_width(self) -> int: ...
+
+
 class LiveViewers:
     """Every live viewer of the service, WebRTC or fallback, under the per-camera and per-user caps."""
 
-    def __init__(self, supervisor: Supervisor, settings: Callable[[], LiveConfig]) -> None:
-        self._supervisor = supervisor
+    def __init__(self, streams: CameraStreams, settings: Callable[[], LiveLimits]) -> None:
+        self._streams = streams
         self._settings = settings
         self._slots: dict[str, ViewerSlot] = {}
         self._peers: dict[str, WebRtcViewer] = {}
@@ -48,18 +75,18 @@ class LiveViewers:
     # --- slots (shared by every transport) --------------------------------------------------------
 
     def _hub_of(self, camera_id: str) -> Hub | None:
-        stream = self._supervisor.stream(camera_id)
+        stream = self._streams.stream(camera_id)
         return stream.hub if stream is not None else None
 
     def hub_for(self, camera_id: str, *, forwarded: bool = True) -> Hub:
         """The camera's hub if it delivers video now, and H.264 where its packets are to be `forwarded`;
         raises CameraUnavailable or CodecNotForwardable saying why not."""
-        stream = self._supervisor.stream(camera_id)
+        stream = self._streams.stream(camera_id)
         if stream is None:
             raise CameraUnavailable(f"camera {camera_id!r} is disabled or not running")
         info = stream.hub.info
         if info is None:
-            health = self._supervisor.health(camera_id)
+            health = self._streams.health(camera_id)
             state = health.state.value if health else "offline"
             reason = f": {health.last_error}" if health and health.last_error else ""
             raise CameraUnavailable(f"camera {camera_id!r} is {state}{reason}")

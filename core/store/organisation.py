@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from vms.organisation import OrgTree
-from vms.store.database import Database
+from core.organisation import OrgTree
+from core.store.database import Database
 
 
 class OrgRepository:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from vms.store.database import Database
+from core.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)

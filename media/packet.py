@@ -1,4 +1,4 @@
-"""What flows from a camera to its consumers: codec parameters, then compressed packets."""
+"""A camera session's codec parameters and its compressed packets, as every consumer sees them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class StreamInfo:
     `extradata` holds the parameter sets (SPS/PPS, and VPS for H.265), which cameras often send only in
     the SDP; consumers need it to mux or decode packets that carry no in-band parameter sets. `mp4_init`
     holds the same parameters as an MP4 initialisation segment, from which muxers build their streams
-    (see `streams.mp4_init`).
+    (see `media.mp4.init`).
     """
 
     session: int
@@ -49,24 +49,3 @@ class MediaPacket(NamedTuple):
     @property
     def pts_seconds(self) -> float | None:
         return None if self.pts is None else float(self.pts * self.time_base)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamEnded:
-    """The connection `session` ended; the next item, if any, is a new StreamInfo."""
-
-    session: int
-    reason: str
-    ended_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class PacketsDropped:
-    """The consumer fell behind and `count` packets were dropped; delivery resumes on a key frame."""
-
-    session: int
-    count: int
-    at: float
-
-
-StreamItem = StreamInfo | MediaPacket | StreamEnded | PacketsDropped

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from vms.passwords import hash_password, verify_password
-from vms.store.database import Database
+from core.passwords import hash_password, verify_password
+from core.store.database import Database
 
 UserRole = Literal["admin", "inspector", "viewer"]
 USER_ROLES: tuple[UserRole, ...] = ("admin", "inspector", "viewer")

@@ -90,7 +90,7 @@ class Database:
 
 
 def _migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("vms.store") / "migrations"
+    folder = resources.files("core.store") / "migrations"
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):

@@ -1,4 +1,4 @@
-"""Reading segment files back: their box structure, and what they hold.
+"""Fragmented MP4 files read back: their box structure, the repair of a torn tail, and what they hold.
 
 A fragmented MP4 is `ftyp`, `moov`, then (`moof`, `mdat`) pairs. A process killed mid-write leaves at worst
 one incomplete pair at the end; cutting the file back to the last complete pair leaves a file every player
@@ -7,11 +7,12 @@ reads to its end.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+
+from media.mp4.boxes import file_boxes
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,34 +26,20 @@ class Layout:
 def read_layout(path: Path) -> Layout | None:
     """The box layout of a fragmented MP4, or None if the file does not start with ftyp and moov."""
     size = path.stat().st_size
-    init_size = 0
-    complete = 0
-    fragments = 0
+    init_size = complete = fragments = 0
     pending_moof = False
     with path.open("rb") as handle:
-        offset = 0
-        while offset + 8 <= size:
-            handle.seek(offset)
-            header = handle.read(16)
-            box_size, kind = struct.unpack(">I4s", header[:8])
-            if box_size == 1 and len(header) >= 16:
-                box_size = struct.unpack(">Q", header[8:16])[0]
-            elif box_size == 0:
-                box_size = size - offset  # "to the end of the file"
-            if box_size < 8 or offset + box_size > size:
-                break  # the box being written when the process died
-            offset += box_size
-            if kind == b"moov":
-                init_size = offset
-                complete = offset
-            elif kind == b"moof":
+        for box in file_boxes(handle, size):
+            if box.kind == b"moov":
+                init_size = complete = box.end
+            elif box.kind == b"moof":
                 pending_moof = True
-            elif kind == b"mdat" and pending_moof:
+            elif box.kind == b"mdat" and pending_moof:
                 pending_moof = False
                 fragments += 1
-                complete = offset
-            elif kind in (b"mfra", b"free", b"skip") and not pending_moof:
-                complete = offset
+                complete = box.end
+            elif box.kind in (b"mfra", b"free", b"skip") and not pending_moof:
+                complete = box.end
     if init_size == 0:
         return None
     return Layout(init_size, complete, fragments, size)

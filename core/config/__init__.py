@@ -1,7 +1,7 @@
 """Configuration: one YAML file validated once into immutable, typed objects."""
 
-from vms.config.loader import ConfigError, ConfigProblem, load_config, parse_config
-from vms.config.models import (
+from core.config.loader import ConfigError, ConfigProblem, load_config, parse_config
+from core.config.models import (
     ROLES,
     CameraConfig,
     Config,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vms.config import Config
+from core.config import Config
 
 
 @dataclass(frozen=True, slots=True)

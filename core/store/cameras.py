@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from vms.config import CameraConfig
-from vms.store.database import Database
+from core.config import CameraConfig
+from core.store.database import Database
 
 
 class CameraRepository:

@@ -1,16 +1,17 @@
 """Fragments of a fragmented MP4 (ISO/IEC 14496-12) built directly: a `moof` and an `mdat` header.
 
 A muxer is not needed to append compressed frames to an fMP4 whose initialisation segment already exists
-(`streams.mp4_init`): a fragment is a few dozen bytes of boxes in front of the frames themselves. Building
+(`media.mp4.init`): a fragment is a few dozen bytes of boxes in front of the frames themselves. Building
 them here costs a fraction of a muxer call per frame, and the frames go to disk without another copy.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from media.mp4.boxes import find
 
 # Sample flags as FFmpeg's muxer writes them: a key frame depends on nothing; any other frame depends on
 # others and is not a sync sample.
@@ -23,9 +24,6 @@ _TRUN_DURATION = 0x000100
 _TRUN_SIZE = 0x000200
 _TRUN_FLAGS = 0x000400
 _TRUN_CTS_OFFSET = 0x000800
-
-_CONTAINERS = {b"moov", b"trak", b"mdia", b"mvex"}
-
 
 class Sample(NamedTuple):
     """One frame of a fragment: its duration and size, whether it is a key frame, pts - dts."""
@@ -46,15 +44,14 @@ class Track:
     @classmethod
     def of_init(cls, init: bytes) -> Track:
         """The first track of an fMP4 initialisation segment (`ftyp` + `moov` with `mvex`)."""
-        track_id = timescale = None
-        for kind, body in _boxes(init):
-            if kind == b"trex":
-                track_id = track_id or struct.unpack_from(">I", body, 4)[0]
-            elif kind == b"mdhd":
-                offset = 20 if body[0] == 1 else 12  # version 1 has 64-bit creation and modification times
-                timescale = timescale or struct.unpack_from(">I", body, offset)[0]
-        if not track_id or not timescale:
+        trex, mdhd = find(init, b"trex"), find(init, b"mdhd")
+        if trex is None or mdhd is None or len(trex) < 8 or len(mdhd) < 24:
             raise ValueError("not a fragmented MP4 initialisation segment (no trex or mdhd)")
+        track_id = struct.unpack_from(">I", trex, 4)[0]
+        # Version 1 has 64-bit creation and modification times before the timescale.
+        timescale = struct.unpack_from(">I", mdhd, 20 if mdhd[0] == 1 else 12)[0]
+        if not track_id or not timescale:
+            raise ValueError("not a fragmented MP4 initialisation segment (no track id or timescale)")
         return cls(track_id, timescale)
 
 
@@ -85,24 +82,3 @@ def fragment_header(sequence: int, track: Track, base_decode_time: int, samples:
 
 def _flags(sample: Sample) -> int:
     return KEY_FRAME_FLAGS if sample.keyframe else DELTA_FRAME_FLAGS
-
-
-def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, bytes]]:
-    """(type, body) of every box, descending into the containers on the way to `mdhd` and `trex`."""
-    end = len(data) if end is None else end
-    offset = start
-    while offset + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, offset)
-        header = 8
-        if size == 1:
-            size = struct.unpack_from(">Q", data, offset + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - offset
-        if size < header or offset + size > end:
-            return
-        if kind in _CONTAINERS:
-            yield from _boxes(data, offset + header, offset + size)
-        else:
-            yield kind, data[offset + header:offset + size]
-        offset += size

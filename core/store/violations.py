@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vms.store.database import Database
+from core.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)

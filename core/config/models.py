@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from vms.config.geometry import polygon_area, self_intersection
+from core.config.geometry import polygon_area, self_intersection
 
 Role = Literal["gate", "duty_room", "evacuation_route", "kitchen", "other"]
 ROLES: tuple[Role, ...] = ("gate", "duty_room", "evacuation_route", "kitchen", "other")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import av
 
-from streams.packet import StreamInfo
+from media.packet import StreamInfo
 
 
 def decoder_for(info: StreamInfo) -> av.CodecContext:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vms.store.audit import AuditRepository
-from vms.store.cameras import CameraRepository
-from vms.store.database import Database
-from vms.store.exports import ExportRepository
-from vms.store.health import HealthRepository
-from vms.store.organisation import OrgRepository
-from vms.store.recordings import RecordingRepository
-from vms.store.spot_checks import SpotCheckRepository
-from vms.store.users import SessionRepository, UserRepository
-from vms.store.violations import ViolationRepository
+from core.store.audit import AuditRepository
+from core.store.cameras import CameraRepository
+from core.store.database import Database
+from core.store.exports import ExportRepository
+from core.store.health import HealthRepository
+from core.store.organisation import OrgRepository
+from core.store.recordings import RecordingRepository
+from core.store.spot_checks import SpotCheckRepository
+from core.store.users import SessionRepository, UserRepository
+from core.store.violations import ViolationRepository
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from vms.store.database import Database
+from core.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)
