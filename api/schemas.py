@@ -8,7 +8,7 @@ from detectors.pipeline.status import PipelineStatus
 from recordings.recorder import RecorderStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
-from core.config import CameraConfig, DetectorConfig
+from core.config import CameraConfig, DetectorSettings
 from core.organisation import OrgTree
 
 
@@ -32,7 +32,7 @@ class CameraView(BaseModel):
     town: OrgRef | None
     source: SourceView
     retention_hours: float
-    detectors: list[DetectorConfig]
+    detectors: list[DetectorSettings]
     health: HealthSnapshot | None
     consumers: list[ConsumerStats] = []
     recording: RecorderStatus | None = None

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from detectors.offline.analyze import FoundViolation, analysis_camera, analyze, parse_zone  # noqa: E402
 from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes  # noqa: E402
-from core.config.models import DetectorConfig  # noqa: E402
+from detectors.plugins.blocked_route import BlockedRouteSettings  # noqa: E402
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 VTEST_ZONE = "0,190 440,200 440,300 300,290 170,245 0,245"  # the paved walkway, left of the lamp post
@@ -76,7 +76,7 @@ def run(clip: Clip, dwell: float) -> list[FoundViolation]:
 
     with av.open(str(clip.path)) as container:
         width, height = container.streams.video[0].width, container.streams.video[0].height
-    route = DetectorConfig(type="blocked_route", zones=[parse_zone(clip.zone, "route", width, height)],
+    route = BlockedRouteSettings(zones=[parse_zone(clip.zone, "route", width, height)],
                            params={"dwell_s": dwell})
     return list(analyze(clip.path, analysis_camera([route], "evacuation_route")))
 

@@ -1,15 +1,15 @@
 """What a detector is: it declares the frames it needs, keeps its own state, and emits observations.
 
-A new detector is one file: a class with `need`, `observe(frame)` and a `kinds` tuple, registered in
-`detectors/catalog.py`. The shared violation layer (`detectors/violations/`) turns observations into
-violations with debounce, dwell, re-alarm suppression and arming schedules.
+A detector belongs to a plug-in (`detectors/plugin.py`), one module of `detectors/plugins/`, which declares
+its settings and the violation kinds it reports. The shared violation layer (`detectors/violations/`) turns
+observations into violations with debounce, dwell, re-alarm suppression and arming schedules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class AnalysisFrame:
     (uint8, shape (2, h/2, w/2)). `at` is the frame's time in seconds: wall-clock
     for a live camera, the file position for offline analysis. `source` keeps the decoded frame so a
     snapshot can be taken in colour and at full size, but only when a violation needs one.
+    `spoiled` names the conditions of the view that violations running on the camera have taken away
+    (`ViolationKind.spoils`: "view" while the lens is covered, "aim" while the camera points elsewhere).
     """
 
     at: float
@@ -46,6 +48,7 @@ class AnalysisFrame:
     width: int = 0  # of the camera picture
     height: int = 0
     chroma: np.ndarray | None = None
+    spoiled: frozenset[str] = frozenset()
 
     def bgr(self, max_width: int = 960) -> np.ndarray:
         """The picture in colour (BGR), scaled down to at most `max_width` wide."""
@@ -62,6 +65,8 @@ class Observation:
 
     `active` is True when the condition holds, False when it clearly does not, None when the frame
     says nothing about it (e.g. the route while the lens is covered): such samples are not counted.
+    `new_view` says the camera now shows another view for good (it was re-aimed and left so): detectors
+    that learnt the old view learn the new one (`Relearns`).
     """
 
     kind: str
@@ -71,12 +76,31 @@ class Observation:
     confidence: float = 0.0
     bbox: BBox | None = None
     detail: dict[str, float | str] = field(default_factory=dict)
+    new_view: bool = False
 
 
 class Detector(Protocol):
     """A detector for one camera; `observe` is called from the camera's analysis thread only."""
 
     need: FrameNeed
-    kinds: tuple[str, ...]  # the violation kinds it may report
+    kinds: tuple[str, ...]  # the violation kinds it may report (declared by its plug-in)
 
     def observe(self, frame: AnalysisFrame) -> Sequence[Observation]: ...
+
+
+@runtime_checkable
+class Relearns(Protocol):
+    """A detector that learnt what the camera's view normally looks like, and can learn it again."""
+
+    def view_changed(self) -> None: ...
+
+
+class StreamWatch(Protocol):
+    """A detector fed by the stream's packets rather than by pictures (video loss): told of every packet's
+    arrival and asked twice a second."""
+
+    kinds: tuple[str, ...]
+
+    def packet(self, at: float) -> None: ...
+
+    def check(self, now: float) -> Observation: ...

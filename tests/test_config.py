@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_config, parse_config
+from core.config import ConfigError
+from vms.configuration import load_config, parse_config
 
 GOOD = """
 organisation:

@@ -10,13 +10,13 @@ from pathlib import Path
 from detectors.interface import KEY_FRAMES, AnalysisFrame, FrameNeed, Observation
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.pipeline.camera_pipeline import CameraPipeline
-from detectors.settings import AlarmParams
+from detectors.violations.rules import AlarmParams
 from detectors.violations.recorder import ViolationRecorder
 from detectors.violations.schedule import ALWAYS
-from detectors.catalog import PlannedDetector
+from detectors.plugin import PlannedDetector
 from tests.test_supervisor import CounterFactory, cameras, wait_online
 from core.config import IngestConfig
-from core.config.models import DetectorConfig
+from detectors.plugins.tamper.settings import TamperSettings
 from core.store import Store
 from core.store.violations import ViolationFilter
 from vms.supervisor import Supervisor
@@ -66,7 +66,7 @@ def test_a_detector_that_falls_behind_skips_and_says_so(clip_h264: Path, tmp_pat
         supervisor = Supervisor(IngestConfig(), consumers=[slow, counter])
         # Video loss after 2 s: a batch that takes the slow detector 2.5 s must not read as a silent camera.
         camera = cameras(clip_h264, 1)[0]
-        camera = camera.model_copy(update={"detectors": [DetectorConfig(type="tamper", params={"video_loss_s": 2})]})
+        camera = camera.model_copy(update={"detectors": [TamperSettings(params={"video_loss_s": 2})]})
         await supervisor.apply([camera])
         await wait_online(supervisor, ["c0"])
         await asyncio.sleep(8.0)
@@ -88,7 +88,7 @@ def test_video_loss_starts_and_ends_with_the_camera(clip_h264: Path, tmp_path: P
     """A camera whose encoder stops raises 视频丢失 after video_loss_s; it ends when video is back."""
     from detectors.pipeline.factory import DetectionFactory
     from tests.rig.rtsp import RtspServer
-    from core.config import parse_config
+    from vms.configuration import parse_config
     from core.store.violations import ViolationFilter
 
     async def scenario(rtsp: RtspServer) -> None:

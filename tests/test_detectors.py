@@ -15,15 +15,16 @@ from detectors.frames.decoder import FrameDecoder
 from detectors.interface import Observation
 from detectors.offline.analyze import analysis_camera, analyze, parse_zone
 from detectors.pipeline.analysis import CameraAnalysis
-from detectors.settings import AlarmParams
+from detectors.violations.rules import AlarmParams
 from detectors.violations.schedule import ArmingSchedule
 from detectors.violations.tracker import ViolationTracker
 from detectors.zones import ZoneMismatch
 from media.packet import MediaPacket, StreamInfo
 from tests.rig.media import clip_cache_dir
 from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes
-from core.config import parse_config
-from core.config.models import ArmingWindowConfig, DetectorConfig
+from vms.configuration import parse_config
+from core.config.models import ArmingWindowConfig
+from detectors.plugins.blocked_route import BlockedRouteSettings
 
 DWELL = 5.0
 SCENES = {s.name: s for s in scenes(DWELL)}
@@ -37,7 +38,7 @@ def scene_clips() -> dict[str, Path]:
 
 def route_camera(dwell: float = DWELL, **params: float):
     zone = parse_zone(" ".join(f"{x},{y}" for x, y in FLOOR_ZONE), "通道地面", WIDTH, HEIGHT)
-    route = DetectorConfig(type="blocked_route", zones=[zone], params={"dwell_s": dwell, **params})
+    route = BlockedRouteSettings(zones=[zone], params={"dwell_s": dwell, **params})
     return analysis_camera([route], "evacuation_route")
 
 
@@ -174,10 +175,27 @@ def test_detector_parameters_are_checked_with_the_configuration() -> None:
                              {"type": "tamper", "schedule": [{"days": ["mon"], "start": "8:00"}]}]}],
         })
     text = str(error.value)
-    assert "cameras[0].detectors[0]: params.dwell_s: Input should be less than or equal to 600" in text
-    assert "params.threshhold: Extra inputs are not permitted" in text
-    assert "cameras[0].detectors[1]: blocked_route needs at least one zone" in text
+    assert "cameras[0].detectors[0].params.dwell_s: Input should be less than or equal to 600" in text
+    assert "cameras[0].detectors[0].params.threshhold: Extra inputs are not permitted" in text
+    assert "cameras[0].detectors[1].zones: blocked_route needs at least one zone" in text
     assert "cameras[0].detectors[2].schedule[0].start" in text
+
+
+def test_a_detectors_params_and_zone_are_reported_together() -> None:
+    """Every problem of a detector entry in one pass: its params' errors do not wait for its zone to be fixed."""
+    from core.config import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        parse_config({
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [{"id": "c", "name": "通道", "institution": "i", "role": "evacuation_route",
+                         "source": {"url": "x.mp4"}, "detectors": [
+                             {"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}],
+                              "params": {"threshold": 2, "dwell_s": 1}}]}],
+        })
+    paths = [problem.path for problem in error.value.problems]
+    assert sorted(paths) == ["cameras[0].detectors[0].params.dwell_s", "cameras[0].detectors[0].params.threshold",
+                             "cameras[0].detectors[0].zones[0].points"], error.value
 
 
 def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: dict[str, Path], tmp_path: Path) -> None:

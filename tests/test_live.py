@@ -27,7 +27,8 @@ from tests.rig.multipart import read_parts
 from tests.rig.rtsp import RtspServer, free_port
 from tests.rig.whep_client import make_offer, offer_pc, open_viewer
 from tests.running_service import RunningService
-from core.config import ConfigError, parse_config
+from core.config import ConfigError
+from vms.configuration import parse_config
 
 pytestmark = pytest.mark.rtsp
 

@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 
 from streams.health import CameraState
-from core.config import IngestConfig, parse_config
+from core.config import IngestConfig
+from vms.configuration import parse_config
 from vms.supervisor import Supervisor
 
 

@@ -10,7 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-from core.config import Config, ConfigError, load_config
+from core.config import Config, ConfigError
+from vms.configuration import load_config
 from core.redaction import RedactingFilter
 
 log = logging.getLogger("vms")
@@ -118,51 +119,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     import json
 
-    from detectors.offline.analyze import NotVideo, analysis_camera, analyze, parse_zone, video_size
+    from detectors.offline.analyze import NotVideo, analyze, offline_camera
     from detectors.zones import ZoneMismatch
-    from core.config.models import DetectorConfig
 
     _setup_logging("warning")
     path = Path(args.video)
     try:
-        width, height = video_size(path)
-        detectors = _analysis_detectors(args.config) if args.config else []
-        zones = [parse_zone(text, f"zone{n + 1}", width, height) for n, text in enumerate(args.zone or [])]
-        if zones:
-            route = next((d for d in detectors if d.type == "blocked_route"), None)
-            params = route.params if route else {}
-            detectors = [d for d in detectors if d.type != "blocked_route"]
-            detectors.append(DetectorConfig(type="blocked_route", zones=zones, params=params))
-        if args.role == "evacuation_route" and not any(d.type == "blocked_route" for d in detectors):
-            print("an evacuation route needs its zone: --zone \"x,y x,y x,y ...\"", file=sys.stderr)
-            return 2
-        camera = analysis_camera(detectors, args.role, camera_id=path.stem[:60] or "file")
+        camera = offline_camera(path, args.role, args.zone or [], args.config)
         for found in analyze(path, camera):
             print(json.dumps(found.as_json(), ensure_ascii=False), flush=True)
     except (NotVideo, ZoneMismatch, ValueError, ConfigError) as error:
         print(f"vms analyze: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-def _analysis_detectors(path: Path) -> list:
-    """`detectors:` of an analysis file, written like a camera's `detectors` in vms.yaml."""
-    import yaml
-    from pydantic import TypeAdapter, ValidationError
-
-    from core.config.models import DetectorConfig
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ValueError(f"{path}: {error}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("detectors", []), list):
-        raise ValueError(f"{path}: expected a mapping with a 'detectors' list")
-    try:
-        return TypeAdapter(list[DetectorConfig]).validate_python(data.get("detectors", []))
-    except ValidationError as error:
-        problems = "; ".join(f"detectors.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise ValueError(f"{path}: {problems}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

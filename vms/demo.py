@@ -12,7 +12,8 @@ from pathlib import Path
 import av
 from av.video.frame import PictureType
 
-from core.config import Config, parse_config
+from core.config import Config
+from vms.configuration import parse_config
 
 log = logging.getLogger(__name__)
 

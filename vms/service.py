@@ -16,7 +16,8 @@ from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
-from core.config import Config, ConfigError, load_config
+from core.config import Config, ConfigError
+from vms.configuration import load_config
 from vms.health_history import HealthHistory
 from core.organisation import OrgTree
 from core.redaction import RedactingFilter

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep
 from api.schemas import OrgRef
-from detectors.violations.events import LABELS
+from detectors.registry import KINDS, label
 from vms.service import Directory
 from core.store.users import User
 from core.store.violations import ViolationFilter, ViolationRecord
@@ -65,7 +65,7 @@ def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
     town = tree.town_of(record.institution_id)
     camera = next((c for c in directory.config.cameras if c.id == record.camera_id), None)
     return ViolationView(
-        id=record.id, type=record.type, label=LABELS.get(record.type, record.type),
+        id=record.id, type=record.type, label=label(record.type),
         camera=OrgRef(id=record.camera_id, name=camera.name if camera else record.camera_id),
         institution=OrgRef(id=record.institution_id, name=institution.name if institution else record.institution_id),
         town=OrgRef(id=town.id, name=town.name) if town else None,
@@ -73,7 +73,8 @@ def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
         ended_at=record.ended_at, end_reason=record.end_reason, confidence=record.confidence, bbox=record.bbox,
         snapshot_url=f"/api/violations/{record.id}/snapshot" if record.has_snapshot else None,
         clip=ClipView(camera_id=record.camera_id, start=record.clip_start, end=record.clip_end,
-                      status=record.clip_status, ref=record.clip_ref),
+                      status=record.clip_status,
+                      ref=f"/api/violations/{record.id}/clip" if record.clip_status == "ready" else None),
     )
 
 
@@ -104,8 +105,8 @@ def list_violations(
 ) -> list[ViolationView]:
     """Newest first. `since`/`until` (ISO 8601 or epoch seconds) select violations overlapping that span."""
     directory = service.directory
-    if type is not None and type not in LABELS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown violation type {type!r}; known: {', '.join(LABELS)}")
+    if type is not None and type not in KINDS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown violation type {type!r}; known: {', '.join(KINDS)}")
     if since is not None and until is not None and until < since:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "until is before since")
     query = ViolationFilter(

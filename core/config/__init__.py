@@ -1,11 +1,12 @@
-"""Configuration: one YAML file validated once into immutable, typed objects."""
+"""Configuration: one YAML file validated once into immutable, typed objects (read by `vms.configuration`,
+which adds the detectors' own settings models)."""
 
-from core.config.loader import ConfigError, ConfigProblem, load_config, parse_config
+from core.config.loader import ConfigError, ConfigProblem
 from core.config.models import (
     ROLES,
     CameraConfig,
     Config,
-    DetectorConfig,
+    DetectorSettings,
     IngestConfig,
     InstitutionConfig,
     LiveConfig,
@@ -22,7 +23,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfigProblem",
-    "DetectorConfig",
+    "DetectorSettings",
     "IngestConfig",
     "InstitutionConfig",
     "LiveConfig",
@@ -31,6 +32,4 @@ __all__ = [
     "SourceConfig",
     "TownConfig",
     "ZoneConfig",
-    "load_config",
-    "parse_config",
 ]

@@ -11,12 +11,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
 from core.config.models import Config
+
+ConfigT = TypeVar("ConfigT", bound=Config)
 
 _ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
@@ -68,11 +70,38 @@ def _resolve_env(node: Any, loc: tuple[int | str, ...], problems: list[ConfigPro
 def _schema_problems(error: ValidationError, data: dict[str, Any]) -> list[ConfigProblem]:
     problems = []
     for item in error.errors(include_url=False, include_input=False):
-        # Pydantic adds the name of the union branch / validator to the location; users never wrote it.
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        loc = _written_path(item["loc"], data)
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            # A detector entry's `type` picks its settings model: name the field, and what it may be.
+            context = item.get("ctx") or {}
+            loc = (*loc, str(context.get("discriminator", "type")).strip("'"))
+            expected = str(context.get("expected_tags", "")).split(", ")
+            message = "Field required" if item["type"] == "union_tag_not_found" else (
+                f"Input should be {', '.join(expected[:-1])} or {expected[-1]}" if len(expected) > 1
+                else f"Input should be {expected[0]}"
+            )
         problems.append(ConfigProblem(format_path(loc), message + _zone_names(loc, data)))
     return problems
+
+
+def _written_path(loc: tuple[int | str, ...], data: Any) -> tuple[int | str, ...]:
+    """The location as the file writes it. Pydantic adds the names of union branches (a detector's `type`)
+    and validators to the location; users never wrote them, so a part that is not a key of the data there
+    is left out when the node's `type` names it, or when it is a validator's name."""
+    written: list[int | str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue
+        if isinstance(part, str) and isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue
+        written.append(part)
+        try:
+            node = node[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(written)
 
 
 def _zone_names(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
@@ -119,8 +148,9 @@ def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
     return problems
 
 
-def parse_config(data: Any, source: str = "<config>") -> Config:
-    """Validate already-parsed YAML data; raises ConfigError listing every problem."""
+def parse_config(data: Any, schema: type[ConfigT], source: str = "<config>") -> ConfigT:
+    """Validate already-parsed YAML data against `schema` (the service's: `vms.configuration`, where each
+    camera's detectors are the registered detectors' settings); raises ConfigError listing every problem."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -129,7 +159,7 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
     data = _resolve_env(data, (), problems)
     problems += _reference_problems(data)
     try:
-        config = Config.model_validate(data)
+        config = schema.model_validate(data)
     except ValidationError as error:
         problems = _schema_problems(error, data) + problems
     if problems:
@@ -137,7 +167,7 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
     return config
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path, schema: type[ConfigT]) -> ConfigT:
     """Read and validate a YAML configuration file; relative storage paths resolve against the CWD."""
     source = str(path)
     try:
@@ -149,7 +179,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(source, [ConfigProblem("", problem)]) from None
     try:
         data = yaml.safe_load(text)
-        return parse_config(data, source)
+        return parse_config(data, schema, source)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -81,9 +82,6 @@ class ZoneConfig(_Frozen):
         return points
 
 
-DetectorType = Literal["blocked_route", "tamper", "duty_room", "kitchen_hygiene", "fall"]
-
-
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", description="HH:MM")]
 
@@ -96,21 +94,26 @@ class ArmingWindowConfig(_Frozen):
     end: ClockTime = "24:00"
 
 
-class DetectorConfig(_Frozen):
-    """One detector on one camera; its own parameters are checked by the detector itself."""
+class DetectorSettings(_Frozen):
+    """What every detector entry of a camera has.
 
-    type: DetectorType
+    Each detector declares its own settings model beside its code (`detectors/plugins/`): this base with
+    `type: Literal[...]` and its typed `params`. A configuration file is read with the union of those models
+    (`vms.configuration`), so a loaded camera's entries are the detectors' own settings objects.
+    """
+
+    type: str
     enabled: bool = True
     zones: list[ZoneConfig] = []
-    params: dict[str, float | int | str | bool] = {}
     schedule: list[ArmingWindowConfig] = Field(default=[], description="arming windows; empty: always armed")
 
-    @model_validator(mode="after")
-    def _known_params(self) -> DetectorConfig:
-        from detectors.settings import check_detector  # the detector owns its parameters
-
-        check_detector(self)
-        return self
+    @field_validator("zones")
+    @classmethod
+    def _unique_zone_names(cls, zones: list[ZoneConfig]) -> list[ZoneConfig]:
+        names = [z.name for z in zones]
+        if len(set(names)) != len(names):
+            raise ValueError("zone names must be unique within a detector")
+        return zones
 
 
 class SourceConfig(_Frozen):
@@ -176,7 +179,7 @@ class CameraConfig(_Frozen):
     enabled: bool = True
     retention_hours: Annotated[float, Field(gt=0, le=24 * 366)] | None = None
     record: bool = True
-    detectors: list[DetectorConfig] = []
+    detectors: Sequence[DetectorSettings] = ()
 
 
 # --- service ----------------------------------------------------------------------------------
@@ -280,7 +283,7 @@ class Config(_Frozen):
     recording: RecordingConfig = RecordingConfig()
     organisation: OrganisationConfig = OrganisationConfig()
     live: LiveConfig = LiveConfig()
-    cameras: list[CameraConfig] = []
+    cameras: Sequence[CameraConfig] = ()
 
     @property
     def recordings_dir(self) -> Path:

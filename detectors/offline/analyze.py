@@ -6,16 +6,19 @@ more, each frame is scaled once, and the same violation rules apply, on the file
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import yaml
+from pydantic import ValidationError
 
 from detectors.frames.scaler import FrameScaler
 from detectors.pipeline.analysis import CameraAnalysis
-from detectors.violations.events import LABELS, ViolationEvent
-from core.config.models import CameraConfig, DetectorConfig, ZoneConfig
+from detectors.registry import detector_settings, label
+from detectors.violations.events import ViolationEvent
+from core.config.models import CameraConfig, DetectorSettings, SourceConfig, ZoneConfig
 
 
 class NotVideo(ValueError):
@@ -83,9 +86,41 @@ def parse_zone(text: str, name: str, width: int, height: int) -> ZoneConfig:
         raise ValueError(f"zone {name!r}: {problems}") from None
 
 
-def analysis_camera(detectors: list[DetectorConfig], role: str, camera_id: str = "file") -> CameraConfig:
+def analysis_camera(detectors: Sequence[DetectorSettings], role: str, camera_id: str = "file") -> CameraConfig:
     return CameraConfig(id=camera_id, name=camera_id, institution="offline", role=role,  # type: ignore[arg-type]
-                        source={"url": "offline"}, detectors=detectors)
+                        source=SourceConfig(url="offline"), detectors=detectors)
+
+
+def tuning_detectors(path: Path) -> list[DetectorSettings]:
+    """`detectors:` of a tuning file, written like a camera's `detectors` in vms.yaml; ValueError naming each
+    problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("detectors", []), list):
+        raise ValueError(f"{path}: expected a mapping with a 'detectors' list")
+    try:
+        return detector_settings(data.get("detectors", []))
+    except ValidationError as error:
+        problems = "; ".join(f"detectors.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ValueError(f"{path}: {problems}") from None
+
+
+def offline_camera(video: Path, role: str, zones: Sequence[str], tuning: Path | None) -> CameraConfig:
+    """The camera `vms analyze` plays: the tuning file's detectors, with the route drawn as `zones` (polygons in
+    pixels of the video, or normalised); ValueError (or NotVideo, ZoneMismatch) saying what is wrong."""
+    width, height = video_size(video)
+    detectors = tuning_detectors(tuning) if tuning else []
+    drawn = [parse_zone(text, f"zone{n + 1}", width, height) for n, text in enumerate(zones)]
+    if drawn:
+        route = next((d for d in detectors if d.type == "blocked_route"), None)
+        params = route.model_dump()["params"] if route else {}
+        detectors = [d for d in detectors if d.type != "blocked_route"]
+        detectors += detector_settings([{"type": "blocked_route", "zones": drawn, "params": params}])
+    if role == "evacuation_route" and not any(d.type == "blocked_route" for d in detectors):
+        raise ValueError('an evacuation route needs its zone: --zone "x,y x,y x,y ..."')
+    return analysis_camera(detectors, role, camera_id=video.stem[:60] or "file")
 
 
 def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
@@ -134,5 +169,5 @@ def _track(event: ViolationEvent, started: dict, width: int, height: int) -> Ite
         x, y, w, h = event.bbox
         bbox = [round(x * width), round(y * height), round(w * width), round(h * height)]
     started.pop(key, None)
-    yield FoundViolation(event.kind, LABELS.get(event.kind, event.kind), event.zone, round(event.started_at, 2),
+    yield FoundViolation(event.kind, label(event.kind), event.zone, round(event.started_at, 2),
                          round(event.at, 2), round(event.confidence, 3), bbox)

@@ -4,38 +4,35 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from detectors.catalog import PlannedDetector, plan_detectors, video_loss_params
-from detectors.interface import AnalysisFrame, FrameNeed, Observation
-from detectors.route.blocked_route import BlockedRouteDetector
-from detectors.settings import AlarmParams
-from detectors.tamper.covered_lens import KIND as COVERED
-from detectors.tamper.moved_camera import KIND as MOVED
-from detectors.tamper.moved_camera import MovedCameraDetector
-from detectors.tamper.video_loss import KIND as VIDEO_LOSS
-from detectors.tamper.video_loss import VideoLossWatch
+from core.config.models import CameraConfig
+from detectors.interface import AnalysisFrame, FrameNeed, Observation, Relearns
+from detectors.plugin import PlannedDetector, PlannedWatch
+from detectors.registry import KINDS, camera_detectors
 from detectors.violations.events import ViolationEvent
 from detectors.violations.tracker import ViolationTracker
-from core.config.models import CameraConfig
-
-# While the lens is covered nothing else can be judged; while the camera points elsewhere, neither
-# can its route or its focus.
-_BLINDING = {COVERED: {"defocus", MOVED, "blocked_route", "too_dark"}, MOVED: {"defocus", "blocked_route"}}
 
 
 class CameraAnalysis:
-    """Owns the detectors and violation trackers of one camera; called from one thread only."""
+    """Owns the detectors and violation trackers of one camera; called from one thread only.
+
+    Which violation can be judged while which other holds comes from the kinds' `needs` and `spoils`: while
+    the lens is covered nothing that needs the view is judged; while the camera points elsewhere, neither
+    its route nor its focus.
+    """
 
     def __init__(self, camera: CameraConfig, width: int | None = None, height: int | None = None) -> None:
         self.camera = camera
         self.width, self.height = 0, 0
         self.planned: list[PlannedDetector] = []
         self._trackers: dict[tuple[str, str | None], ViolationTracker] = {}
-        self._rules: dict[str, PlannedDetector] = {}
+        self._rules: dict[str, PlannedDetector | PlannedWatch] = {}
+        self.watches: list[PlannedWatch] = [
+            watch for plugin, settings in camera_detectors(camera) for watch in plugin.watches(settings, camera)
+        ]
+        self._watch_kinds = {kind for w in self.watches for kind in w.watch.kinds}
+        self._rules.update({kind: w for w in self.watches for kind in w.watch.kinds})
         if width and height:
             self.set_picture(width, height)  # nothing runs yet, so nothing ends
-        loss = video_loss_params(camera)
-        self.video_loss = VideoLossWatch(loss.video_loss_s) if loss is not None else None
-        self._loss_params = replace_alarm(loss) if loss is not None else None
         self.last_observations: list[Observation] = []
         self._video_checked_at = 0.0
 
@@ -46,12 +43,16 @@ class CameraAnalysis:
         """
         if (width, height) == (self.width, self.height):
             return []
-        planned = plan_detectors(self.camera, width, height)
-        ended = [e for (k, _), t in list(self._trackers.items()) if k != VIDEO_LOSS
+        planned = [
+            p for plugin, settings in camera_detectors(self.camera) for p in plugin.plan(settings, self.camera, width, height)
+        ]
+        ended = [e for (k, _), t in list(self._trackers.items()) if k not in self._watch_kinds
                  and (e := t.finish(at, "picture size changed")) is not None]
-        self._trackers = {key: t for key, t in self._trackers.items() if key[0] == VIDEO_LOSS}
-        self.planned = planned
-        self._rules = {k: p for p in planned for k in p.detector.kinds}
+        self._trackers = {key: t for key, t in self._trackers.items() if key[0] in self._watch_kinds}
+        self.planned = []
+        self._rules = {kind: rule for kind, rule in self._rules.items() if kind in self._watch_kinds}
+        for each in planned:
+            self.add(each)
         self.width, self.height = width, height
         return ended
 
@@ -61,7 +62,7 @@ class CameraAnalysis:
         self._rules.update({kind: planned for kind in planned.detector.kinds})
 
     def without_zones(self) -> None:
-        """Keep the camera health analytics when the route zones cannot be used on this picture."""
+        """Keep the detectors that need no zone when the zones cannot be used on this picture."""
         self.camera = self.camera.model_copy(update={"detectors": [d for d in self.camera.detectors if not d.zones]})
 
     @property
@@ -71,37 +72,42 @@ class CameraAnalysis:
         return FrameNeed(key_frames_only=fps == 0.0, fps=fps)
 
     def process(self, frame: AnalysisFrame) -> list[ViolationEvent]:
+        frame = replace(frame, spoiled=self._spoiled_by_running())
         observations: list[Observation] = []
         for planned in self.planned:
-            detector = planned.detector
-            if isinstance(detector, BlockedRouteDetector):
-                detector.paused = any(self._active(k) for k in (COVERED, MOVED))
-            observations += detector.observe(frame)
-        for planned in self.planned:
-            moved = planned.detector
-            if isinstance(moved, MovedCameraDetector) and moved.relearned_at == frame.at:
-                # Someone re-aimed the camera and left it: the route must be learnt again in the new view.
-                for other in self.planned:
-                    if isinstance(other.detector, BlockedRouteDetector):
-                        other.detector.reset()
-        blinded = {k for o in observations if o.active for k in _BLINDING.get(o.kind, ())}
+            observations += planned.detector.observe(frame)
+        if any(o.new_view for o in observations):
+            for planned in self.planned:
+                if isinstance(planned.detector, Relearns):
+                    planned.detector.view_changed()
+        spoiled_now = {c for o in observations if o.active for c in _spoils(o.kind)}
         self.last_observations = observations
         events = []
         for observation in observations:
-            if observation.kind in blinded and observation.active is not None:
+            if observation.active is not None and _needs(observation.kind) & spoiled_now:
                 observation = replace(observation, active=None)
             event = self._tracker(observation.kind, observation.zone).update(observation)
             if event is not None:
                 events.append(event)
         return events
 
+    def packet_arrived(self, at: float) -> None:
+        """A packet of video arrived at `at` (wall clock); the stream watches keep the time."""
+        for watch in self.watches:
+            watch.watch.packet(at)
+
     def check_video(self, now: float) -> list[ViolationEvent]:
         """Called on every tick of the pipeline, with or without frames; looks twice a second."""
-        if self.video_loss is None or now - self._video_checked_at < 0.5:
+        if not self.watches or now - self._video_checked_at < 0.5:
             return []
         self._video_checked_at = now
-        event = self._tracker(VIDEO_LOSS, None).update(self.video_loss.check(now))
-        return [event] if event is not None else []
+        events = []
+        for watch in self.watches:
+            observation = watch.watch.check(now)
+            event = self._tracker(observation.kind, observation.zone).update(observation)
+            if event is not None:
+                events.append(event)
+        return events
 
     def finish(self, at: float, reason: str = "stopped") -> list[ViolationEvent]:
         return [e for t in self._trackers.values() if (e := t.finish(at, reason)) is not None]
@@ -110,22 +116,23 @@ class CameraAnalysis:
         """The violations running now, as `kind` or `kind:zone`."""
         return sorted(f"{k}:{z}" if z else k for (k, z), t in list(self._trackers.items()) if t.active)
 
-    def _active(self, kind: str) -> bool:
-        return any(t.active for (k, _), t in self._trackers.items() if k == kind)
+    def _spoiled_by_running(self) -> frozenset[str]:
+        return frozenset(c for (kind, _), t in self._trackers.items() if t.active for c in _spoils(kind))
 
     def _tracker(self, kind: str, zone: str | None) -> ViolationTracker:
         tracker = self._trackers.get((kind, zone))
         if tracker is None:
-            if kind == VIDEO_LOSS:
-                assert self._loss_params is not None
-                tracker = ViolationTracker(kind, zone, self._loss_params)
-            else:
-                planned = self._rules[kind]
-                tracker = ViolationTracker(kind, zone, planned.params, planned.schedule)
+            rule = self._rules[kind]
+            tracker = ViolationTracker(kind, zone, rule.params, rule.schedule)
             self._trackers[(kind, zone)] = tracker
         return tracker
 
 
-def replace_alarm(params: AlarmParams) -> AlarmParams:
-    """Video loss has waited `video_loss_s` already: it starts at once and ends on the first video."""
-    return AlarmParams(dwell_s=1.0, min_share=0.5, clear_s=1.0, min_duration_s=0.0, realarm_s=params.realarm_s)
+def _needs(kind: str) -> frozenset[str]:
+    known = KINDS.get(kind)
+    return known.needs if known else frozenset()
+
+
+def _spoils(kind: str) -> frozenset[str]:
+    known = KINDS.get(kind)
+    return known.spoils if known else frozenset()

@@ -58,8 +58,7 @@ class CameraPipeline(SubscriptionWorker):
         self._last_ms = 0.0
         self._total_ms = 0.0
         self._next_frame_at = 0.0
-        if self.analysis.video_loss is not None:
-            self.analysis.video_loss.packet(time.time())  # a camera offline from the start counts as lost too
+        self.analysis.packet_arrived(time.time())  # a camera offline from the start counts as lost too
 
     def __repr__(self) -> str:
         return f"CameraPipeline({self.camera.id!r})"
@@ -121,14 +120,13 @@ class CameraPipeline(SubscriptionWorker):
             log.error("%s", self.error)
 
     def _note_video(self, items: list[StreamItem], fetched_at: float) -> None:
-        watch = self.analysis.video_loss
-        if watch is None:
+        if not self.analysis.watches:
             return
         for item in items:
             if isinstance(item, MediaPacket):
-                watch.packet(item.received_at)
+                self.analysis.packet_arrived(item.received_at)
             elif isinstance(item, PacketsDropped):
-                watch.packet(fetched_at)  # packets were dropped because video kept coming
+                self.analysis.packet_arrived(fetched_at)  # packets were dropped because video kept coming
 
     def _packet(self, packet: MediaPacket, now: float) -> None:
         decoder = self._decoder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from detectors.catalog import runs_analysis
+from detectors.registry import runs_analysis
 from detectors.pipeline.camera_pipeline import CameraPipeline
 from detectors.pipeline.status import PipelineStatus
 from detectors.violations.recorder import ViolationRecorder

@@ -9,16 +9,6 @@ from detectors.interface import BBox
 
 Phase = Literal["started", "reopened", "ended"]
 
-LABELS = {
-    "blocked_route": "消防通道占用",
-    "video_loss": "视频丢失",
-    "covered_lens": "镜头遮挡",
-    "defocus": "画面模糊",
-    "camera_moved": "摄像机移位",
-    "too_dark": "画面过暗",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class ViolationEvent:
     """One change of one violation. `onset` is when the condition was first seen (the clip starts there)."""

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from detectors.interface import BBox, Observation
-from detectors.settings import AlarmParams
+from detectors.violations.rules import AlarmParams
 from detectors.violations.events import ViolationEvent
 from detectors.violations.schedule import ALWAYS, ArmingSchedule
 

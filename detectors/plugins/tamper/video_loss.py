@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from detectors.plugin import ViolationKind
 from detectors.interface import Observation
 
-KIND = "video_loss"
+KIND = ViolationKind("video_loss", "视频丢失", "Video lost", "major")
 
 
 class VideoLossWatch:
     """Fed by the pipeline, not by frames: the time of the latest packet, checked on every tick."""
 
-    kinds = (KIND,)
+    kinds = (KIND.type,)
 
     def __init__(self, loss_after_s: float) -> None:
         self.loss_after_s = loss_after_s
@@ -22,5 +23,5 @@ class VideoLossWatch:
     def check(self, now: float) -> Observation:
         silent_s = None if self.last_video_at is None else now - self.last_video_at
         active = silent_s is not None and silent_s > self.loss_after_s
-        return Observation(KIND, active, now, confidence=1.0 if active else 0.0,
+        return Observation(KIND.type, active, now, confidence=1.0 if active else 0.0,
                            detail={"silent_s": round(silent_s, 1) if silent_s is not None else -1.0})

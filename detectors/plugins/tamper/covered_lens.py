@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from detectors.plugin import ViolationKind
 from detectors.interface import KEY_FRAMES, AnalysisFrame, Observation
-from detectors.settings import TamperParams
-from detectors.tamper.picture_measures import spread
+from detectors.plugins.tamper.settings import TamperParams
+from detectors.plugins.tamper.picture_measures import spread
 
-KIND = "covered_lens"
+KIND = ViolationKind("covered_lens", "镜头遮挡", "Lens covered", "major", spoils=frozenset({"view"}))
 
 
 class CoveredLensDetector:
     need = KEY_FRAMES
-    kinds = (KIND,)
+    kinds = (KIND.type,)
 
     def __init__(self, params: TamperParams) -> None:
         self.params = params
@@ -20,5 +21,5 @@ class CoveredLensDetector:
         value = spread(frame.gray)
         active = value < self.params.cover_std
         confidence = 1.0 - value / self.params.cover_std if active else 0.0
-        return [Observation(KIND, active, frame.at, confidence=round(max(0.5, confidence), 3) if active else 0.0,
+        return [Observation(KIND.type, active, frame.at, confidence=round(max(0.5, confidence), 3) if active else 0.0,
                             detail={"spread": round(value, 2)})]

@@ -10,23 +10,56 @@ observed on every sample; the violation layer then asks it to hold for the dwell
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, Literal
 
 import cv2
 import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
 
+from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
+from detectors.frames.scaler import analysis_size
 from detectors.interface import KEY_FRAMES, AnalysisFrame, BBox, Observation
-from detectors.settings import BlockedRouteParams
-from detectors.zones import ZoneMask
+from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
+from detectors.violations.rules import AlarmParams
+from detectors.violations.schedule import ArmingSchedule
+from detectors.zones import ZoneMask, check_zone_fits, zone_mask
 
-KIND = "blocked_route"
+KIND = ViolationKind(
+    "blocked_route", "消防通道占用", "Fire exit blocked", "major", needs=frozenset({"view", "aim"}),
+)
 _KERNEL = np.ones((3, 3), np.uint8)
+
+
+class BlockedRouteParams(AlarmParams):
+    """The occupied share of a zone and how long it must stay occupied."""
+
+    threshold: Annotated[float, Field(ge=0.05, le=0.95)] = 0.25
+    dwell_s: Annotated[float, Field(ge=5, le=600)] = 60.0
+    contrast: Annotated[float, Field(ge=4, le=100)] = 18.0  # grey levels a pixel must differ from the route
+    learn_s: Annotated[float, Field(ge=0, le=600)] = 6.0  # first seconds: the clear route is learnt
+    absorb_s: Annotated[float, Field(ge=300, le=7 * 86400)] = 3600.0  # stationary things fade into the route
+
+
+class BlockedRouteSettings(DetectorSettings):
+    """消防通道占用 on an evacuation route: the zones drawn on the route's floor."""
+
+    type: Literal["blocked_route"] = "blocked_route"
+    zones: list[ZoneConfig] = Field(default=[], validate_default=True)
+    params: BlockedRouteParams = BlockedRouteParams()
+
+    @field_validator("zones")
+    @classmethod
+    def _zones_drawn(cls, zones: list[ZoneConfig], info: ValidationInfo) -> list[ZoneConfig]:
+        if not zones and info.data.get("enabled", True):
+            raise ValueError("blocked_route needs at least one zone drawn on the route")
+        return zones
 
 
 class BlockedRouteDetector:
     """One camera's route zones against one learnt background."""
 
     need = KEY_FRAMES
-    kinds = (KIND,)
+    kinds = (KIND.type,)
 
     def __init__(self, zones: Sequence[ZoneMask], params: BlockedRouteParams) -> None:
         self.zones = list(zones)
@@ -40,7 +73,6 @@ class BlockedRouteDetector:
         self._first_at = 0.0
         self._last_at = 0.0
         self._learning: list[tuple[np.ndarray, np.ndarray]] = []
-        self.paused = False  # set by the camera's analysis while the view is unusable (lens covered, moved)
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
         gray = cv2.GaussianBlur(frame.gray, (5, 5), 0).astype(np.float32)
@@ -98,8 +130,11 @@ class BlockedRouteDetector:
         background_chroma += (chroma / min(gain, 1.0) - background_chroma) * rates
         self._previous, self._previous_gain, self._previous_foreground = gray, gain, foreground
 
-        if self.paused or scene_changed:
-            return self._silent(frame.at, None, {"reason": "view unusable" if self.paused else "scene changed"})
+        # While the lens is covered or the camera points elsewhere, the route keeps its background but says
+        # nothing: what it would see is not the route.
+        unusable = bool(frame.spoiled & KIND.needs)
+        if unusable or scene_changed:
+            return self._silent(frame.at, None, {"reason": "view unusable" if unusable else "scene changed"})
         observations = []
         height, width = gray.shape
         for zone in self.zones:
@@ -108,19 +143,19 @@ class BlockedRouteDetector:
             active = share >= self.params.threshold
             confidence = min(1.0, share / self.params.threshold / 2 + 0.5) if active else share
             observations.append(Observation(
-                KIND, active, frame.at, zone.name, round(confidence, 3), _bbox(occupied, width, height),
+                KIND.type, active, frame.at, zone.name, round(confidence, 3), _bbox(occupied, width, height),
                 {"occupied_share": round(share, 3), "gain": round(gain, 3)},
             ))
         return observations
 
-    def reset(self) -> None:
+    def view_changed(self) -> None:
         """Learn the route again (the camera now shows another view)."""
         self._background = None
         self._learning = []
         self._stationary = False
 
-    def _silent(self, at: float, active: bool | None = None, detail: dict | None = None) -> list[Observation]:
-        return [Observation(KIND, active, at, z.name, detail=detail or {"reason": "learning"}) for z in self.zones]
+    def _silent(self, at: float, active: bool | None = None, detail: dict[str, Any] | None = None) -> list[Observation]:
+        return [Observation(KIND.type, active, at, z.name, detail=detail or {"reason": "learning"}) for z in self.zones]
 
 
 def _centred_chroma(frame: AnalysisFrame, shape: tuple[int, ...]) -> np.ndarray:
@@ -146,3 +181,21 @@ def _bbox(mask: np.ndarray, width: int, height: int) -> BBox | None:
         return None
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     return (round(x0 / width, 4), round(y0 / height, 4), round((x1 - x0) / width, 4), round((y1 - y0) / height, 4))
+
+
+class BlockedRoutePlugin(DetectorPlugin[BlockedRouteSettings]):
+    settings = BlockedRouteSettings
+    kinds: ClassVar[tuple[ViolationKind, ...]] = (KIND,)
+
+    def plan(
+        self, settings: BlockedRouteSettings, camera: CameraConfig, width: int, height: int
+    ) -> list[PlannedDetector]:
+        for zone in settings.zones:
+            check_zone_fits(camera.id, zone, width, height)
+        aw, ah = analysis_size(width, height)
+        masks = [zone_mask(zone, aw, ah) for zone in settings.zones]
+        detector = BlockedRouteDetector(masks, settings.params)
+        return [PlannedDetector(detector, settings.params, ArmingSchedule(settings.schedule))]
+
+
+PLUGIN = BlockedRoutePlugin()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from detectors.plugin import ViolationKind
 from detectors.interface import KEY_FRAMES, AnalysisFrame, Observation
-from detectors.settings import TamperParams
-from detectors.tamper.picture_measures import similarity, thumbnail
+from detectors.plugins.tamper.settings import TamperParams
+from detectors.plugins.tamper.picture_measures import similarity, thumbnail
 
-KIND = "camera_moved"
+KIND = ViolationKind("camera_moved", "摄像机移位", "Camera moved", "major", needs=frozenset({"view"}),
+                      spoils=frozenset({"aim"}))
 
 
 class MovedCameraDetector:
@@ -16,14 +18,13 @@ class MovedCameraDetector:
     `relearn_s` becomes the reference (someone re-aimed the camera on purpose), which ends the violation."""
 
     need = KEY_FRAMES
-    kinds = (KIND,)
+    kinds = (KIND.type,)
 
     def __init__(self, params: TamperParams) -> None:
         self.params = params
         self.reference: np.ndarray | None = None
         self._moved_since: float | None = None
         self._last_at: float | None = None
-        self.relearned_at: float | None = None  # when a new view last became the reference
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
         view = thumbnail(frame.gray)
@@ -31,17 +32,18 @@ class MovedCameraDetector:
         self._last_at = frame.at
         if self.reference is None or self.reference.shape != view.shape:
             self.reference = view
-            return [Observation(KIND, None, frame.at, detail={"reason": "learning"})]
+            return [Observation(KIND.type, None, frame.at, detail={"reason": "learning"})]
         score = similarity(view, self.reference)
         active = score < self.params.moved_similarity
+        new_view = False
         if active:
             self._moved_since = frame.at if self._moved_since is None else self._moved_since
             if frame.at - self._moved_since >= self.params.relearn_s:
-                self.reference, self._moved_since, active = view, None, False
-                self.relearned_at = frame.at
+                # Someone re-aimed the camera and left it: the new view is the reference from now on.
+                self.reference, self._moved_since, active, new_view = view, None, False, True
         else:
             self._moved_since = None
             self.reference += (view - self.reference) * min(1.0, dt / 300.0)
         confidence = min(1.0, 1.0 - score) if active else 0.0
-        return [Observation(KIND, active, frame.at, confidence=round(confidence, 3),
-                            detail={"similarity": round(score, 3)})]
+        return [Observation(KIND.type, active, frame.at, confidence=round(confidence, 3),
+                            detail={"similarity": round(score, 3)}, new_view=new_view)]

@@ -1,1 +1,0 @@
-"""Evacuation-route detectors."""

@@ -1,1 +1,0 @@
-"""Camera health analytics: is the picture still worth watching?"""

@@ -1,0 +1,29 @@
+"""The configuration file the service reads: core's models, with each camera's detector entries read as the
+settings models of the registered detector plug-ins (a union told apart by `type`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.config import CameraConfig, Config
+from core.config import loader
+from detectors.registry import DetectorEntry
+
+
+class CameraFile(CameraConfig):
+    detectors: list[DetectorEntry] = []
+
+
+class ConfigFile(Config):
+    cameras: list[CameraFile] = []
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a YAML file; raises `core.config.ConfigError` listing every problem."""
+    return loader.load_config(path, ConfigFile)
+
+
+def parse_config(data: Any, source: str = "<config>") -> Config:
+    """Validate already-parsed YAML data; raises `core.config.ConfigError` listing every problem."""
+    return loader.parse_config(data, ConfigFile, source)
