@@ -14,8 +14,8 @@ from api.routes import (
     auth, cameras, detection, exports, health, live, metrics, organisation, recordings, snapshots, spot_checks, storage,
     violations, web,
 )
-from vms import __version__
-from vms.service import Service
+from core.version import VERSION
+from service.service import Service
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -39,7 +39,7 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
 
     # No public /docs or /openapi.json: every route but health needs a log-in, the schema included.
     app = FastAPI(
-        title="vms 民政服务机构视频监管平台", version=__version__, lifespan=lifespan,
+        title="vms 民政服务机构视频监管平台", version=VERSION, lifespan=lifespan,
         docs_url=None, redoc_url=None, openapi_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import CameraConfig
-from vms.service import Directory, Service
+from service.service import Directory, Service
 from core.store.users import User
 
 SESSION_COOKIE = "vms_session"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import WebSocket
 
 from api.deps import SESSION_COOKIE
-from vms.service import Service
+from service.service import Service
 from core.store.users import User
 
 

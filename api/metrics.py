@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 from recordings.service import RecordingService
 from streams.health import CameraState
 from streams.live.viewers import LiveViewers
-from vms.supervisor import Supervisor
+from service.supervisor import Supervisor
 
 
 class CameraCollector(Collector):

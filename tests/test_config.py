@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError
-from vms.configuration import load_config, parse_config
+from service.configuration import load_config, parse_config
 
 GOOD = """
 organisation:

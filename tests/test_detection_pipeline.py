@@ -19,7 +19,7 @@ from core.config import IngestConfig
 from detectors.plugins.tamper.settings import TamperSettings
 from core.store import Store
 from core.store.violations import ViolationFilter
-from vms.supervisor import Supervisor
+from service.supervisor import Supervisor
 
 
 class SlowDetector:
@@ -88,7 +88,7 @@ def test_video_loss_starts_and_ends_with_the_camera(clip_h264: Path, tmp_path: P
     """A camera whose encoder stops raises 视频丢失 after video_loss_s; it ends when video is back."""
     from detectors.pipeline.factory import DetectionFactory
     from tests.rig.rtsp import RtspServer
-    from vms.configuration import parse_config
+    from service.configuration import parse_config
     from core.store.violations import ViolationFilter
 
     async def scenario(rtsp: RtspServer) -> None:

@@ -22,7 +22,7 @@ from detectors.zones import ZoneMismatch
 from media.packet import MediaPacket, StreamInfo
 from tests.rig.media import clip_cache_dir
 from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes
-from vms.configuration import parse_config
+from service.configuration import parse_config
 from core.config.models import ArmingWindowConfig
 from detectors.plugins.blocked_route import BlockedRouteSettings
 

@@ -28,7 +28,7 @@ from tests.rig.rtsp import RtspServer, free_port
 from tests.rig.whep_client import make_offer, offer_pc, open_viewer
 from tests.running_service import RunningService
 from core.config import ConfigError
-from vms.configuration import parse_config
+from service.configuration import parse_config
 
 pytestmark = pytest.mark.rtsp
 

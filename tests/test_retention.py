@@ -24,7 +24,7 @@ from tests.conftest import ORGANISATION
 from tests.rig.probe import check_video
 from tests.rig.rtsp import RtspServer
 from tests.test_recordings import listing, recording_config
-from vms.configuration import parse_config
+from service.configuration import parse_config
 from core.store import Store
 from core.store.recordings import NewSegment
 

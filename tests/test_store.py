@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vms.configuration import parse_config
+from service.configuration import parse_config
 from core.organisation import OrgTree
 from core.store import Store
 from core.store.health import HealthEvent, HealthSample

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from streams.health import CameraState
 from core.config import IngestConfig
-from vms.configuration import parse_config
-from vms.supervisor import Supervisor
+from service.configuration import parse_config
+from service.supervisor import Supervisor
 
 
 def cameras(clip: Path, count: int, **source: object) -> list:

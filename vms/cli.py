@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from core.config import Config, ConfigError
-from vms.configuration import load_config
+from service.configuration import load_config
 from core.redaction import RedactingFilter
 
 log = logging.getLogger("vms")
@@ -33,7 +33,7 @@ def _setup_logging(level: str) -> RedactingFilter:
 def _load(path: Path | None, data_dir: Path) -> Config:
     if path is not None:
         return load_config(path)
-    from vms.demo import demo_config  # encodes clips with PyAV on first use; only needed here
+    from service.demo import demo_config  # encodes clips with PyAV on first use; only needed here
 
     return demo_config(data_dir)
 
@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from vms.service import Service
+    from service.service import Service
 
     service = Service(config, args.config, redactor)
     app = create_app(service)

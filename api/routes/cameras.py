@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
 from api.schemas import CameraDetail, CameraView, HealthEventView, camera_view
 from core.config import CameraConfig
-from vms.service import Directory, Service
+from service.service import Directory, Service
 
 router = APIRouter()
 

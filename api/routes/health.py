@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ServiceDep
-from vms import __version__
+from core.version import VERSION
 
 router = APIRouter()
 
@@ -15,4 +15,4 @@ def health(service: ServiceDep) -> dict[str, object]:
     states: dict[str, int] = {}
     for snap in service.supervisor.snapshots().values():
         states[snap.state.value] = states.get(snap.state.value, 0) + 1
-    return {"status": "ok", "version": __version__, "cameras": states}
+    return {"status": "ok", "version": VERSION, "cameras": states}

@@ -20,7 +20,7 @@ from recordings.playlist import hls_playlist, recorded_spans
 from media.mp4.file import read_layout
 from media.multipart import CONTENT_TYPE as MULTIPART, multipart_part
 from core.config import CameraConfig
-from vms.service import Service
+from service.service import Service
 from core.store.recordings import Segment
 
 router = APIRouter()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from streams.live.snapshot import Snapshot, SnapshotUnavailable
-from vms.service import Service
+from service.service import Service
 
 router = APIRouter()
 

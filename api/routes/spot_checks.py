@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.routes.snapshots import take_snapshot
-from vms.service import Directory
+from service.service import Directory
 from core.store.spot_checks import SpotCheck
 from core.store.users import User
 

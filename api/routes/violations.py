@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from api.deps import ServiceDep, UserDep
 from api.schemas import OrgRef
 from detectors.registry import KINDS, label
-from vms.service import Directory
+from service.service import Directory
 from core.store.users import User
 from core.store.violations import ViolationFilter, ViolationRecord
 

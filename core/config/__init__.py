@@ -1,4 +1,4 @@
-"""Configuration: one YAML file validated once into immutable, typed objects (read by `vms.configuration`,
+"""Configuration: one YAML file validated once into immutable, typed objects (read by `service.configuration`,
 which adds the detectors' own settings models)."""
 
 from core.config.loader import ConfigError, ConfigProblem

@@ -149,7 +149,7 @@ def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
 
 
 def parse_config(data: Any, schema: type[ConfigT], source: str = "<config>") -> ConfigT:
-    """Validate already-parsed YAML data against `schema` (the service's: `vms.configuration`, where each
+    """Validate already-parsed YAML data against `schema` (the service's: `service.configuration`, where each
     camera's detectors are the registered detectors' settings); raises ConfigError listing every problem."""
     if data is None:
         data = {}

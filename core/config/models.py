@@ -99,7 +99,7 @@ class DetectorSettings(_Frozen):
 
     Each detector declares its own settings model beside its code (`detectors/plugins/`): this base with
     `type: Literal[...]` and its typed `params`. A configuration file is read with the union of those models
-    (`vms.configuration`), so a loaded camera's entries are the detectors' own settings objects.
+    (`service.configuration`), so a loaded camera's entries are the detectors' own settings objects.
     """
 
     type: str

@@ -17,12 +17,12 @@ from recordings.service import RecordingService
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
 from core.config import Config, ConfigError
-from vms.configuration import load_config
-from vms.health_history import HealthHistory
+from service.configuration import load_config
+from service.health_history import HealthHistory
 from core.organisation import OrgTree
 from core.redaction import RedactingFilter
 from core.store import Store
-from vms.supervisor import Changes, Supervisor
+from service.supervisor import Changes, Supervisor
 
 log = logging.getLogger(__name__)
 

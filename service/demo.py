@@ -13,7 +13,7 @@ import av
 from av.video.frame import PictureType
 
 from core.config import Config
-from vms.configuration import parse_config
+from service.configuration import parse_config
 
 log = logging.getLogger(__name__)
 
