@@ -11,8 +11,20 @@ from fastapi.responses import JSONResponse
 
 from api.metrics import registry_for
 from api.routes import (
-    auth, cameras, detection, exports, health, live, metrics, organisation, recordings, snapshots, spot_checks, storage,
-    violations, web,
+    auth,
+    cameras,
+    detection,
+    exports,
+    health,
+    live,
+    metrics,
+    organisation,
+    recordings,
+    snapshots,
+    spot_checks,
+    storage,
+    violations,
+    web,
 )
 from core.version import VERSION
 from service.service import Service
@@ -39,15 +51,31 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
 
     # No public /docs or /openapi.json: every route but health needs a log-in, the schema included.
     app = FastAPI(
-        title="vms 民政服务机构视频监管平台", version=VERSION, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,
+        title="vms 民政服务机构视频监管平台",
+        version=VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.service = service
     app.state.metrics_registry = registry_for(service.supervisor, service.recordings, service.live)
     for module in (
-        health, auth, organisation, cameras, recordings, exports, storage, violations, detection,
-        live, snapshots, spot_checks, metrics, web,
+        health,
+        auth,
+        organisation,
+        cameras,
+        recordings,
+        exports,
+        storage,
+        violations,
+        detection,
+        live,
+        snapshots,
+        spot_checks,
+        metrics,
+        web,
     ):
         app.include_router(module.router)
     return app

@@ -8,8 +8,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import CameraConfig
-from service.service import Directory, Service
 from core.store.users import User
+from service.service import Directory, Service
 
 SESSION_COOKIE = "vms_session"
 _bearer = HTTPBearer(auto_error=False)
@@ -36,9 +36,7 @@ def current_user(
     token = session_token(request, credentials)
     user = service.store.sessions.resolve(token) if token else None
     if user is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "not logged in", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import WebSocket
 
 from api.deps import SESSION_COOKIE
-from service.service import Service
 from core.store.users import User
+from service.service import Service
 
 
 def websocket_user(websocket: WebSocket, service: Service) -> User | None:

@@ -9,9 +9,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from recordings.service import RecordingService
+from service.supervisor import Supervisor
 from streams.health import CameraState
 from streams.live.viewers import LiveViewers
-from service.supervisor import Supervisor
 
 
 class CameraCollector(Collector):
@@ -20,15 +20,21 @@ class CameraCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("vms_camera_up", "1 when packets arrive from the camera", labels=["camera"])
-        state = GaugeMetricFamily("vms_camera_state", "Current connection state (1 for the state it is in)", labels=["camera", "state"])
+        state = GaugeMetricFamily(
+            "vms_camera_state", "Current connection state (1 for the state it is in)", labels=["camera", "state"]
+        )
         fps = GaugeMetricFamily("vms_camera_fps", "Frames per second received", labels=["camera"])
         bitrate = GaugeMetricFamily("vms_camera_bitrate_bps", "Bits per second received", labels=["camera"])
-        age = GaugeMetricFamily("vms_camera_last_packet_age_seconds", "Seconds since the last packet", labels=["camera"])
+        age = GaugeMetricFamily(
+            "vms_camera_last_packet_age_seconds", "Seconds since the last packet", labels=["camera"]
+        )
         reconnects = CounterMetricFamily("vms_camera_reconnects", "Reconnections since start", labels=["camera"])
         packets = CounterMetricFamily("vms_camera_packets", "Video packets received", labels=["camera"])
         received = CounterMetricFamily("vms_camera_received_bytes", "Video bytes received", labels=["camera"])
         dropped = CounterMetricFamily(
-            "vms_consumer_dropped_packets", "Packets dropped because a consumer fell behind", labels=["camera", "consumer"]
+            "vms_consumer_dropped_packets",
+            "Packets dropped because a consumer fell behind",
+            labels=["camera", "consumer"],
         )
         for camera_id, snap in self._supervisor.snapshots().items():
             up.add_metric([camera_id], 1.0 if snap.state is CameraState.ONLINE else 0.0)
@@ -54,8 +60,12 @@ class RecordingCollector(Collector):
         self._recordings = recordings
 
     def collect(self) -> Iterator[Metric]:
-        recording = GaugeMetricFamily("vms_recording_active", "1 while the camera's video reaches the disk", labels=["camera"])
-        failing = GaugeMetricFamily("vms_recording_failing", "1 while the camera cannot write (disk full, read-only)", labels=["camera"])
+        recording = GaugeMetricFamily(
+            "vms_recording_active", "1 while the camera's video reaches the disk", labels=["camera"]
+        )
+        failing = GaugeMetricFamily(
+            "vms_recording_failing", "1 while the camera cannot write (disk full, read-only)", labels=["camera"]
+        )
         written = CounterMetricFamily("vms_recording_written_bytes", "Bytes of segments written", labels=["camera"])
         segments = CounterMetricFamily("vms_recording_segments", "Segments closed since start", labels=["camera"])
         for camera in self._recordings.config.cameras:
@@ -69,9 +79,15 @@ class RecordingCollector(Collector):
         yield from (recording, failing, written, segments)
         last = self._recordings.cleaner.last
         if last is not None:
-            yield GaugeMetricFamily("vms_recordings_bytes", "Bytes of video in the recordings index", value=last.recordings_bytes)
-            yield GaugeMetricFamily("vms_recordings_free_bytes", "Free bytes on the recordings volume", value=last.free_bytes)
-            yield GaugeMetricFamily("vms_retention_warnings", "Retention problems at the last pass", value=len(last.warnings))
+            yield GaugeMetricFamily(
+                "vms_recordings_bytes", "Bytes of video in the recordings index", value=last.recordings_bytes
+            )
+            yield GaugeMetricFamily(
+                "vms_recordings_free_bytes", "Free bytes on the recordings volume", value=last.free_bytes
+            )
+            yield GaugeMetricFamily(
+                "vms_retention_warnings", "Retention problems at the last pass", value=len(last.warnings)
+            )
 
 
 class LiveViewerCollector(Collector):
@@ -87,7 +103,9 @@ class LiveViewerCollector(Collector):
         for (camera_id, transport), count in sorted(counts.items()):
             viewers.add_metric([camera_id, transport], count)
         yield viewers
-        yield GaugeMetricFamily("vms_live_peer_connections", "Open WebRTC peer connections", value=self._live.peer_connections)
+        yield GaugeMetricFamily(
+            "vms_live_peer_connections", "Open WebRTC peer connections", value=self._live.peer_connections
+        )
 
 
 def registry_for(

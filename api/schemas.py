@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from core.config import CameraConfig, DetectorSettings
+from core.organisation import OrgTree
 from detectors.pipeline.status import PipelineStatus
 from recordings.recorder import RecorderStatus
 from streams.health import HealthSnapshot
 from streams.subscription import ConsumerStats
-from core.config import CameraConfig, DetectorSettings
-from core.organisation import OrgTree
 
 
 class OrgRef(BaseModel):
@@ -50,8 +50,13 @@ class CameraDetail(CameraView):
 
 
 def camera_view(
-    camera: CameraConfig, tree: OrgTree, retention_hours: float, default_transport: str,
-    health: HealthSnapshot | None, consumers: list[ConsumerStats], recording: RecorderStatus | None = None,
+    camera: CameraConfig,
+    tree: OrgTree,
+    retention_hours: float,
+    default_transport: str,
+    health: HealthSnapshot | None,
+    consumers: list[ConsumerStats],
+    recording: RecorderStatus | None = None,
 ) -> dict[str, object]:
     inst = tree.units[camera.institution]
     town = tree.town_of(camera.institution)
@@ -64,7 +69,8 @@ def camera_view(
         "institution": OrgRef(id=inst.id, name=inst.name),
         "town": OrgRef(id=town.id, name=town.name) if town else None,
         "source": SourceView(
-            url=src.url, transport=src.transport or default_transport,
+            url=src.url,
+            transport=src.transport or default_transport,
             has_credentials=bool(src.username or src.password),
         ),
         "retention_hours": retention_hours,

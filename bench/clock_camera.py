@@ -20,7 +20,7 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtspServer
 
 BITS = 48
 BLOCK_ROWS = 40
@@ -59,7 +59,7 @@ class ClockSource:
             value = self.white if (stamp >> (BITS - 1 - bit)) & 1 else self.black
             for row in range(BLOCK_ROWS):
                 base = row * self.width
-                y[base + x0:base + x1] = value
+                y[base + x0 : base + x1] = value
         pts = self.count * Gst.SECOND // self.fps
         self.count += 1
         return bytes(y) + self.chroma, pts

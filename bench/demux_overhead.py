@@ -63,8 +63,23 @@ def measure_in_process(variant: str, urls: list[str], warmup: float, seconds: fl
 
 def measure_ffmpeg(urls: list[str], warmup: float, seconds: float) -> float:
     procs = [
-        subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url,
-                          "-c", "copy", "-f", "null", "-"])
+        subprocess.Popen(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-i",
+                url,
+                "-c",
+                "copy",
+                "-f",
+                "null",
+                "-",
+            ]
+        )
         for url in urls
     ]
     try:
@@ -103,9 +118,21 @@ def main() -> None:
         print(f"{args.cameras} cameras, 1080p25 H.264 ~4 Mbit/s, CPU % of one core per camera:")
         for variant in args.only or VARIANTS:
             out = subprocess.run(
-                [sys.executable, __file__, "--child", variant, "--warmup", str(args.warmup),
-                 "--seconds", str(args.seconds), "--urls", *urls],
-                capture_output=True, text=True, timeout=args.warmup + args.seconds + 60,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    variant,
+                    "--warmup",
+                    str(args.warmup),
+                    "--seconds",
+                    str(args.seconds),
+                    "--urls",
+                    *urls,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=args.warmup + args.seconds + 60,
             )
             print(f"  {variant:18} {out.stdout.strip() or out.stderr[-300:]}", flush=True)
         print(f"  {'ffmpeg -c copy':18} {measure_ffmpeg(urls, args.warmup, args.seconds):.3f}")

@@ -28,12 +28,12 @@ import av
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from detectors.frames.decoder import FrameDecoder  # noqa: E402
-from detectors.frames.scaler import FrameScaler  # noqa: E402
-from detectors.pipeline.analysis import CameraAnalysis  # noqa: E402
-from media.packet import MediaPacket, StreamInfo  # noqa: E402
-from tests.rig.media import clip_cache_dir, make_clip  # noqa: E402
-from core.config.models import CameraConfig  # noqa: E402
+from core.config.models import CameraConfig
+from detectors.frames.decoder import FrameDecoder
+from detectors.frames.scaler import FrameScaler
+from detectors.pipeline.analysis import CameraAnalysis
+from media.packet import MediaPacket, StreamInfo
+from tests.rig.media import clip_cache_dir, make_clip
 
 ZONE = [(0.30, 0.55), (0.70, 0.55), (0.95, 0.98), (0.05, 0.98)]
 
@@ -42,17 +42,27 @@ def load(clip: Path) -> tuple[StreamInfo, list[MediaPacket], float]:
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         cc = stream.codec_context
-        info = StreamInfo(1, cc.name, None, cc.width, cc.height, stream.time_base, cc.extradata,
-                          float(stream.average_rate), 0.0)
-        packets = [MediaPacket(1, bytes(p), p.pts, p.dts, p.duration or 0, stream.time_base, p.is_keyframe, 0.0)
-                   for p in container.demux(stream) if p.size]
+        info = StreamInfo(
+            1, cc.name, None, cc.width, cc.height, stream.time_base, cc.extradata, float(stream.average_rate), 0.0
+        )
+        packets = [
+            MediaPacket(1, bytes(p), p.pts, p.dts, p.duration or 0, stream.time_base, p.is_keyframe, 0.0)
+            for p in container.demux(stream)
+            if p.size
+        ]
         seconds = len(packets) / float(stream.average_rate)
     return info, packets, seconds
 
 
 def camera() -> CameraConfig:
-    return CameraConfig(id="bench", name="bench", institution="i", role="evacuation_route", source={"url": "x"},
-                        detectors=[{"type": "blocked_route", "zones": [{"name": "route", "points": ZONE}]}])
+    return CameraConfig(
+        id="bench",
+        name="bench",
+        institution="i",
+        role="evacuation_route",
+        source={"url": "x"},
+        detectors=[{"type": "blocked_route", "zones": [{"name": "route", "points": ZONE}]}],
+    )
 
 
 def replay(info: StreamInfo, packets: list[MediaPacket], clip_s: float, seconds: float, mode: str) -> tuple[float, int]:
@@ -81,15 +91,20 @@ def replay_live(info: StreamInfo, packets: list[MediaPacket], clip_s: float, sec
     """The service's own path: a hub feeding a CameraPipeline thread, paced at 10x real time."""
     from types import SimpleNamespace
 
+    from core.store import Store
     from detectors.pipeline.camera_pipeline import CameraPipeline
     from detectors.violations.recorder import ViolationRecorder
     from streams.hub import Hub
-    from core.store import Store
 
     store = Store.open(":memory:")
     hub = Hub("bench", default_capacity=100_000)
-    pipeline = CameraPipeline(camera(), SimpleNamespace(hub=hub), ViolationRecorder(store.violations),  # type: ignore[arg-type]
-                              max_lag_s=1e9, queue_packets=100_000)
+    pipeline = CameraPipeline(
+        camera(),
+        SimpleNamespace(hub=hub),
+        ViolationRecorder(store.violations),  # type: ignore[arg-type]
+        max_lag_s=1e9,
+        queue_packets=100_000,
+    )
     pipeline.start()
     frame_s = 1.0 / (info.frame_rate or 25.0)
     loops = max(1, round(seconds / clip_s))
@@ -117,12 +132,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0, help="seconds of video per pipeline (default 120)")
     parser.add_argument("--gop", type=float, default=2.0, help="GOP in seconds (default 2; cameras use 1-4)")
     args = parser.parse_args()
-    clip = make_clip(clip_cache_dir() / f"bench-1920x1080-4M-gop{args.gop:g}.mp4", width=1920, height=1080,
-                     fps=25, seconds=20, bitrate="4M", gop_seconds=args.gop)
+    clip = make_clip(
+        clip_cache_dir() / f"bench-1920x1080-4M-gop{args.gop:g}.mp4",
+        width=1920,
+        height=1080,
+        fps=25,
+        seconds=20,
+        bitrate="4M",
+        gop_seconds=args.gop,
+    )
     info, packets, clip_s = load(clip)
     keys = sum(p.keyframe for p in packets)
-    print(f"1920x1080 25 fps H.264, GOP {args.gop:g} s ({keys} key frames in {clip_s:.0f} s), "
-          f"{args.seconds:g} s of video per pipeline\n")
+    print(
+        f"1920x1080 25 fps H.264, GOP {args.gop:g} s ({keys} key frames in {clip_s:.0f} s), "
+        f"{args.seconds:g} s of video per pipeline\n"
+    )
     results = {}
     for mode in ("keyframes", "live", "full-decode", "full+detect"):
         if mode == "live":
@@ -131,12 +155,16 @@ def main() -> None:
             cpu_s, analysed = replay(info, packets, clip_s, args.seconds, mode)
         video_s = max(1, round(args.seconds / clip_s)) * clip_s
         results[mode] = share = cpu_s / video_s
-        print(f"{mode:12} {share:7.2%} of one core per camera  ({cpu_s:6.2f} s CPU for {video_s:.0f} s video, "
-              f"{analysed} frames analysed)")
+        print(
+            f"{mode:12} {share:7.2%} of one core per camera  ({cpu_s:6.2f} s CPU for {video_s:.0f} s video, "
+            f"{analysed} frames analysed)"
+        )
     base = results["keyframes"]
-    print(f"\nfull-decode / keyframes: {results['full-decode'] / base:.1f}x;  "
-          f"full+detect / keyframes: {results['full+detect'] / base:.1f}x;  live / keyframes: "
-          f"{results['live'] / base:.2f}x;  target: <= 3 %")
+    print(
+        f"\nfull-decode / keyframes: {results['full-decode'] / base:.1f}x;  "
+        f"full+detect / keyframes: {results['full+detect'] / base:.1f}x;  live / keyframes: "
+        f"{results['live'] / base:.2f}x;  target: <= 3 %"
+    )
 
 
 if __name__ == "__main__":

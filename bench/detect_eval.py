@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from detectors.offline.analyze import FoundViolation, analysis_camera, analyze, parse_zone  # noqa: E402
-from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes  # noqa: E402
-from detectors.plugins.blocked_route import BlockedRouteSettings  # noqa: E402
+from detectors.offline.analyze import FoundViolation, analysis_camera, analyze, parse_zone
+from detectors.plugins.blocked_route import BlockedRouteSettings
+from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 VTEST_ZONE = "0,190 440,200 440,300 300,290 170,245 0,245"  # the paved walkway, left of the lamp post
@@ -51,24 +51,52 @@ def vtest_clips(folder: Path) -> list[Clip]:
     vtest, box = OPENCV_DATA / "vtest.avi", OPENCV_DATA / "box.png"
     if not vtest.exists():
         sys.exit(f"{vtest} is missing: install the Debian package opencv-doc (./dev install does)")
-    camera_like = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "20", "-keyint_min", "20",
-                   "-sc_threshold", "0", "-pix_fmt", "yuv420p"]
+    camera_like = [
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-bf",
+        "0",
+        "-g",
+        "20",
+        "-keyint_min",
+        "20",
+        "-sc_threshold",
+        "0",
+        "-pix_fmt",
+        "yuv420p",
+    ]
     plain, pasted = folder / "vtest-h264.mp4", folder / "vtest-box.mp4"
     if not plain.exists():  # vtest.avi is 79.5 s at 10 fps: played twice
         _ffmpeg("-stream_loop", "1", "-i", str(vtest), *camera_like, str(plain))
     if not pasted.exists():
         start, end = BOX_SPAN
-        _ffmpeg("-stream_loop", "1", "-i", str(vtest), "-i", str(box), "-filter_complex",
-                f"[1]scale=130:-2[box];[0][box]overlay=210:205:enable='between(t,{start:g},{end:g})'",
-                *camera_like, str(pasted))
-    return [Clip("vtest (people only)", plain, VTEST_ZONE, (), 159.0),
-            Clip("vtest + pasted box", pasted, VTEST_ZONE, (("blocked_route", *BOX_SPAN),), 159.0)]
+        _ffmpeg(
+            "-stream_loop",
+            "1",
+            "-i",
+            str(vtest),
+            "-i",
+            str(box),
+            "-filter_complex",
+            f"[1]scale=130:-2[box];[0][box]overlay=210:205:enable='between(t,{start:g},{end:g})'",
+            *camera_like,
+            str(pasted),
+        )
+    return [
+        Clip("vtest (people only)", plain, VTEST_ZONE, (), 159.0),
+        Clip("vtest + pasted box", pasted, VTEST_ZONE, (("blocked_route", *BOX_SPAN),), 159.0),
+    ]
 
 
 def scene_clips(folder: Path, dwell: float) -> list[Clip]:
     zone = " ".join(f"{round(x * WIDTH)},{round(y * HEIGHT)}" for x, y in FLOOR_ZONE)
-    return [Clip(s.name, encode(s, folder / f"{s.name}-dwell{dwell:g}.mp4", fps=10), zone, s.truth, s.seconds)
-            for s in scenes(dwell)]
+    return [
+        Clip(s.name, encode(s, folder / f"{s.name}-dwell{dwell:g}.mp4", fps=10), zone, s.truth, s.seconds)
+        for s in scenes(dwell)
+    ]
 
 
 def run(clip: Clip, dwell: float) -> list[FoundViolation]:
@@ -76,8 +104,7 @@ def run(clip: Clip, dwell: float) -> list[FoundViolation]:
 
     with av.open(str(clip.path)) as container:
         width, height = container.streams.video[0].width, container.streams.video[0].height
-    route = BlockedRouteSettings(zones=[parse_zone(clip.zone, "route", width, height)],
-                           params={"dwell_s": dwell})
+    route = BlockedRouteSettings(zones=[parse_zone(clip.zone, "route", width, height)], params={"dwell_s": dwell})
     return list(analyze(clip.path, analysis_camera([route], "evacuation_route")))
 
 
@@ -109,8 +136,10 @@ def main() -> None:
         truth = ", ".join(f"{k} {s:g}-{e:g}s" for k, s, e in clip.truth) or "-"
         shown = ", ".join(f"{f.type} {f.start_s:g}-{f.end_s:g}s" for f in found) or "-"
         print(f"{clip.name:26} {truth:34} {shown}")
-    print(f"\ndwell {args.dwell:g} s; {len(clips)} clips, {video_s / 60:.1f} min of video analysed in "
-          f"{time.time() - began:.1f} s (encoding included)\n")
+    print(
+        f"\ndwell {args.dwell:g} s; {len(clips)} clips, {video_s / 60:.1f} min of video analysed in "
+        f"{time.time() - began:.1f} s (encoding included)\n"
+    )
     print(f"{'type':15} {'TP':>3} {'FP':>3} {'FN':>3} {'precision':>9} {'recall':>7} {'median time to alarm':>21}")
     for kind, c in counts.items():
         precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else float("nan")
@@ -119,8 +148,10 @@ def main() -> None:
         print(f"{kind:15} {c['tp']:3} {c['fp']:3} {c['fn']:3} {precision:9.0%} {recall:7.0%} {delay:>21}")
     route = counts["blocked_route"]
     worst = max(route["delays"], default=float("nan"))
-    print(f"\nblocked route: slowest alarm {worst:.1f} s after the blocking (target: within dwell + 5 = "
-          f"{args.dwell + 5:g} s)")
+    print(
+        f"\nblocked route: slowest alarm {worst:.1f} s after the blocking (target: within dwell + 5 = "
+        f"{args.dwell + 5:g} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.rig.media import clip_cache_dir, make_clip  # noqa: E402
-from tests.rig.rtsp import RtspServer, free_port  # noqa: E402
+from tests.rig.media import clip_cache_dir, make_clip
+from tests.rig.rtsp import RtspServer, free_port
 
 FPS = 25
 ADMIN_PASSWORD = "bench-password"
@@ -59,13 +59,22 @@ def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subpr
     config = {
         "recording": {"enabled": False},  # ingest alone, unless a section says otherwise
         "storage": {"data_dir": str(workdir / "data")},
-        "organisation": {"id": "bench", "name": "基准", "towns": [
-            {"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "机构"}]}]},
+        "organisation": {
+            "id": "bench",
+            "name": "基准",
+            "towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "机构"}]}],
+        },
         "cameras": [
             # Ingest and recording are measured alone: the analytics every camera runs by default are off
             # here (bench/detect_cpu.py measures them).
-            {"id": f"cam{i}", "name": f"摄像机{i}", "institution": "i", "role": "other", "source": {"url": url},
-             "detectors": [{"type": "tamper", "enabled": False}]}
+            {
+                "id": f"cam{i}",
+                "name": f"摄像机{i}",
+                "institution": "i",
+                "role": "other",
+                "source": {"url": url},
+                "detectors": [{"type": "tamper", "enabled": False}],
+            }
             for i, url in enumerate(urls)
         ],
         **sections,
@@ -74,8 +83,10 @@ def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subpr
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "vms", "run", "--config", str(path), "--port", str(port), "--log-level", "warning"],
-        cwd=workdir, env={**os.environ, "VMS_ADMIN_PASSWORD": ADMIN_PASSWORD},
-        stdout=(workdir / "vms.log").open("wb"), stderr=subprocess.STDOUT,
+        cwd=workdir,
+        env={**os.environ, "VMS_ADMIN_PASSWORD": ADMIN_PASSWORD},
+        stdout=(workdir / "vms.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
@@ -105,9 +116,28 @@ def vms_packets(base: str, token: str) -> dict[str, int]:
 
 def start_ffmpeg(url: str, progress: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url,
-         "-c", "copy", "-f", "null", "-progress", str(progress), "-stats_period", "1", "-"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            url,
+            "-c",
+            "copy",
+            "-f",
+            "null",
+            "-progress",
+            str(progress),
+            "-stats_period",
+            "1",
+            "-",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -134,7 +164,11 @@ def main() -> None:
     print(f"preparing a {args.width}x{args.height} {FPS} fps H.264 Main clip at {args.bitrate}bit/s ...", flush=True)
     clip = make_clip(
         clip_cache_dir() / f"bench-{args.width}x{args.height}-{args.bitrate}.mp4",
-        width=args.width, height=args.height, fps=FPS, seconds=10, bitrate=args.bitrate,
+        width=args.width,
+        height=args.height,
+        fps=FPS,
+        seconds=10,
+        bitrate=args.bitrate,
     )
     mounts = [{"path": f"/cam{i}", "clip": str(clip)} for i in range(n)]
     with tempfile.TemporaryDirectory(prefix="vms-bench-") as tmp, RtspServer(mounts) as server:
@@ -142,13 +176,15 @@ def main() -> None:
         urls = [server.url(f"/cam{i}") for i in range(n)]
         vms, base = start_vms(urls, workdir)
         progress = [workdir / f"ffmpeg{i}.progress" for i in range(n)]
-        ffmpegs = [start_ffmpeg(url, p) for url, p in zip(urls, progress)]
+        ffmpegs = [start_ffmpeg(url, p) for url, p in zip(urls, progress, strict=True)]
         try:
-            token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()["token"]
+            token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()[
+                "token"
+            ]
             time.sleep(args.warmup)
             vms_proc = [psutil.Process(vms.pid)]
             ff_procs = [psutil.Process(p.pid) for p in ffmpegs]
-            server_proc = [psutil.Process(server._proc.pid)]  # noqa: SLF001 - the bench reads its CPU only
+            server_proc = [psutil.Process(server._proc.pid)]
             v0, f0, s0 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs), cpu_and_rss(server_proc)
             p0, fr0 = vms_packets(base, token), [ffmpeg_frames(p) for p in progress]
             started = time.monotonic()
@@ -162,7 +198,7 @@ def main() -> None:
 
     expected = FPS * elapsed
     vms_got = [p1.get(k, 0) - p0.get(k, 0) for k in p1]
-    ff_got = [b - a for a, b in zip(fr0, fr1)]
+    ff_got = [b - a for a, b in zip(fr0, fr1, strict=True)]
     vms_cpu = (v1.cpu_s - v0.cpu_s) / elapsed / n * 100
     ff_cpu = (f1.cpu_s - f0.cpu_s) / elapsed / n * 100
     results = {
@@ -186,12 +222,20 @@ def main() -> None:
     }
     print()
     print(f"ingest of {n} cameras, {args.width}x{args.height} {FPS} fps ~{args.bitrate}bit/s, {elapsed:.0f} s window")
-    print(f"  CPU per camera  vms {vms_cpu:6.2f} %   ffmpeg -c copy {ff_cpu:6.2f} %   ratio {results['cpu_ratio_vms_to_ffmpeg']}")
-    print(f"  RSS per camera  vms {results['vms_rss_mb_per_camera']:6.2f} MB  ffmpeg {results['ffmpeg_rss_mb_per_camera']:6.2f} MB"
-          f"   (vms total {results['vms_rss_mb_total']} MB)")
-    print(f"  packets lost    vms {results['vms_packets_lost_pct']} %   ffmpeg {results['ffmpeg_packets_lost_pct']} %"
-          f"   (against {results['expected_packets_per_camera']} per camera at the nominal rate;"
-          f" vms received {results['vms_packets_vs_ffmpeg']} × what ffmpeg received)")
+    print(
+        f"  CPU per camera  vms {vms_cpu:6.2f} %   ffmpeg -c copy {ff_cpu:6.2f} %"
+        f"   ratio {results['cpu_ratio_vms_to_ffmpeg']}"
+    )
+    print(
+        f"  RSS per camera  vms {results['vms_rss_mb_per_camera']:6.2f} MB"
+        f"  ffmpeg {results['ffmpeg_rss_mb_per_camera']:6.2f} MB"
+        f"   (vms total {results['vms_rss_mb_total']} MB)"
+    )
+    print(
+        f"  packets lost    vms {results['vms_packets_lost_pct']} %   ffmpeg {results['ffmpeg_packets_lost_pct']} %"
+        f"   (against {results['expected_packets_per_camera']} per camera at the nominal rate;"
+        f" vms received {results['vms_packets_vs_ffmpeg']} × what ffmpeg received)"
+    )
     print(f"  test server CPU {results['server_cpu_pct']} % of one core")
     print(json.dumps(results))
     if args.json:

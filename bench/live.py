@@ -28,9 +28,9 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.rig.rtsp import free_port  # noqa: E402
-from tests.rig.whep_client import open_whep  # noqa: E402
-from tests.running_service import RunningService  # noqa: E402
+from tests.rig.rtsp import free_port
+from tests.rig.whep_client import open_whep
+from tests.running_service import RunningService
 
 STAMP_BITS = 48
 
@@ -42,7 +42,7 @@ def read_stamp(frame: av.VideoFrame) -> int:
     value = 0
     for bit in range(STAMP_BITS):
         centre = bit * block + block // 2
-        value = (value << 1) | int(luma[14:26, centre - 4:centre + 4].mean() > 128)
+        value = (value << 1) | int(luma[14:26, centre - 4 : centre + 4].mean() > 128)
     return value
 
 
@@ -114,7 +114,11 @@ def cpu_share(process: psutil.Process, seconds: float) -> float:
 
 
 def with_viewers(
-    url: str, count: int, seconds: float, token: str | None, process: psutil.Process,
+    url: str,
+    count: int,
+    seconds: float,
+    token: str | None,
+    process: psutil.Process,
     sent: Callable[[], int] | None = None,
 ) -> dict:
     """Server CPU (share of one core) while `count` load viewers watch, what they received, and (where the
@@ -153,9 +157,21 @@ def main() -> int:
 
     port = free_port()
     camera = subprocess.Popen(
-        ["/usr/bin/python3", str(ROOT / "bench" / "clock_camera.py"), "--port", str(port), "--width", str(args.width),
-         "--height", str(args.height), "--fps", str(args.fps)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            "/usr/bin/python3",
+            str(ROOT / "bench" / "clock_camera.py"),
+            "--port",
+            str(port),
+            "--width",
+            str(args.width),
+            "--height",
+            str(args.height),
+            "--fps",
+            str(args.fps),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert camera.stdout is not None
     rtsp_url = camera.stdout.readline().split()[-1]
@@ -165,11 +181,20 @@ def main() -> int:
         direct = direct_latencies(rtsp_url, args.seconds)
         # --- vms: the camera's packets forwarded ---------------------------------------------------
         workdir = Path(tempfile.mkdtemp(prefix="vms-bench-live-"))
-        service = RunningService(workdir, {
-            "organisation": {"id": "b", "name": "局", "towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-            "live": {"ice_hosts": ["127.0.0.1"], "max_viewers_per_camera": 100, "max_viewers_per_user": 100},
-            "cameras": [{"id": "clock", "name": "时钟", "institution": "i", "role": "gate", "source": {"url": rtsp_url}}],
-        })
+        service = RunningService(
+            workdir,
+            {
+                "organisation": {
+                    "id": "b",
+                    "name": "局",
+                    "towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}],
+                },
+                "live": {"ice_hosts": ["127.0.0.1"], "max_viewers_per_camera": 100, "max_viewers_per_user": 100},
+                "cameras": [
+                    {"id": "clock", "name": "时钟", "institution": "i", "role": "gate", "source": {"url": rtsp_url}}
+                ],
+            },
+        )
         service.start()
         try:
             admin = service.client()
@@ -185,6 +210,7 @@ def main() -> int:
             lat = asyncio.run(latencies(service.base_url, path, headers, args.seconds))
             time.sleep(1.0)
             idle = cpu_share(vms_process, args.seconds)
+
             def frames_sent() -> int:
                 viewers = admin.get("/api/live/sessions").json()["viewers"]
                 return sum(v["packets_sent"] for v in viewers)
@@ -197,7 +223,8 @@ def main() -> int:
         # --- reference: decode once, encode per viewer ------------------------------------------------
         ref_port = free_port()
         reference = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "transcoding_whep.py"), rtsp_url, str(ref_port)], cwd=ROOT,
+            [sys.executable, str(ROOT / "bench" / "transcoding_whep.py"), rtsp_url, str(ref_port)],
+            cwd=ROOT,
         )
         try:
             base = f"http://127.0.0.1:{ref_port}"
@@ -222,20 +249,28 @@ def main() -> int:
         camera.stdin.close()  # type: ignore[union-attr]
         camera.wait(timeout=10)
 
-    print(f"\ncamera: {args.width}x{args.height}@{args.fps} H.264 Main, 2 s GOP, {camera_rate}; "
-          f"{args.viewers} load viewers for {args.seconds:.0f} s; CPU as a share of one core")
-    print(f"{'path':<16}{'first frame (s)':<28}{'glass-to-glass (ms)':<44}{'CPU idle':>9}{'CPU N viewers':>14}"
-          f"{'per viewer':>11}{'fps sent':>9}{'fps received':>13}")
+    print(
+        f"\ncamera: {args.width}x{args.height}@{args.fps} H.264 Main, 2 s GOP, {camera_rate}; "
+        f"{args.viewers} load viewers for {args.seconds:.0f} s; CPU as a share of one core"
+    )
+    print(
+        f"{'path':<16}{'first frame (s)':<28}{'glass-to-glass (ms)':<44}{'CPU idle':>9}{'CPU N viewers':>14}"
+        f"{'per viewer':>11}{'fps sent':>9}{'fps received':>13}"
+    )
     for name, r in results.items():
         per_viewer = (r["cpu_share"] - r["idle"]) / r["viewers"]
         ttff = f"median {statistics.median(r['ttff']):.2f}, max {max(r['ttff']):.2f}"
-        print(f"{name:<16}{ttff:<28}{summary(r['latency']):<44}{r['idle'] * 100:>8.1f}%{r['cpu_share'] * 100:>13.1f}%"
-              f"{per_viewer * 100:>10.2f}%{r['sent_fps_per_viewer']:>9.1f}{r['fps_per_viewer']:>13.1f}")
+        print(
+            f"{name:<16}{ttff:<28}{summary(r['latency']):<44}{r['idle'] * 100:>8.1f}%{r['cpu_share'] * 100:>13.1f}%"
+            f"{per_viewer * 100:>10.2f}%{r['sent_fps_per_viewer']:>9.1f}{r['fps_per_viewer']:>13.1f}"
+        )
     print(f"{'camera direct':<16}{'':<28}{summary(direct):<44}  (RTSP decoded by PyAV, no service between)")
     forward, transcode = results["vms (forward)"], results["transcoding"]
     ratio = (transcode["cpu_share"] - transcode["idle"]) / max(forward["cpu_share"] - forward["idle"], 1e-6)
-    print(f"\nCPU for {args.viewers} viewers, transcoding / forwarding: {ratio:.1f}x "
-          f"(and the transcoding path delivered {transcode['fps_per_viewer']:.1f} of {args.fps} fps per viewer)")
+    print(
+        f"\nCPU for {args.viewers} viewers, transcoding / forwarding: {ratio:.1f}x "
+        f"(and the transcoding path delivered {transcode['fps_per_viewer']:.1f} of {args.fps} fps per viewer)"
+    )
     return 0
 
 

@@ -19,7 +19,7 @@ import httpx
 from aiortc import RTCSessionDescription
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.rig.whep_client import make_offer, offer_pc  # noqa: E402
+from tests.rig.whep_client import make_offer, offer_pc
 
 
 class CountingDecoder:
@@ -65,8 +65,12 @@ async def main(url: str, count: int, seconds: float, token: str | None) -> None:
         print("ready", flush=True)
         await asyncio.sleep(seconds)
         frames = CountingDecoder.frames - start_frames
-        print(json.dumps({"viewers": count, "seconds": seconds, "frames": frames,
-                          "fps_per_viewer": frames / seconds / count}), flush=True)
+        print(
+            json.dumps(
+                {"viewers": count, "seconds": seconds, "frames": frames, "fps_per_viewer": frames / seconds / count}
+            ),
+            flush=True,
+        )
         for pc in pcs:
             await pc.close()
 

@@ -30,8 +30,10 @@ from tests.rig.rtsp import RtspServer
 def watch(base: str, token: str, stop: threading.Event, pictures: list[int], index: int) -> None:
     """Read the picture stream until `stop`, counting JPEG parts."""
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=None) as client, \
-            client.stream("GET", "/api/cameras/cam0/live.mjpg") as response:
+    with (
+        httpx.Client(base_url=base, headers=headers, timeout=None) as client,
+        client.stream("GET", "/api/cameras/cam0/live.mjpg") as response,
+    ):
         response.raise_for_status()
         for chunk in response.iter_bytes():
             pictures[index] += chunk.count(b"Content-Type: image/jpeg")
@@ -42,8 +44,9 @@ def watch(base: str, token: str, stop: threading.Event, pictures: list[int], ind
 def measure(base: str, token: str, process: psutil.Process, viewers: int, seconds: float) -> dict[str, float]:
     stop = threading.Event()
     pictures = [0] * viewers
-    threads = [threading.Thread(target=watch, args=(base, token, stop, pictures, i), daemon=True)
-               for i in range(viewers)]
+    threads = [
+        threading.Thread(target=watch, args=(base, token, stop, pictures, i), daemon=True) for i in range(viewers)
+    ]
     for thread in threads:
         thread.start()
     time.sleep(3.0)  # decoders start on the next key frame
@@ -56,8 +59,11 @@ def measure(base: str, token: str, process: psutil.Process, viewers: int, second
     stop.set()
     for thread in threads:
         thread.join(timeout=5)
-    return {"viewers": viewers, "cpu_pct": round((after.cpu_s - before.cpu_s) / elapsed * 100, 2),
-            "pictures_per_s_per_viewer": round(sum(rate) / viewers, 2) if viewers else 0.0}
+    return {
+        "viewers": viewers,
+        "cpu_pct": round((after.cpu_s - before.cpu_s) / elapsed * 100, 2),
+        "pictures_per_s_per_viewer": round(sum(rate) / viewers, 2) if viewers else 0.0,
+    }
 
 
 def main() -> None:
@@ -67,14 +73,23 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     args = parser.parse_args()
-    clip = make_clip(clip_cache_dir() / f"bench-hevc-{args.width}x{args.height}.mp4", width=args.width,
-                     height=args.height, codec="hevc", bitrate="3M", seconds=10)
-    with tempfile.TemporaryDirectory(prefix="vms-bench-mjpeg-") as tmp, \
-            RtspServer([{"path": "/cam0", "clip": str(clip)}]) as server:
+    clip = make_clip(
+        clip_cache_dir() / f"bench-hevc-{args.width}x{args.height}.mp4",
+        width=args.width,
+        height=args.height,
+        codec="hevc",
+        bitrate="3M",
+        seconds=10,
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="vms-bench-mjpeg-") as tmp,
+        RtspServer([{"path": "/cam0", "clip": str(clip)}]) as server,
+    ):
         vms, base = start_vms([server.url("/cam0")], Path(tmp))
         try:
-            token = httpx.post(f"{base}/api/auth/login",
-                               json={"username": "admin", "password": ADMIN_PASSWORD}).json()["token"]
+            token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()[
+                "token"
+            ]
             time.sleep(5.0)
             process = psutil.Process(vms.pid)
             rows = [measure(base, token, process, n, args.seconds) for n in (0, *args.viewers)]
@@ -85,8 +100,10 @@ def main() -> None:
     for row in rows:
         extra = (row["cpu_pct"] - idle) / row["viewers"] if row["viewers"] else 0.0
         row["cpu_pct_per_viewer"] = round(extra, 2)
-        print(f"  {row['viewers']:2d} viewers: vms {row['cpu_pct']:6.2f} % of a core"
-              f"  ({extra:5.2f} % per viewer over nobody watching), {row['pictures_per_s_per_viewer']} pictures/s each")
+        print(
+            f"  {row['viewers']:2d} viewers: vms {row['cpu_pct']:6.2f} % of a core"
+            f"  ({extra:5.2f} % per viewer over nobody watching), {row['pictures_per_s_per_viewer']} pictures/s each"
+        )
     print(json.dumps({"rows": rows, "machine": f"{psutil.cpu_count()} cores"}))
 
 

@@ -30,27 +30,51 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes  # noqa: E402
-from recordings.export import cut_clip  # noqa: E402
-from media.segment_path import segment_path  # noqa: E402
-from recordings.playlist import hls_playlist  # noqa: E402
-from recordings.writer import SegmentWriter  # noqa: E402
-from media.mp4.init import FRAGMENTED, init_segment  # noqa: E402
-from media.packet import MediaPacket, StreamInfo  # noqa: E402
-from tests.rig.media import clip_cache_dir, make_clip  # noqa: E402
-from tests.rig.rtsp import RtspServer  # noqa: E402
-from core.store import Store  # noqa: E402
-from core.store.recordings import NewSegment  # noqa: E402
+from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes
+
+from core.store import Store
+from core.store.recordings import NewSegment
+from media.mp4.init import FRAGMENTED, init_segment
+from media.packet import MediaPacket, StreamInfo
+from media.segment_path import segment_path
+from recordings.export import cut_clip
+from recordings.playlist import hls_playlist
+from recordings.writer import SegmentWriter
+from tests.rig.media import clip_cache_dir, make_clip
+from tests.rig.rtsp import RtspServer
 
 
 def start_ffmpeg_segmenter(url: str, folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url,
-         "-map", "0:v", "-c", "copy", "-f", "segment", "-segment_time", "60", "-segment_format", "mp4",
-         "-segment_format_options", f"movflags={FRAGMENTED}:frag_duration=1000000", "-reset_timestamps", "1",
-         str(folder / "%05d.mp4")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            url,
+            "-map",
+            "0:v",
+            "-c",
+            "copy",
+            "-f",
+            "segment",
+            "-segment_time",
+            "60",
+            "-segment_format",
+            "mp4",
+            "-segment_format_options",
+            f"movflags={FRAGMENTED}:frag_duration=1000000",
+            "-reset_timestamps",
+            "1",
+            str(folder / "%05d.mp4"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -67,8 +91,9 @@ def live_recording(args: argparse.Namespace, clip: Path) -> dict[str, object]:
         vms, base = start_vms(urls, workdir, recording={"segment_s": 60})
         ffmpegs = [start_ffmpeg_segmenter(url, workdir / "ffmpeg" / f"cam{i}") for i, url in enumerate(urls)]
         try:
-            token = httpx.post(f"{base}/api/auth/login",
-                               json={"username": "admin", "password": ADMIN_PASSWORD}).json()["token"]
+            token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()[
+                "token"
+            ]
             time.sleep(args.warmup)
             vms_proc, ff_procs = [psutil.Process(vms.pid)], [psutil.Process(p.pid) for p in ffmpegs]
             v0, f0 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs)
@@ -104,8 +129,18 @@ def synthetic_recording(clip: Path, directory: Path, store: Store, camera_id: st
     with av.open(str(clip)) as source:
         video = source.streams.video[0]
         tb = Fraction(video.time_base.numerator, video.time_base.denominator)
-        info = StreamInfo(1, "h264", "Main", video.codec_context.width, video.codec_context.height, tb,
-                          bytes(video.codec_context.extradata), FPS, time.time(), init_segment(video))
+        info = StreamInfo(
+            1,
+            "h264",
+            "Main",
+            video.codec_context.width,
+            video.codec_context.height,
+            tb,
+            bytes(video.codec_context.extradata),
+            FPS,
+            time.time(),
+            init_segment(video),
+        )
         packets = [(bytes(p), p.pts, p.dts, p.duration, p.is_keyframe) for p in source.demux(video) if p.size]
     clip_ticks = packets[-1][1] + packets[-1][3] - packets[0][1]
     start = time.time() - minutes * 60 - 5
@@ -121,7 +156,9 @@ def synthetic_recording(clip: Path, directory: Path, store: Store, camera_id: st
             writer.write(MediaPacket(1, memoryview(data), pts + loop, dts + loop, duration, tb, key, at + k / FPS))
             sequence += 1
         writer.close()
-        row = store.recordings.open_segment(NewSegment(camera_id, relative, at, 0, "h264", info.width, info.height, "p"))
+        row = store.recordings.open_segment(
+            NewSegment(camera_id, relative, at, 0, "h264", info.width, info.height, "p")
+        )
         size = (directory / relative).stat().st_size
         store.recordings.update_segment(row, at + writer.duration_s, size, writer.keyframes, 1000, closed=True)
     return start
@@ -144,9 +181,17 @@ def export_and_playlist(args: argparse.Namespace, clip: Path) -> dict[str, objec
                 "INSERT INTO recording_segments (camera_id, path, start_ts, end_ts, size_bytes, init_size, codec,"
                 " width, height, params, keyframes, state) VALUES (?, ?, ?, ?, 30000000, 800, 'h264', 1920, 1080,"
                 " 'p', ?, 'closed')",
-                [(f"cam{c}", f"cam{c}/x/{m}.mp4", day + m * 60, day + m * 60 + 60,
-                  ",".join(f"{k * 2:.3f}" for k in range(30)))
-                 for c in range(1, args.cameras + 1) for m in range(1440)],
+                [
+                    (
+                        f"cam{c}",
+                        f"cam{c}/x/{m}.mp4",
+                        day + m * 60,
+                        day + m * 60 + 60,
+                        ",".join(f"{k * 2:.3f}" for k in range(30)),
+                    )
+                    for c in range(1, args.cameras + 1)
+                    for m in range(1440)
+                ],
             )
         timings = []
         for _ in range(5):
@@ -176,18 +221,33 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     print(f"preparing a 1920x1080 {FPS} fps H.264 Main clip at {args.bitrate}bit/s ...", flush=True)
-    clip = make_clip(clip_cache_dir() / f"bench-1920x1080-{args.bitrate}.mp4",
-                     width=1920, height=1080, fps=FPS, seconds=10, bitrate=args.bitrate)
-    results = {**export_and_playlist(args, clip), **live_recording(args, clip),
-               "machine": f"{psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB"}
+    clip = make_clip(
+        clip_cache_dir() / f"bench-1920x1080-{args.bitrate}.mp4",
+        width=1920,
+        height=1080,
+        fps=FPS,
+        seconds=10,
+        bitrate=args.bitrate,
+    )
+    results = {
+        **export_and_playlist(args, clip),
+        **live_recording(args, clip),
+        "machine": f"{psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB",
+    }
     print()
     print(f"recording of {args.cameras} cameras, 1080p{FPS} ~{args.bitrate}bit/s, {results['window_s']} s window")
-    print(f"  CPU per camera  vms {results['vms_cpu_pct_per_camera']:6.2f} %   ffmpeg -f segment "
-          f"{results['ffmpeg_segment_cpu_pct_per_camera']:6.2f} %   ratio {results['cpu_ratio_vms_to_ffmpeg']}")
+    print(
+        f"  CPU per camera  vms {results['vms_cpu_pct_per_camera']:6.2f} %   ffmpeg -f segment "
+        f"{results['ffmpeg_segment_cpu_pct_per_camera']:6.2f} %   ratio {results['cpu_ratio_vms_to_ffmpeg']}"
+    )
     print(f"  disk bytes written per byte received (vms): {results['vms_disk_bytes_per_received_byte']}")
-    print(f"  export of {results['export_clip_s']} s: {results['export_cpu_s']} s CPU, {results['export_wall_s']} s wall")
-    print(f"  playlist of 24 h ({results['playlist_24h_segments']} segments, index of {results['index_rows']} rows):"
-          f" {results['playlist_24h_ms_median']} ms")
+    print(
+        f"  export of {results['export_clip_s']} s: {results['export_cpu_s']} s CPU, {results['export_wall_s']} s wall"
+    )
+    print(
+        f"  playlist of 24 h ({results['playlist_24h_segments']} segments, index of {results['index_rows']} rows):"
+        f" {results['playlist_24h_ms_median']} ms"
+    )
     print(json.dumps(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -16,8 +16,8 @@ from aiortc.contrib.media import MediaPlayer, MediaRelay
 from fastapi import FastAPI, Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from streams.live.ice import gather_on  # noqa: E402
-from streams.live.peer import H264_CAPABILITIES  # noqa: E402
+from streams.live.ice import gather_on
+from streams.live.peer import H264_CAPABILITIES
 
 
 def build(url: str) -> FastAPI:
@@ -35,8 +35,12 @@ def build(url: str) -> FastAPI:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=(await request.body()).decode(), type="offer"))
         await gather_on(pc, ["127.0.0.1"])
         await pc.setLocalDescription(await pc.createAnswer())
-        return Response(pc.localDescription.sdp, status_code=201, media_type="application/sdp",
-                        headers={"Location": f"/whep/{id(pc)}"})
+        return Response(
+            pc.localDescription.sdp,
+            status_code=201,
+            media_type="application/sdp",
+            headers={"Location": f"/whep/{id(pc)}"},
+        )
 
     @app.get("/ready")
     def ready() -> dict[str, bool]:

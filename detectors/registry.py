@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     DetectorEntry = DetectorSettings
 else:
     # One settings model per plug-in, told apart by `type`; pydantic reports an unknown type with the known ones.
-    DetectorEntry = Annotated[Union[tuple(p.settings for p in PLUGINS.values())], Field(discriminator="type")]  # noqa: UP007
+    DetectorEntry = Annotated[tuple(p.settings for p in PLUGINS.values()), Field(discriminator="type")]
 
 _ENTRIES: TypeAdapter[list[DetectorSettings]] = TypeAdapter(list[DetectorEntry])
 

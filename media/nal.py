@@ -63,10 +63,10 @@ def from_length_prefixed(data: bytes | memoryview, length_size: int = 4) -> byte
     out = bytearray()
     pos = 0
     while pos + length_size <= len(raw):
-        n = int.from_bytes(raw[pos:pos + length_size], "big")
+        n = int.from_bytes(raw[pos : pos + length_size], "big")
         pos += length_size
         out += START_CODE
-        out += raw[pos:pos + n]
+        out += raw[pos : pos + n]
         pos += n
     return bytes(out)
 
@@ -88,8 +88,8 @@ def parse_avcc(record: bytes) -> tuple[int, list[bytes]]:
         count = record[pos] & count_mask
         pos += 1
         for _ in range(count):
-            size = int.from_bytes(record[pos:pos + 2], "big")
-            sets.append(record[pos + 2:pos + 2 + size])
+            size = int.from_bytes(record[pos : pos + 2], "big")
+            sets.append(record[pos + 2 : pos + 2 + size])
             pos += 2 + size
     return length_size, sets
 

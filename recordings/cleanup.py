@@ -35,7 +35,9 @@ class CleanupReport:
 class RetentionCleaner:
     """One pass at a time, called by the service's maintenance loop."""
 
-    def __init__(self, config: Callable[[], Config], recordings: RecordingRepository, exports: ExportRepository) -> None:
+    def __init__(
+        self, config: Callable[[], Config], recordings: RecordingRepository, exports: ExportRepository
+    ) -> None:
         self._config = config
         self._recordings = recordings
         self._exports = exports
@@ -59,12 +61,18 @@ class RetentionCleaner:
         cap = config.retention.max_size
         if cap is not None:
             self._delete_oldest_while(
-                lambda: self._recordings.total_bytes() - int(cap), directory, now, report,
+                lambda: self._recordings.total_bytes() - int(cap),
+                directory,
+                now,
+                report,
                 lambda excess: f"recordings are {excess} bytes over the cap of {int(cap)} and all that is left is held",
             )
         floor = int(config.retention.min_free)
         self._delete_oldest_while(
-            lambda: floor - (_free_bytes(directory) or floor), directory, now, report,
+            lambda: floor - (_free_bytes(directory) or floor),
+            directory,
+            now,
+            report,
             lambda lack: f"free disk is {lack} bytes under the floor of {floor} and no video may be deleted",
         )
 
@@ -80,7 +88,11 @@ class RetentionCleaner:
         return report
 
     def _delete_oldest_while(
-        self, excess: Callable[[], int], directory: Path, now: float, report: CleanupReport,
+        self,
+        excess: Callable[[], int],
+        directory: Path,
+        now: float,
+        report: CleanupReport,
         warning: Callable[[int], str],
     ) -> None:
         """Delete the oldest deletable segments while `excess()` bytes are too many (cap) or missing (floor)."""

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from recordings.export import ExportError, cut_clip
 from core.store.recordings import RecordingRepository
 from core.store.violations import ViolationRepository
+from recordings.export import ExportError, cut_clip
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,12 @@ class EvidenceClips:
     worker thread that cuts the clips."""
 
     def __init__(
-        self, recordings: RecordingRepository, violations: ViolationRepository, recordings_dir: Callable[[], Path],
-        directory: Path, keep_after_close_s: Callable[[], float],
+        self,
+        recordings: RecordingRepository,
+        violations: ViolationRepository,
+        recordings_dir: Callable[[], Path],
+        directory: Path,
+        keep_after_close_s: Callable[[], float],
     ) -> None:
         self._recordings = recordings
         self._violations = violations

@@ -37,7 +37,11 @@ class Clip:
 
 
 def cut_clip(
-    directory: Path, segments: Sequence[Segment], start_ts: float, end_ts: float, destination: Path,
+    directory: Path,
+    segments: Sequence[Segment],
+    start_ts: float,
+    end_ts: float,
+    destination: Path,
     progress: Callable[[float], None] | None = None,
 ) -> Clip:
     """Copy [start_ts, end_ts) of `segments` (time-ordered, overlapping the range) into `destination`."""
@@ -117,7 +121,10 @@ class Exporter:
     """Runs export jobs one after another in a worker thread; jobs survive a restart (they run again)."""
 
     def __init__(
-        self, exports: ExportRepository, recordings: RecordingRepository, recordings_dir: Callable[[], Path],
+        self,
+        exports: ExportRepository,
+        recordings: RecordingRepository,
+        recordings_dir: Callable[[], Path],
         exports_dir: Path,
     ) -> None:
         self._exports = exports
@@ -148,7 +155,11 @@ class Exporter:
             try:
                 segments = self._recordings.segments(export.camera_id, export.start_ts, export.end_ts)
                 clip = cut_clip(
-                    self._recordings_dir(), segments, export.start_ts, export.end_ts, self.directory / name,
+                    self._recordings_dir(),
+                    segments,
+                    export.start_ts,
+                    export.end_ts,
+                    self.directory / name,
                     progress=lambda p, i=export_id: self._exports.progress(i, p),
                 )
             except ExportError as error:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import av
 
-from media.jpeg import encode_jpeg
 from core.store.recordings import Segment
+from media.jpeg import encode_jpeg
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,11 @@ class RecordedPicture:
 
 
 def recorded_pictures(
-    directory: Path, segments: Sequence[Segment], start_ts: float, fps: float, max_width: int,
+    directory: Path,
+    segments: Sequence[Segment],
+    start_ts: float,
+    fps: float,
+    max_width: int,
 ) -> Iterator[RecordedPicture]:
     """Pictures of `segments` (in time order) from `start_ts` on, `fps` per second of video at most; gaps
     between segments are skipped. Blocking: iterate it in a worker thread."""

@@ -29,7 +29,7 @@ def hls_playlist(segments: Sequence[Segment], start_ts: float) -> str:
     for index, segment in enumerate(segments):
         if index:
             lines.append("#EXT-X-DISCONTINUITY")
-        when = dt.datetime.fromtimestamp(segment.start_ts, dt.timezone.utc).isoformat(timespec="milliseconds")
+        when = dt.datetime.fromtimestamp(segment.start_ts, dt.UTC).isoformat(timespec="milliseconds")
         lines += [
             f'#EXT-X-MAP:URI="segments/{segment.id}/init.mp4"',
             f"#EXT-X-PROGRAM-DATE-TIME:{when.replace('+00:00', 'Z')}",

@@ -13,9 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from media.segment_path import parse_segment_path
-from media.mp4.file import Contents, read_contents, truncate_incomplete
 from core.store.recordings import NewSegment, RecordingRepository
+from media.mp4.file import Contents, read_contents, truncate_incomplete
+from media.segment_path import parse_segment_path
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,9 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
             (report.discarded if existed else report.missing).append(segment.path)
             continue
         size, init_size, contents = found
-        repository.update_segment(segment.id, segment.start_ts + contents.duration_s, size, contents.keyframes,
-                                  init_size, closed=True)
+        repository.update_segment(
+            segment.id, segment.start_ts + contents.duration_s, size, contents.keyframes, init_size, closed=True
+        )
         report.closed.append(segment.path)
 
     known = repository.all_paths()
@@ -72,9 +73,12 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
             camera_id, start_ts = parsed
             params = "file:" + hashlib.sha256(contents.extradata).hexdigest()[:11]
             repository.add_closed_segment(
-                NewSegment(camera_id, relative, start_ts, init_size, contents.codec, contents.width,
-                           contents.height, params),
-                start_ts + contents.duration_s, size, contents.keyframes,
+                NewSegment(
+                    camera_id, relative, start_ts, init_size, contents.codec, contents.width, contents.height, params
+                ),
+                start_ts + contents.duration_s,
+                size,
+                contents.keyframes,
             )
             report.indexed.append(relative)
 
@@ -84,9 +88,12 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
         if last is not None:
             repository.open_gap(camera_id, last, "service was not running")
 
-    for kind, paths in (("closed after an interruption", report.closed), ("indexed from disk", report.indexed),
-                        ("removed from the index, file missing", report.missing),
-                        ("deleted, no video in them", report.discarded)):
+    for kind, paths in (
+        ("closed after an interruption", report.closed),
+        ("indexed from disk", report.indexed),
+        ("removed from the index, file missing", report.missing),
+        ("deleted, no video in them", report.discarded),
+    ):
         if paths:
             log.warning("recordings: %d segment(s) %s: %s", len(paths), kind, ", ".join(paths[:5]))
     return report

@@ -8,16 +8,16 @@ from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from core.config import CameraConfig, Config
+from core.store.recordings import NewSegment, RecordingRepository
 from media.mp4.file import read_contents, truncate_incomplete
+from media.packet import MediaPacket, StreamInfo
 from media.segment_path import segment_path
 from recordings.writer import SegmentWriteError, SegmentWriter, params_digest
 from streams.camera import CameraStream
-from media.packet import MediaPacket, StreamInfo
-from streams.items import PacketsDropped, StreamEnded, StreamItem
 from streams.hub import Hub
+from streams.items import PacketsDropped, StreamEnded, StreamItem
 from streams.worker import SubscriptionWorker
-from core.config import CameraConfig, Config
-from core.store.recordings import NewSegment, RecordingRepository
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,14 @@ class Recorder(SubscriptionWorker):
     pause_s = _BATCH_PAUSE_S
 
     def __init__(
-        self, camera_id: str, hub: Hub, repository: RecordingRepository, directory: Path, segment_s: float,
-        fragment_s: float, queue_packets: int = 750,
+        self,
+        camera_id: str,
+        hub: Hub,
+        repository: RecordingRepository,
+        directory: Path,
+        segment_s: float,
+        fragment_s: float,
+        queue_packets: int = 750,
     ) -> None:
         super().__init__(hub, "recorder", capacity=queue_packets, thread_name=f"recorder-{camera_id}")
         self.camera_id = camera_id
@@ -93,8 +99,9 @@ class Recorder(SubscriptionWorker):
         status = self._status
         current = self._open
         written = self._written_closed + (current.writer.size() if current else 0)
-        return replace(status, bytes_written=written, bytes_received=self._bytes_received,
-                       packets_dropped=self._packets_dropped)
+        return replace(
+            status, bytes_written=written, bytes_received=self._bytes_received, packets_dropped=self._packets_dropped
+        )
 
     # --- the recorder thread ------------------------------------------------------------------
 
@@ -198,9 +205,18 @@ class Recorder(SubscriptionWorker):
             self._fail(str(error))
             return None
         params = params_digest(info)
-        row_id = self._repo.open_segment(NewSegment(
-            self.camera_id, relative, start_ts, 0, info.codec, info.width, info.height, params,
-        ))
+        row_id = self._repo.open_segment(
+            NewSegment(
+                self.camera_id,
+                relative,
+                start_ts,
+                0,
+                info.codec,
+                info.width,
+                info.height,
+                params,
+            )
+        )
         # The row (and the end of the gap before it) follow a second later, once the start has settled.
         self._open = _Open(writer, row_id, start_ts, params, time.monotonic() - _INDEX_EVERY_S + 1.0)
         self._set(state="recording", segment=relative, segment_started_at=start_ts)
@@ -212,8 +228,13 @@ class Recorder(SubscriptionWorker):
             current.gap_closed = True
         writer = current.writer
         self._repo.update_segment(
-            current.row_id, current.start_ts + writer.duration_s, writer.size(), writer.keyframes,
-            init_size=writer.init_size, closed=closed, start_ts=current.start_ts,
+            current.row_id,
+            current.start_ts + writer.duration_s,
+            writer.size(),
+            writer.keyframes,
+            init_size=writer.init_size,
+            closed=closed,
+            start_ts=current.start_ts,
         )
         current.indexed_at = time.monotonic()
 
@@ -262,9 +283,15 @@ class Recorder(SubscriptionWorker):
                 contents = read_contents(current.writer.path)
                 kept = contents.duration_s if contents else 0.0
                 ended_at = current.start_ts + kept
-                self._repo.update_segment(current.row_id, ended_at, layout.file_size,
-                                          contents.keyframes if contents else (), layout.init_size,
-                                          closed=True, start_ts=current.start_ts)
+                self._repo.update_segment(
+                    current.row_id,
+                    ended_at,
+                    layout.file_size,
+                    contents.keyframes if contents else (),
+                    layout.init_size,
+                    closed=True,
+                    start_ts=current.start_ts,
+                )
                 if not current.gap_closed:
                     self._repo.close_gap(self.camera_id, current.start_ts)
         ended_at = ended_at if ended_at is not None else self._last_end  # a new segment could not even open
@@ -301,8 +328,15 @@ class RecorderFactory:
         if not (camera.record and recording.enabled):
             self._recorders.pop(camera.id, None)
             return None
-        recorder = Recorder(camera.id, stream.hub, self._repo, self._config.recordings_dir, recording.segment_s,
-                            recording.fragment_s, queue_packets=max(stream.hub.default_capacity, 750))
+        recorder = Recorder(
+            camera.id,
+            stream.hub,
+            self._repo,
+            self._config.recordings_dir,
+            recording.segment_s,
+            recording.fragment_s,
+            queue_packets=max(stream.hub.default_capacity, 750),
+        )
         recorder.start()
         self._recorders[camera.id] = recorder
         return recorder

@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 
+from core.config import Config
+from core.store import Store
 from recordings.cleanup import RetentionCleaner
 from recordings.evidence import EvidenceClips
 from recordings.export import Exporter
 from recordings.reconcile import reconcile
 from recordings.recorder import RecorderFactory
-from core.config import Config
-from core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,15 @@ class RecordingService:
         self._store = store
         self.recorders = RecorderFactory(config, store.recordings)
         self.cleaner = RetentionCleaner(lambda: self._config, store.recordings, store.exports)
-        self.exporter = Exporter(store.exports, store.recordings, lambda: self._config.recordings_dir,
-                                 config.storage.exports_dir)
+        self.exporter = Exporter(
+            store.exports, store.recordings, lambda: self._config.recordings_dir, config.storage.exports_dir
+        )
         self.evidence = EvidenceClips(
-            store.recordings, store.violations, lambda: self._config.recordings_dir,
-            config.storage.data_dir / "evidence", lambda: self._config.retention.keep_after_close_hours * 3600,
+            store.recordings,
+            store.violations,
+            lambda: self._config.recordings_dir,
+            config.storage.data_dir / "evidence",
+            lambda: self._config.retention.keep_after_close_hours * 3600,
         )
         self._maintenance: asyncio.Task[None] | None = None
 

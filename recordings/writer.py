@@ -88,7 +88,7 @@ class SegmentWriter:
         try:
             first = 0
             while first < len(parts):
-                done = os.writev(self._fd, parts[first:first + _IOV_MAX])
+                done = os.writev(self._fd, parts[first : first + _IOV_MAX])
                 self._written += done
                 while first < len(parts) and done >= len(parts[first]):
                     done -= len(parts[first])

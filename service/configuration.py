@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.config import CameraConfig, Config
-from core.config import loader
+from core.config import CameraConfig, Config, loader
 from detectors.registry import DetectorEntry
 
 

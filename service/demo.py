@@ -61,8 +61,13 @@ def demo_config(data_dir: Path) -> Config:
             log.info("demo: generating %s", clip)
             make_demo_clip(clip, pattern)
         cameras.append(
-            {"id": camera_id, "name": name, "institution": institution, "role": role,
-             "source": {"url": str(clip.resolve())}}
+            {
+                "id": camera_id,
+                "name": name,
+                "institution": institution,
+                "role": role,
+                "source": {"url": str(clip.resolve())},
+            }
         )
     return parse_config(
         {

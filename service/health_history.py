@@ -7,8 +7,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from streams.health import HealthSnapshot
 from core.store.health import HealthEvent, HealthRepository, HealthSample
+from streams.health import HealthSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,12 @@ class HealthHistory:
 
     def record_samples(self, snapshots: dict[str, HealthSnapshot]) -> None:
         now = time.time()
-        self._repo.add_samples([
-            HealthSample(cid, now, s.state.value, s.fps, s.bitrate_bps, s.reconnects, s.last_packet_age_s)
-            for cid, s in snapshots.items()
-        ])
+        self._repo.add_samples(
+            [
+                HealthSample(cid, now, s.state.value, s.fps, s.bitrate_bps, s.reconnects, s.last_packet_age_s)
+                for cid, s in snapshots.items()
+            ]
+        )
 
     async def _run(self) -> None:
         next_sample = time.monotonic() + self._sample_every_s

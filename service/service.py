@@ -10,19 +10,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.config import Config, ConfigError
+from core.organisation import OrgTree
+from core.redaction import RedactingFilter
+from core.store import Store
 from detectors.pipeline.factory import DetectionFactory
 from detectors.violations.feed import ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
-from streams.live.snapshot import SnapshotCache
-from streams.live.viewers import LiveViewers
-from core.config import Config, ConfigError
 from service.configuration import load_config
 from service.health_history import HealthHistory
-from core.organisation import OrgTree
-from core.redaction import RedactingFilter
-from core.store import Store
 from service.supervisor import Changes, Supervisor
+from streams.live.snapshot import SnapshotCache
+from streams.live.viewers import LiveViewers
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ class Directory:
 class Service:
     """Everything the API reads from. Built from a validated Config; `reload` applies a changed file."""
 
-    def __init__(self, config: Config, config_path: Path | None = None, log_filter: RedactingFilter | None = None) -> None:
+    def __init__(
+        self, config: Config, config_path: Path | None = None, log_filter: RedactingFilter | None = None
+    ) -> None:
         self.directory = Directory.of(config)
         self.config_path = config_path
         self.store = Store.open(config.storage.database_path)

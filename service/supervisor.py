@@ -9,10 +9,10 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from core.config import CameraConfig, IngestConfig
 from streams.camera import CameraStream
 from streams.health import HealthSnapshot, HealthTracker
 from streams.source import SourceSettings
-from core.config import CameraConfig, IngestConfig
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,10 @@ class Supervisor:
             if any((changes.added, changes.removed, changes.restarted, changes.updated)):
                 log.info(
                     "supervisor: added %s, removed %s, restarted %s, updated %s",
-                    changes.added, changes.removed, changes.restarted, changes.updated,
+                    changes.added,
+                    changes.removed,
+                    changes.restarted,
+                    changes.updated,
                 )
             return changes
 

@@ -6,12 +6,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from media.packet import StreamInfo
 
 
-class CameraState(str, Enum):
+class CameraState(StrEnum):
     CONNECTING = "connecting"  # opening the connection, or waiting for its first packet
     ONLINE = "online"  # packets arrive
     STALLED = "stalled"  # connected, but no packet for `stall_after_s`; the watchdog reconnects later

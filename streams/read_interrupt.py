@@ -60,7 +60,9 @@ class ReadInterrupter:
         self._timeout.value = 0.0
 
 
-def open_interruptible(opener: Callable[[], Any], clock: Callable[[], float] = time.monotonic) -> tuple[Any, ReadInterrupter | None]:
+def open_interruptible(
+    opener: Callable[[], Any], clock: Callable[[], float] = time.monotonic
+) -> tuple[Any, ReadInterrupter | None]:
     """Call `opener` (an `av.open` with an open timeout and no read timeout) and attach an interrupter to its result.
 
     `clock` must be the clock PyAV reads (`time.monotonic`).
@@ -112,7 +114,7 @@ def _aborts_a_blocked_read(deadline_s: float = 5.0) -> bool:
                 for _ in container.demux():
                     pass
                 outcome.append(None)
-            except BaseException as error:  # noqa: BLE001 - judged below
+            except BaseException as error:
                 outcome.append(error)
 
         reader = threading.Thread(target=read, daemon=True)

@@ -14,13 +14,13 @@ import av
 import av.container
 import av.stream
 
+from core.redaction import redact
+from media.mp4.init import init_segment
+from media.packet import MediaPacket, StreamInfo
 from streams import read_interrupt
 from streams.backoff import Backoff
 from streams.health import HealthTracker
 from streams.hub import Hub
-from media.mp4.init import init_segment
-from media.packet import MediaPacket, StreamInfo
-from core.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,9 @@ class CameraSource:
             # FFmpeg reports a timed-out RTSP handshake as invalid data; the clock tells them apart.
             limit = min(settings.open_timeout_s, settings.watchdog_s)
             if time.monotonic() - opened >= 0.9 * limit:
-                raise SourceError(f"timed out: the camera accepted the connection but did not answer within {limit:g} s") from None
+                raise SourceError(
+                    f"timed out: the camera accepted the connection but did not answer within {limit:g} s"
+                ) from None
             raise
         try:
             video = next((s for s in container.streams if s.type == "video"), None)
@@ -217,7 +219,11 @@ class CameraSource:
             self._hub.begin(info)
             log.info(
                 "camera %s: connected, %s %s %dx%d",
-                settings.camera_id, info.codec, info.profile or "", info.width, info.height,
+                settings.camera_id,
+                info.codec,
+                info.profile or "",
+                info.width,
+                info.height,
             )
             # Files are paced and yield video only; a live source also yields what else the camera sends.
             packets = self._paced(container, video) if settings.is_file else container.demux()
@@ -227,7 +233,12 @@ class CameraSource:
             frame_ticks = max(1, round(1 / (rate * time_base)))
             held: list[MediaPacket] = []
             first = True
-            hub_publish, health_packet, clock, monotonic = self._hub.publish, self._health.packet, time.time, time.monotonic
+            hub_publish, health_packet, clock, monotonic = (
+                self._hub.publish,
+                self._health.packet,
+                time.time,
+                time.monotonic,
+            )
             new_packet = tuple.__new__  # MediaPacket's own __new__ is a Python frame; this is the same tuple
             if self._stopping:  # a stop during the open found no interrupter to use
                 raise _Stopping
@@ -245,10 +256,19 @@ class CameraSource:
                     now = clock()
                     self._last_video_at = monotonic()
                     dts, keyframe = packet.dts, packet.is_keyframe
-                    item: MediaPacket = new_packet(MediaPacket, (
-                        session, memoryview(packet).toreadonly(), packet.pts, dts, packet.duration or 0,
-                        time_base, keyframe, now,
-                    ))
+                    item: MediaPacket = new_packet(
+                        MediaPacket,
+                        (
+                            session,
+                            memoryview(packet).toreadonly(),
+                            packet.pts,
+                            dts,
+                            packet.duration or 0,
+                            time_base,
+                            keyframe,
+                            now,
+                        ),
+                    )
                     if dts is None and first:
                         # RTSP delivers the first packet(s) before the RTP clock is known: hold them until a
                         # stamped packet arrives and stamp them backwards from it, one frame apart.
@@ -306,7 +326,9 @@ class CameraSource:
             container.close()
             log.warning("camera %s: read watchdog falls back to PyAV's read timeout", settings.camera_id)
             container = av.open(
-                settings.open_target(), mode="r", options=options,
+                settings.open_target(),
+                mode="r",
+                options=options,
                 timeout=(settings.open_timeout_s, settings.watchdog_s),
             )
         self._last_video_at = time.monotonic()  # before the interrupter: a stale deadline must not abort it
@@ -359,4 +381,3 @@ class CameraSource:
                 return
             offset = end - (first_dts or 0)
             container.seek(0, stream=video)
-

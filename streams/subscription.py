@@ -7,13 +7,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from media.packet import MediaPacket
 from streams.items import PacketsDropped, StreamItem
 
 
-class OverflowPolicy(str, Enum):
+class OverflowPolicy(StrEnum):
     """What happens when a consumer's queue is full."""
 
     DROP = "drop"  # drop what is queued, resume on the next key frame, tell the consumer how much was lost

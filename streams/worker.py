@@ -27,7 +27,12 @@ class SubscriptionWorker:
     pause_s = 0.0
 
     def __init__(
-        self, hub: Hub, name: str, *, capacity: int | None = None, policy: OverflowPolicy = OverflowPolicy.DROP,
+        self,
+        hub: Hub,
+        name: str,
+        *,
+        capacity: int | None = None,
+        policy: OverflowPolicy = OverflowPolicy.DROP,
         thread_name: str | None = None,
     ) -> None:
         self.hub = hub

@@ -35,7 +35,11 @@ class RunningService:
 
     def vms(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "vms", *args], input=stdin, capture_output=True, text=True, cwd=self.workdir,
+            [sys.executable, "-m", "vms", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
             timeout=60,
         )
 
@@ -45,7 +49,10 @@ class RunningService:
         log_start = log.tell()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "vms", "run", "--config", str(self.config_path), "--port", str(self.port)],
-            cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -58,7 +58,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_good_file_loads_with_chinese_names_and_lifted_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_good_file_loads_with_chinese_names_and_lifted_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CAM_PASSWORD", "s3cret")
     config = load_config(write(tmp_path, GOOD))
     gate, kitchen, exit_ = config.cameras
@@ -101,21 +103,79 @@ def test_bad_file_lists_every_problem_with_its_path(tmp_path: Path) -> None:
     ("snippet", "path", "message"),
     [
         ({"cameras": [{"id": "a"}]}, "cameras[0].name", "Field required"),
-        ({"cameras": [{"id": "a b", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"}}]},
-         "cameras[0].id", "String should match pattern"),
-        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "http://h/x"}}]},
-         "cameras[0].source.url", "unsupported scheme 'http'"),
-        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp:///x"}}]},
-         "cameras[0].source.url", "RTSP URL has no host"),
-        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"},
-                       "detectors": [{"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1.5, 0], [1, 1]]}]}]}]},
-         "cameras[0].detectors[0].zones[0].points[1][0]", "less than or equal to 1"),
-        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"},
-                       "detectors": [{"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 1]]}]}]}]},
-         "cameras[0].detectors[0].zones[0].points", "at least 3 items"),
-        ({"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"},
-                       "detectors": [{"type": "smoke"}]}]},
-         "cameras[0].detectors[0].type", "Input should be"),
+        (
+            {
+                "cameras": [
+                    {"id": "a b", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp://h/x"}}
+                ]
+            },
+            "cameras[0].id",
+            "String should match pattern",
+        ),
+        (
+            {
+                "cameras": [
+                    {"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "http://h/x"}}
+                ]
+            },
+            "cameras[0].source.url",
+            "unsupported scheme 'http'",
+        ),
+        (
+            {"cameras": [{"id": "a", "name": "x", "institution": "i", "role": "gate", "source": {"url": "rtsp:///x"}}]},
+            "cameras[0].source.url",
+            "RTSP URL has no host",
+        ),
+        (
+            {
+                "cameras": [
+                    {
+                        "id": "a",
+                        "name": "x",
+                        "institution": "i",
+                        "role": "gate",
+                        "source": {"url": "rtsp://h/x"},
+                        "detectors": [
+                            {"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1.5, 0], [1, 1]]}]}
+                        ],
+                    }
+                ]
+            },
+            "cameras[0].detectors[0].zones[0].points[1][0]",
+            "less than or equal to 1",
+        ),
+        (
+            {
+                "cameras": [
+                    {
+                        "id": "a",
+                        "name": "x",
+                        "institution": "i",
+                        "role": "gate",
+                        "source": {"url": "rtsp://h/x"},
+                        "detectors": [{"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 1]]}]}],
+                    }
+                ]
+            },
+            "cameras[0].detectors[0].zones[0].points",
+            "at least 3 items",
+        ),
+        (
+            {
+                "cameras": [
+                    {
+                        "id": "a",
+                        "name": "x",
+                        "institution": "i",
+                        "role": "gate",
+                        "source": {"url": "rtsp://h/x"},
+                        "detectors": [{"type": "smoke"}],
+                    }
+                ]
+            },
+            "cameras[0].detectors[0].type",
+            "Input should be",
+        ),
         ({"ingest": {"stall_after_s": 20, "watchdog_s": 10}}, "ingest", "stall_after_s must not exceed watchdog_s"),
         ({"servr": {}}, "servr", "Extra inputs are not permitted"),
     ],
@@ -158,11 +218,20 @@ def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("password", ["pa/ss", "p#ss?x", "a@b:c", "简单密码"])
 def test_credentials_with_url_special_characters_are_lifted(password: str) -> None:
-    config = parse_config({
-        "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-        "cameras": [{"id": "c", "name": "门", "institution": "i", "role": "gate",
-                     "source": {"url": f"rtsp://admin:{password}@10.0.0.5:554/Streaming/101"}}],
-    })
+    config = parse_config(
+        {
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [
+                {
+                    "id": "c",
+                    "name": "门",
+                    "institution": "i",
+                    "role": "gate",
+                    "source": {"url": f"rtsp://admin:{password}@10.0.0.5:554/Streaming/101"},
+                }
+            ],
+        }
+    )
     source = config.cameras[0].source
     assert source.url == "rtsp://10.0.0.5:554/Streaming/101"
     assert source.username == "admin" and source.password.get_secret_value() == password

@@ -7,19 +7,19 @@ import asyncio
 import time
 from pathlib import Path
 
+from core.config import IngestConfig
+from core.store import Store
+from core.store.violations import ViolationFilter
 from detectors.interface import KEY_FRAMES, AnalysisFrame, FrameNeed, Observation
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.pipeline.camera_pipeline import CameraPipeline
-from detectors.violations.rules import AlarmParams
-from detectors.violations.recorder import ViolationRecorder
-from detectors.violations.schedule import ALWAYS
 from detectors.plugin import PlannedDetector
-from tests.test_supervisor import CounterFactory, cameras, wait_online
-from core.config import IngestConfig
 from detectors.plugins.tamper.settings import TamperSettings
-from core.store import Store
-from core.store.violations import ViolationFilter
+from detectors.violations.recorder import ViolationRecorder
+from detectors.violations.rules import AlarmParams
+from detectors.violations.schedule import ALWAYS
 from service.supervisor import Supervisor
+from tests.test_supervisor import CounterFactory, cameras, wait_online
 
 
 class SlowDetector:
@@ -53,8 +53,9 @@ class SlowFactory:
         return camera.detectors
 
     def attach(self, camera, stream):
-        self.made.append(CameraPipeline(camera, stream, self.recorder, max_lag_s=1.0,
-                                        analysis_factory=self.analysis or SlowAnalysis))
+        self.made.append(
+            CameraPipeline(camera, stream, self.recorder, max_lag_s=1.0, analysis_factory=self.analysis or SlowAnalysis)
+        )
         self.made[-1].start()
         return self.made[-1]
 
@@ -86,21 +87,30 @@ def test_a_detector_that_falls_behind_skips_and_says_so(clip_h264: Path, tmp_pat
 
 def test_video_loss_starts_and_ends_with_the_camera(clip_h264: Path, tmp_path: Path) -> None:
     """A camera whose encoder stops raises 视频丢失 after video_loss_s; it ends when video is back."""
-    from detectors.pipeline.factory import DetectionFactory
-    from tests.rig.rtsp import RtspServer
-    from service.configuration import parse_config
     from core.store.violations import ViolationFilter
+    from detectors.pipeline.factory import DetectionFactory
+    from service.configuration import parse_config
+    from tests.rig.rtsp import RtspServer
 
     async def scenario(rtsp: RtspServer) -> None:
         store = Store.open(tmp_path / "vms.db")
         factory = DetectionFactory(ViolationRecorder(store.violations))
         supervisor = Supervisor(IngestConfig(watchdog_s=30, stall_after_s=1), consumers=[factory])
-        config = parse_config({
-            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-            "cameras": [{"id": "gate", "name": "大门", "institution": "i", "role": "gate",
-                         "source": {"url": rtsp.url("/gate")},
-                         "detectors": [{"type": "tamper", "params": {"video_loss_s": 2}}]}],
-        })
+        config = parse_config(
+            {
+                "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+                "cameras": [
+                    {
+                        "id": "gate",
+                        "name": "大门",
+                        "institution": "i",
+                        "role": "gate",
+                        "source": {"url": rtsp.url("/gate")},
+                        "detectors": [{"type": "tamper", "params": {"video_loss_s": 2}}],
+                    }
+                ],
+            }
+        )
         await supervisor.apply(config.cameras)
         await wait_online(supervisor, ["gate"])
         rtsp.stall("/gate")

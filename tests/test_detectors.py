@@ -11,20 +11,20 @@ from pathlib import Path
 import av
 import pytest
 
+from core.config.models import ArmingWindowConfig
 from detectors.frames.decoder import FrameDecoder
 from detectors.interface import Observation
 from detectors.offline.analyze import analysis_camera, analyze, parse_zone
 from detectors.pipeline.analysis import CameraAnalysis
+from detectors.plugins.blocked_route import BlockedRouteSettings
 from detectors.violations.rules import AlarmParams
 from detectors.violations.schedule import ArmingSchedule
 from detectors.violations.tracker import ViolationTracker
 from detectors.zones import ZoneMismatch
 from media.packet import MediaPacket, StreamInfo
+from service.configuration import parse_config
 from tests.rig.media import clip_cache_dir
 from tests.rig.scenes import FLOOR_ZONE, HEIGHT, WIDTH, encode, scenes
-from service.configuration import parse_config
-from core.config.models import ArmingWindowConfig
-from detectors.plugins.blocked_route import BlockedRouteSettings
 
 DWELL = 5.0
 SCENES = {s.name: s for s in scenes(DWELL)}
@@ -49,7 +49,7 @@ def test_scene_raises_exactly_its_violations(name: str, scene_clips: dict[str, P
     found = list(analyze(scene_clips[name], route_camera()))
     truth = SCENES[name].truth
     assert [f.type for f in found] == [kind for kind, _, _ in truth], found
-    for violation, (kind, start, end) in zip(found, truth):
+    for violation, (kind, start, end) in zip(found, truth, strict=True):
         budget = DWELL + 5 if kind == "blocked_route" else 10.0
         assert start < violation.start_s <= start + budget, (violation, start)
         assert violation.end_s >= min(end, SCENES[name].seconds - 2.5)
@@ -70,8 +70,18 @@ def test_key_frames_only_are_decoded(scene_clips: dict[str, Path]) -> None:
                 continue
             packets += 1
             keys += packet.is_keyframe
-            decoder.decode(MediaPacket(1, bytes(packet), packet.pts, packet.dts, packet.duration or 0,
-                                       stream.time_base, packet.is_keyframe, 0.0))
+            decoder.decode(
+                MediaPacket(
+                    1,
+                    bytes(packet),
+                    packet.pts,
+                    packet.dts,
+                    packet.duration or 0,
+                    stream.time_base,
+                    packet.is_keyframe,
+                    0.0,
+                )
+            )
     assert packets >= 9 * keys and decoder.decoded == keys and decoder.errors == 0
 
 
@@ -115,12 +125,32 @@ def test_violation_rules_arming_schedule_and_minimum_duration() -> None:
 
 
 def test_zone_drawn_on_another_picture_shape_is_refused_by_name() -> None:
-    config = parse_config({
-        "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-        "cameras": [{"id": "exit-1", "name": "通道", "institution": "i", "role": "evacuation_route",
-                     "source": {"url": "x.mp4"}, "detectors": [{"type": "blocked_route", "zones": [
-                         {"name": "东侧通道", "points": [[0.1, 0.5], [0.9, 0.5], [0.5, 1]], "drawn_on": "1920x1080"}]}]}],
-    })
+    config = parse_config(
+        {
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [
+                {
+                    "id": "exit-1",
+                    "name": "通道",
+                    "institution": "i",
+                    "role": "evacuation_route",
+                    "source": {"url": "x.mp4"},
+                    "detectors": [
+                        {
+                            "type": "blocked_route",
+                            "zones": [
+                                {
+                                    "name": "东侧通道",
+                                    "points": [[0.1, 0.5], [0.9, 0.5], [0.5, 1]],
+                                    "drawn_on": "1920x1080",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     CameraAnalysis(config.cameras[0], 1280, 720)  # same shape: fine
     with pytest.raises(ZoneMismatch, match=r"camera 'exit-1', zone '东侧通道': drawn on a 1920x1080 picture.*640x480"):
         CameraAnalysis(config.cameras[0], 640, 480)
@@ -132,11 +162,14 @@ def vms(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_vms_analyze_prints_one_json_object_per_violation(scene_clips: dict[str, Path], tmp_path: Path) -> None:
     tuning = tmp_path / "tuning.yaml"
-    tuning.write_text(f"detectors:\n  - type: blocked_route\n    zones: []\n    enabled: false\n"
-                      f"    params: {{dwell_s: {DWELL:g}}}\n", encoding="utf-8")
+    tuning.write_text(
+        f"detectors:\n  - type: blocked_route\n    zones: []\n    enabled: false\n    params: {{dwell_s: {DWELL:g}}}\n",
+        encoding="utf-8",
+    )
     zone = " ".join(f"{round(x * WIDTH)},{round(y * HEIGHT)}" for x, y in FLOOR_ZONE)
-    result = vms("analyze", str(scene_clips["box_left"]), "--role", "evacuation_route", "--zone", zone,
-                 "--config", str(tuning))
+    result = vms(
+        "analyze", str(scene_clips["box_left"]), "--role", "evacuation_route", "--zone", zone, "--config", str(tuning)
+    )
     assert result.returncode == 0, result.stderr
     (line,) = result.stdout.splitlines()
     violation = json.loads(line)
@@ -144,11 +177,14 @@ def test_vms_analyze_prints_one_json_object_per_violation(scene_clips: dict[str,
     assert set(violation) >= {"type", "start_s", "end_s", "confidence", "bbox"}
 
 
-@pytest.mark.parametrize(("zone", "message"), [
-    ("10,10 700,10 300,300", "zone 'zone1': point (700, 10) lies outside the 640x360 frame"),
-    ("0,0 100,100 100,0 0,100", "zone 'zone1': Value error, polygon edges 0 and 2 cross"),
-    ("1,2 3", "zone 'zone1': needs at least three"),
-])
+@pytest.mark.parametrize(
+    ("zone", "message"),
+    [
+        ("10,10 700,10 300,300", "zone 'zone1': point (700, 10) lies outside the 640x360 frame"),
+        ("0,0 100,100 100,0 0,100", "zone 'zone1': Value error, polygon edges 0 and 2 cross"),
+        ("1,2 3", "zone 'zone1': needs at least three"),
+    ],
+)
 def test_vms_analyze_names_the_bad_zone(zone: str, message: str, scene_clips: dict[str, Path]) -> None:
     result = vms("analyze", str(scene_clips["people_walking"]), "--zone", zone)
     assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -165,15 +201,29 @@ def test_detector_parameters_are_checked_with_the_configuration() -> None:
     from core.config import ConfigError
 
     with pytest.raises(ConfigError) as error:
-        parse_config({
-            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-            "cameras": [{"id": "c", "name": "通道", "institution": "i", "role": "evacuation_route",
-                         "source": {"url": "x.mp4"}, "detectors": [
-                             {"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 0], [1, 1]]}],
-                              "params": {"dwell_s": 601, "threshhold": 0.3}},
-                             {"type": "blocked_route"},
-                             {"type": "tamper", "schedule": [{"days": ["mon"], "start": "8:00"}]}]}],
-        })
+        parse_config(
+            {
+                "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+                "cameras": [
+                    {
+                        "id": "c",
+                        "name": "通道",
+                        "institution": "i",
+                        "role": "evacuation_route",
+                        "source": {"url": "x.mp4"},
+                        "detectors": [
+                            {
+                                "type": "blocked_route",
+                                "zones": [{"name": "z", "points": [[0, 0], [1, 0], [1, 1]]}],
+                                "params": {"dwell_s": 601, "threshhold": 0.3},
+                            },
+                            {"type": "blocked_route"},
+                            {"type": "tamper", "schedule": [{"days": ["mon"], "start": "8:00"}]},
+                        ],
+                    }
+                ],
+            }
+        )
     text = str(error.value)
     assert "cameras[0].detectors[0].params.dwell_s: Input should be less than or equal to 600" in text
     assert "cameras[0].detectors[0].params.threshhold: Extra inputs are not permitted" in text
@@ -186,27 +236,46 @@ def test_a_detectors_params_and_zone_are_reported_together() -> None:
     from core.config import ConfigError
 
     with pytest.raises(ConfigError) as error:
-        parse_config({
-            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-            "cameras": [{"id": "c", "name": "通道", "institution": "i", "role": "evacuation_route",
-                         "source": {"url": "x.mp4"}, "detectors": [
-                             {"type": "blocked_route", "zones": [{"name": "z", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}],
-                              "params": {"threshold": 2, "dwell_s": 1}}]}],
-        })
+        parse_config(
+            {
+                "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+                "cameras": [
+                    {
+                        "id": "c",
+                        "name": "通道",
+                        "institution": "i",
+                        "role": "evacuation_route",
+                        "source": {"url": "x.mp4"},
+                        "detectors": [
+                            {
+                                "type": "blocked_route",
+                                "zones": [{"name": "z", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]}],
+                                "params": {"threshold": 2, "dwell_s": 1},
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
     paths = [problem.path for problem in error.value.problems]
-    assert sorted(paths) == ["cameras[0].detectors[0].params.dwell_s", "cameras[0].detectors[0].params.threshold",
-                             "cameras[0].detectors[0].zones[0].points"], error.value
+    assert sorted(paths) == [
+        "cameras[0].detectors[0].params.dwell_s",
+        "cameras[0].detectors[0].params.threshold",
+        "cameras[0].detectors[0].zones[0].points",
+    ], error.value
 
 
-def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: dict[str, Path], tmp_path: Path) -> None:
+def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(
+    scene_clips: dict[str, Path], tmp_path: Path
+) -> None:
     import cv2
     import numpy as np
 
+    from core.store import Store
     from detectors.frames.scaler import FrameScaler
     from detectors.violations.clips import ClipRequest
     from detectors.violations.events import ViolationEvent
     from detectors.violations.recorder import ViolationRecorder
-    from core.store import Store
 
     class Recordings:
         def __init__(self) -> None:
@@ -241,7 +310,12 @@ def test_violation_is_kept_with_its_snapshot_and_asks_for_its_clip(scene_clips: 
     recorder.record(camera, end, None)
     assert recordings.requests == [ClipRequest(violation_id, "exit-1", 930.0, 1100.0)]
     row = store.violations.get(violation_id)
-    assert (row.state, row.ended_at, row.clip_status, row.clip_ref) == ("ended", 1090.0, "ready", f"clips/{violation_id}.mp4")
+    assert (row.state, row.ended_at, row.clip_status, row.clip_ref) == (
+        "ended",
+        1090.0,
+        "ready",
+        f"clips/{violation_id}.mp4",
+    )
     store.close()
 
 
@@ -249,13 +323,31 @@ def test_bad_zones_in_the_configuration_name_camera_and_zone() -> None:
     from core.config import ConfigError
 
     with pytest.raises(ConfigError) as error:
-        parse_config({
-            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-            "cameras": [{"id": "hl-exit", "name": "通道", "institution": "i", "role": "evacuation_route",
-                         "source": {"url": "x.mp4"}, "detectors": [{"type": "blocked_route", "zones": [
-                             {"name": "东侧", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]},
-                             {"name": "西侧", "points": [[0, 0], [1.2, 1], [1, 0]]}]}]}],
-        })
+        parse_config(
+            {
+                "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+                "cameras": [
+                    {
+                        "id": "hl-exit",
+                        "name": "通道",
+                        "institution": "i",
+                        "role": "evacuation_route",
+                        "source": {"url": "x.mp4"},
+                        "detectors": [
+                            {
+                                "type": "blocked_route",
+                                "zones": [
+                                    {"name": "东侧", "points": [[0, 0], [1, 1], [1, 0], [0, 1]]},
+                                    {"name": "西侧", "points": [[0, 0], [1.2, 1], [1, 0]]},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
     text = str(error.value)
-    assert "polygon edges 0 and 2 cross; draw the zone without self-intersection (camera 'hl-exit', zone '东侧')" in text
+    assert (
+        "polygon edges 0 and 2 cross; draw the zone without self-intersection (camera 'hl-exit', zone '东侧')" in text
+    )
     assert "less than or equal to 1 (camera 'hl-exit', zone '西侧')" in text

@@ -9,8 +9,8 @@ from fractions import Fraction
 
 import pytest
 
-from streams.hub import Hub
 from media.packet import MediaPacket, StreamInfo
+from streams.hub import Hub
 from streams.items import PacketsDropped, StreamEnded
 from streams.subscription import OverflowPolicy, SubscriptionClosed
 
@@ -102,8 +102,16 @@ def test_session_end_and_restart_are_delivered_in_order() -> None:
     hub.begin(info(2))
     feed(hub, 0, 2, session=2)
     kinds = [type(i).__name__ for i in drain(sub)]
-    assert kinds == ["StreamInfo", "MediaPacket", "MediaPacket", "MediaPacket", "StreamEnded",
-                     "StreamInfo", "MediaPacket", "MediaPacket"]
+    assert kinds == [
+        "StreamInfo",
+        "MediaPacket",
+        "MediaPacket",
+        "MediaPacket",
+        "StreamEnded",
+        "StreamInfo",
+        "MediaPacket",
+        "MediaPacket",
+    ]
 
 
 def test_blocked_thread_consumer_does_not_block_publisher() -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import av
 import pytest
 
+from media.packet import MediaPacket, StreamInfo
 from streams import read_interrupt
 from streams.camera import CameraStream
 from streams.health import CameraState, HealthSnapshot
-from media.packet import MediaPacket, StreamInfo
 from streams.source import SourceSettings
 from tests.rig.rtsp import GarbageServer, RtspServer, SilentServer, free_port
 
@@ -39,7 +40,9 @@ def cameras() -> Iterator[Callable[..., CameraStream]]:
         stream.join(10)
 
 
-def wait_until(stream: CameraStream, predicate: Callable[[HealthSnapshot], bool], timeout: float = 15.0) -> HealthSnapshot:
+def wait_until(
+    stream: CameraStream, predicate: Callable[[HealthSnapshot], bool], timeout: float = 15.0
+) -> HealthSnapshot:
     deadline = time.monotonic() + timeout
     snap = stream.health.snapshot()
     while time.monotonic() < deadline:
@@ -211,7 +214,7 @@ def test_file_source_loops_with_increasing_timestamps(clip_h264: Path, cameras) 
             packets.append(item)
     assert len(packets) >= 12 * 25
     dts = [p.dts for p in packets]
-    assert all(b > a for a, b in zip(dts, dts[1:]))  # no jump back at the loop
+    assert all(b > a for a, b in pairwise(dts))  # no jump back at the loop
     assert cam.health.snapshot().reconnects == 0
 
 

@@ -22,19 +22,21 @@ import numpy as np
 import pytest
 import websockets
 
+from core.config import ConfigError
+from service.configuration import parse_config
 from tests.conftest import ORGANISATION
 from tests.rig.multipart import read_parts
 from tests.rig.rtsp import RtspServer, free_port
 from tests.rig.whep_client import make_offer, offer_pc, open_viewer
 from tests.running_service import RunningService
-from core.config import ConfigError
-from service.configuration import parse_config
 
 pytestmark = pytest.mark.rtsp
 
 
 @pytest.fixture(scope="module")
-def live_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip_hevc: Path) -> Iterator[RunningService]:
+def live_service(
+    tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip_hevc: Path
+) -> Iterator[RunningService]:
     mounts = [
         {"path": "/gate", "clip": str(clip_h264)},
         {"path": "/duty", "clip": str(clip_h264)},
@@ -43,14 +45,19 @@ def live_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip
         {"path": "/ny-gate", "clip": str(clip_h264)},
     ]
     with RtspServer(mounts) as rtsp:
+
         def cam(cid: str, inst: str, role: str, url: str) -> dict:
             return {"id": cid, "name": f"{cid} 摄像机", "institution": inst, "role": role, "source": {"url": url}}
 
         config = {
             "organisation": ORGANISATION,
             "live": {
-                "ice_hosts": ["127.0.0.1"], "max_viewers_per_camera": 2, "max_viewers_per_user": 3,
-                "idle_timeout_s": 2, "connect_timeout_s": 5, "snapshot_cache_s": 5,
+                "ice_hosts": ["127.0.0.1"],
+                "max_viewers_per_camera": 2,
+                "max_viewers_per_user": 3,
+                "idle_timeout_s": 2,
+                "connect_timeout_s": 5,
+                "snapshot_cache_s": 5,
             },
             "cameras": [
                 cam("gate", "hl-jly", "gate", rtsp.url("/gate")),
@@ -65,8 +72,19 @@ def live_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip
         service = RunningService(tmp_path_factory.mktemp("live"), config)
         service.start()
         try:
-            added = service.vms("user", "add", "zhang", "--org", "ny", "--role", "inspector", "--password-stdin",
-                                "--config", str(service.config_path), stdin="zhang-password\n")
+            added = service.vms(
+                "user",
+                "add",
+                "zhang",
+                "--org",
+                "ny",
+                "--role",
+                "inspector",
+                "--password-stdin",
+                "--config",
+                str(service.config_path),
+                stdin="zhang-password\n",
+            )
             assert added.returncode == 0, added.stderr
             admin = service.client()
             for camera_id in ("gate", "duty", "exit", "kitchen", "ny-gate", "lobby"):
@@ -105,8 +123,11 @@ def _wait_no_viewers(service: RunningService, timeout: float = 10.0) -> None:
         time.sleep(0.2)
     else:
         raise AssertionError(f"viewers left open: {state}")
-    hub_consumers = [c["name"] for c in service.client().get("/api/cameras/gate").json()["consumers"]
-                     if not c["closed_reason"] and c["name"].startswith("live:")]
+    hub_consumers = [
+        c["name"]
+        for c in service.client().get("/api/cameras/gate").json()["consumers"]
+        if not c["closed_reason"] and c["name"].startswith("live:")
+    ]
     assert hub_consumers == []
 
 
@@ -137,18 +158,21 @@ def test_whep_frames_are_bit_exact_with_the_cameras_stream(
 
 def test_an_offer_with_audio_and_every_codec_gets_the_video(live_service: RunningService) -> None:
     """A generic WHEP player offers audio and video with all its codecs; the answer carries H.264 video."""
+
     async def watch() -> str:
         async with _async_client(live_service) as client:
             pc = offer_pc("any", audio=True)
             offer = await make_offer(pc)
-            response = await client.post("/api/cameras/gate/whep", content=offer, headers={"Content-Type": "application/sdp"})
+            response = await client.post(
+                "/api/cameras/gate/whep", content=offer, headers={"Content-Type": "application/sdp"}
+            )
             assert response.status_code == 201, response.text
             await client.delete(response.headers["location"])
             await pc.close()
             return response.text
 
     answer = asyncio.run(watch())
-    video = answer[answer.index("m=video"):]
+    video = answer[answer.index("m=video") :]
     assert "H264/90000" in video and "VP8" not in video
     _wait_no_viewers(live_service)
 
@@ -175,7 +199,7 @@ def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningSe
                 (await post("gate", good.replace("a=ice-pwd", "a=x-ice-pwd")), 400, "ICE"),
                 (await post("gate", good.replace("m=video", "m=audio")), 400, "video"),
                 (await post("gate", _with_candidates(good, 40)), 400, "ICE candidates; at most 16"),
-                (await post("gate", good + good[good.index("m=video"):] * 5), 400, "6 media sections"),
+                (await post("gate", good + good[good.index("m=video") :] * 5), 400, "6 media sections"),
                 (await post("gate", "v=0\r\n" + "a=x\r\n" * 20000), 413, "larger"),
                 (await post("gate", good, {"Content-Type": "text/plain"}), 415, "application/sdp"),
                 (await post("gate", await make_offer(offer_pc("vp8"))), 422, "no H.264"),
@@ -187,7 +211,8 @@ def test_bad_offers_get_clear_4xx_and_leave_nothing_open(live_service: RunningSe
                 assert response.status_code == code, (code, response.text)
                 assert words in response.json()["detail"], response.text
             anonymous = await httpx.AsyncClient(base_url=live_service.base_url).post(
-                "/api/cameras/gate/whep", content=good, headers=sdp)
+                "/api/cameras/gate/whep", content=good, headers=sdp
+            )
             assert anonymous.status_code == 401
             # Trickle ICE is refused the WHEP way.
             assert (await client.patch("/api/live/sessions/x")).status_code == 405
@@ -228,7 +253,9 @@ def test_viewer_caps_and_viewers_that_leave_or_vanish(live_service: RunningServi
             token = client.headers["Authorization"].split()[1]
             vanishing = subprocess.Popen(
                 [sys.executable, "-m", "tests.rig.whep_client", live_service.base_url, token, "gate"],
-                stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=Path(__file__).resolve().parent.parent,
             )
             assert vanishing.stdout is not None
             assert (await asyncio.wait_for(asyncio.to_thread(vanishing.stdout.readline), 30)).strip() == "receiving"
@@ -296,8 +323,10 @@ def test_mjpeg_shows_what_browsers_cannot_play(live_service: RunningService) -> 
     _wait_no_viewers(live_service)
 
     # Two viewers share one decoding feed of the camera.
-    with client.stream("GET", "/api/cameras/kitchen/live.mjpg") as first, \
-            client.stream("GET", "/api/cameras/kitchen/live.mjpg") as second:
+    with (
+        client.stream("GET", "/api/cameras/kitchen/live.mjpg") as first,
+        client.stream("GET", "/api/cameras/kitchen/live.mjpg") as second,
+    ):
         consumers = client.get("/api/cameras/kitchen").json()["consumers"]
         feeds = [c["name"] for c in consumers if c["name"].startswith("live:mjpeg") and not c["closed_reason"]]
         assert feeds == ["live:mjpeg:kitchen"], consumers

@@ -29,7 +29,7 @@ def test_interrupt_ends_a_read_blocked_on_a_camera_kept_alive_by_rtcp(rtsp: Rtsp
             for _ in container.demux():
                 reading.set()
             outcome.append("ended")
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
+        except BaseException as error:
             outcome.append(error)
 
     reader = threading.Thread(target=read, daemon=True)

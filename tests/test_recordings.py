@@ -67,14 +67,27 @@ def assert_plays_through(check, expected_s: float) -> None:
     assert check.largest_step_s <= 2 * FRAME_S + 1e-3, check  # no timestamp jumps
 
 
-def test_cameras_record_gaplessly_and_a_kill_loses_at_most_two_seconds(
-    service_factory, rtsp: RtspServer
-) -> None:
-    service = service_factory(recording_config([
-        {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate", "source": {"url": rtsp.url("/gate")}},
-        {"id": "ny-kitchen", "name": "厨房", "institution": "ny-jly", "role": "kitchen",
-         "source": {"url": rtsp.url("/kitchen-hevc")}},
-    ]))
+def test_cameras_record_gaplessly_and_a_kill_loses_at_most_two_seconds(service_factory, rtsp: RtspServer) -> None:
+    service = service_factory(
+        recording_config(
+            [
+                {
+                    "id": "hl-gate",
+                    "name": "大门",
+                    "institution": "hl-jly",
+                    "role": "gate",
+                    "source": {"url": rtsp.url("/gate")},
+                },
+                {
+                    "id": "ny-kitchen",
+                    "name": "厨房",
+                    "institution": "ny-jly",
+                    "role": "kitchen",
+                    "source": {"url": rtsp.url("/kitchen-hevc")},
+                },
+            ]
+        )
+    )
     began = time.time()
     with service.client() as admin:
         gate = wait_segments(admin, "hl-gate", began, closed=2)
@@ -86,15 +99,16 @@ def test_cameras_record_gaplessly_and_a_kill_loses_at_most_two_seconds(
                 assert check.codec == codec
                 assert_plays_through(check, segment["duration_s"])
                 assert 3.9 <= segment["duration_s"] <= 4.0 + GOP_S  # cut on the first key frame after 4 s
-        for before, after in zip(gate["segments"], gate["segments"][1:]):
+        for before, after in pairwise(gate["segments"]):
             assert abs(after["start"] - before["end"]) < 0.05, (before, after)
 
         # Browsers seldom play H.265: the kitchen plays back as pictures, from the moment asked for, each
         # with the time it shows, 5 per second of video, paced (here at 4 times real time).
         first = next(s for s in kitchen["segments"] if s["state"] == "closed")
         asked = first["start"] + 1.0
-        with admin.stream("GET", "/api/cameras/ny-kitchen/recordings/pictures.mjpg",
-                          params={"start": iso(asked), "speed": 4}) as response:
+        with admin.stream(
+            "GET", "/api/cameras/ny-kitchen/recordings/pictures.mjpg", params={"start": iso(asked), "speed": 4}
+        ) as response:
             assert response.status_code == 200, response.read()
             parts = read_parts(response, 8)
         shown = [float(p.headers["X-Wall-Time"]) for p in parts]
@@ -139,14 +153,21 @@ def test_cameras_record_gaplessly_and_a_kill_loses_at_most_two_seconds(
     assert "closed after an interruption" in service.log()
 
 
-def test_a_camera_down_for_ten_seconds_is_one_gap_and_exports_span_it(
-    service_factory, clip_h264: Path
-) -> None:
+def test_a_camera_down_for_ten_seconds_is_one_gap_and_exports_span_it(service_factory, clip_h264: Path) -> None:
     with RtspServer([{"path": "/exit", "clip": str(clip_h264)}]) as camera_server:
-        service = service_factory(recording_config([
-            {"id": "hl-exit", "name": "疏散通道", "institution": "hl-jly", "role": "evacuation_route",
-             "source": {"url": camera_server.url("/exit")}},
-        ]))
+        service = service_factory(
+            recording_config(
+                [
+                    {
+                        "id": "hl-exit",
+                        "name": "疏散通道",
+                        "institution": "hl-jly",
+                        "role": "evacuation_route",
+                        "source": {"url": camera_server.url("/exit")},
+                    },
+                ]
+            )
+        )
         began = time.time()
         with service.client() as admin:
             wait_segments(admin, "hl-exit", began, closed=2)
@@ -202,8 +223,10 @@ def test_a_camera_down_for_ten_seconds_is_one_gap_and_exports_span_it(
             # last closed segment: the open one keeps growing, so it is not part of what is compared.
             closed = [s for s in found["segments"] if s["state"] == "closed"]
             auth = f"Authorization: {admin.headers['Authorization']}\r\n"
-            playlist_url = (f"{service.base_url}/api/cameras/hl-exit/recordings/playlist.m3u8"
-                            f"?start={iso(began)}&end={iso(closed[-1]['end'] - 0.5)}".replace("+", "%2B"))
+            playlist_url = (
+                f"{service.base_url}/api/cameras/hl-exit/recordings/playlist.m3u8"
+                f"?start={iso(began)}&end={iso(closed[-1]['end'] - 0.5)}".replace("+", "%2B")
+            )
             text = admin.get(playlist_url).text
             assert text.startswith("#EXTM3U") and text.count("#EXT-X-MAP") == len(closed)
             check = check_video(playlist_url, headers=auth)
@@ -224,21 +247,44 @@ def service_audit(service: RunningService) -> list[tuple[str, str]]:
 
 
 def test_bad_ranges_and_cameras_get_clear_errors(service_factory, rtsp: RtspServer) -> None:
-    service = service_factory(recording_config([
-        {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate", "source": {"url": rtsp.url("/gate")}},
-    ]))
+    service = service_factory(
+        recording_config(
+            [
+                {
+                    "id": "hl-gate",
+                    "name": "大门",
+                    "institution": "hl-jly",
+                    "role": "gate",
+                    "source": {"url": rtsp.url("/gate")},
+                },
+            ]
+        )
+    )
     now = time.time()
     with service.client() as admin:
         wait_segments(admin, "hl-gate", now - 1, closed=1)
         cases = [
-            ("/api/cameras/hl-gate/recordings", {"start": iso(now), "end": iso(now - 60)}, 400, "start must be before end"),
+            (
+                "/api/cameras/hl-gate/recordings",
+                {"start": iso(now), "end": iso(now - 60)},
+                400,
+                "start must be before end",
+            ),
             ("/api/cameras/hl-gate/recordings", {"start": iso(now + 3600), "end": iso(now + 7200)}, 400, "future"),
-            ("/api/cameras/hl-gate/recordings", {"start": iso(now - 5 * 86400), "end": iso(now - 4 * 86400)}, 410,
-             "retention of 24 h"),
+            (
+                "/api/cameras/hl-gate/recordings",
+                {"start": iso(now - 5 * 86400), "end": iso(now - 4 * 86400)},
+                410,
+                "retention of 24 h",
+            ),
             ("/api/cameras/hl-gate/recordings", {"start": "2026-11-28T08:00:00", "end": iso(now)}, 400, "time zone"),
             ("/api/cameras/nope/recordings", {"start": iso(now - 60), "end": iso(now)}, 404, "no camera"),
-            ("/api/cameras/hl-gate/recordings/playlist.m3u8", {"start": iso(now - 3 * 86400), "end": iso(now - 2 * 86400)},
-             410, "retention"),
+            (
+                "/api/cameras/hl-gate/recordings/playlist.m3u8",
+                {"start": iso(now - 3 * 86400), "end": iso(now - 2 * 86400)},
+                410,
+                "retention",
+            ),
         ]
         for path, params, code, message in cases:
             answer = admin.get(path, params=params)
@@ -253,8 +299,9 @@ def test_bad_ranges_and_cameras_get_clear_errors(service_factory, rtsp: RtspServ
             assert answer.status_code == code and message in answer.text, (body, answer.text)
         assert admin.get("/api/exports/0123456789abcdef").status_code == 404
         assert admin.get("/api/cameras/hl-gate/recordings/segments/999999/file.mp4").status_code == 404
-    unauthenticated = httpx.get(f"{service.base_url}/api/cameras/hl-gate/recordings",
-                                params={"start": iso(now - 60), "end": iso(now)})
+    unauthenticated = httpx.get(
+        f"{service.base_url}/api/cameras/hl-gate/recordings", params={"start": iso(now - 60), "end": iso(now)}
+    )
     assert unauthenticated.status_code == 401
 
 
@@ -262,10 +309,17 @@ def test_a_stall_shorter_than_the_watchdog_is_a_gap_too(service_factory, clip_h2
     """The RTSP session stays up but no video comes for 4 s (the watchdog waits 10 s): a gap, not a hole
     hidden inside a segment."""
     with RtspServer([{"path": "/duty", "clip": str(clip_h264)}]) as camera_server:
-        config = recording_config([
-            {"id": "hl-duty", "name": "值班室", "institution": "hl-jly", "role": "duty_room",
-             "source": {"url": camera_server.url("/duty")}},
-        ])
+        config = recording_config(
+            [
+                {
+                    "id": "hl-duty",
+                    "name": "值班室",
+                    "institution": "hl-jly",
+                    "role": "duty_room",
+                    "source": {"url": camera_server.url("/duty")},
+                },
+            ]
+        )
         config["ingest"] = {**config["ingest"], "watchdog_s": 10}
         service = service_factory(config)
         began = time.time()

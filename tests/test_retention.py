@@ -14,19 +14,19 @@ from pathlib import Path
 import av
 import pytest
 
-from recordings.cleanup import RetentionCleaner
-from media.segment_path import segment_path
-from recordings.reconcile import reconcile
-from recordings.writer import SegmentWriter
+from core.store import Store
+from core.store.recordings import NewSegment
 from media.mp4.init import init_segment
 from media.packet import MediaPacket, StreamInfo
+from media.segment_path import segment_path
+from recordings.cleanup import RetentionCleaner
+from recordings.reconcile import reconcile
+from recordings.writer import SegmentWriter
+from service.configuration import parse_config
 from tests.conftest import ORGANISATION
 from tests.rig.probe import check_video
 from tests.rig.rtsp import RtspServer
 from tests.test_recordings import listing, recording_config
-from service.configuration import parse_config
-from core.store import Store
-from core.store.recordings import NewSegment
 
 
 @contextlib.contextmanager
@@ -34,7 +34,9 @@ def tmpfs(path: Path, size: str, read_only: bool = False) -> Iterator[Path]:
     """A real small volume; mounting needs root, as the test command runs."""
     path.mkdir(parents=True, exist_ok=True)
     options = f"size={size}" + (",ro" if read_only else "")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -44,15 +46,28 @@ def tmpfs(path: Path, size: str, read_only: bool = False) -> Iterator[Path]:
 
 
 def config(**retention: object):
-    return parse_config({
-        "retention": retention,
-        "organisation": ORGANISATION,
-        "cameras": [
-            {"id": "gate", "name": "大门", "institution": "hl-jly", "role": "gate", "source": {"url": "rtsp://127.0.0.1:1/a"}},
-            {"id": "kitchen", "name": "厨房", "institution": "ny-jly", "role": "kitchen",
-             "source": {"url": "rtsp://127.0.0.1:1/b"}},
-        ],
-    })
+    return parse_config(
+        {
+            "retention": retention,
+            "organisation": ORGANISATION,
+            "cameras": [
+                {
+                    "id": "gate",
+                    "name": "大门",
+                    "institution": "hl-jly",
+                    "role": "gate",
+                    "source": {"url": "rtsp://127.0.0.1:1/a"},
+                },
+                {
+                    "id": "kitchen",
+                    "name": "厨房",
+                    "institution": "ny-jly",
+                    "role": "kitchen",
+                    "source": {"url": "rtsp://127.0.0.1:1/b"},
+                },
+            ],
+        }
+    )
 
 
 def fake_segment(store: Store, directory: Path, camera_id: str, start: float, size: int = 1000) -> int:
@@ -71,8 +86,9 @@ def remaining(store: Store, camera_id: str) -> list[float]:
 def test_age_cap_and_holds(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "vms.db")
     now = time.time()
-    cfg = config(max_size=10_000).model_copy(update={"recording": config().recording.model_copy(
-        update={"directory": tmp_path / "rec"})})
+    cfg = config(max_size=10_000).model_copy(
+        update={"recording": config().recording.model_copy(update={"directory": tmp_path / "rec"})}
+    )
     hours = [50, 30, 20, 10, 5, 1]  # how old each pair of segments is
     for camera_id in ("gate", "kitchen"):
         for age in hours:
@@ -110,18 +126,30 @@ def write_segments(directory: Path, clip: Path, camera_id: str, count: int) -> l
     made = []
     with av.open(str(clip)) as source:
         video = source.streams.video[0]
-        info = StreamInfo(1, "h264", "Main", video.codec_context.width, video.codec_context.height,
-                          Fraction(video.time_base.numerator, video.time_base.denominator),
-                          bytes(video.codec_context.extradata), 25.0, time.time(), init_segment(video))
+        info = StreamInfo(
+            1,
+            "h264",
+            "Main",
+            video.codec_context.width,
+            video.codec_context.height,
+            Fraction(video.time_base.numerator, video.time_base.denominator),
+            bytes(video.codec_context.extradata),
+            25.0,
+            time.time(),
+            init_segment(video),
+        )
         packets = [p for p in source.demux(video) if p.size]
     start = time.time() - 100
     per_segment = len(packets) // count
     for n in range(count):
         relative = segment_path(camera_id, start)
         writer = SegmentWriter(directory / relative, info, fragment_s=1.0)
-        for p in packets[n * per_segment:(n + 1) * per_segment]:
-            writer.write(MediaPacket(1, memoryview(bytes(p)), p.pts, p.dts, p.duration, info.time_base,
-                                     p.is_keyframe, time.time()))
+        for p in packets[n * per_segment : (n + 1) * per_segment]:
+            writer.write(
+                MediaPacket(
+                    1, memoryview(bytes(p)), p.pts, p.dts, p.duration, info.time_base, p.is_keyframe, time.time()
+                )
+            )
         writer.close()
         made.append((relative, start, writer.duration_s))
         start += writer.duration_s
@@ -131,8 +159,9 @@ def write_segments(directory: Path, clip: Path, camera_id: str, count: int) -> l
 def test_reconciliation_repairs_the_index_after_a_crash(tmp_path: Path, clip_h264: Path) -> None:
     directory = tmp_path / "rec"
     store = Store.open(tmp_path / "vms.db")
-    (torn, torn_start, _), (orphan, _, orphan_s), (lost, lost_start, lost_s), (empty, _, _), (kept, _, _) = \
+    (torn, torn_start, _), (orphan, _, orphan_s), (lost, lost_start, lost_s), (empty, _, _), (kept, _, _) = (
         write_segments(directory, clip_h264, "gate", 5)
+    )
     rows = {}
     for relative in (torn, lost, empty, kept):
         rows[relative] = store.recordings.open_segment(NewSegment("gate", relative, 0, 0, "h264", 640, 360, "p"))
@@ -171,15 +200,31 @@ def test_full_volume_deletes_oldest_first_and_recording_never_stops(
     service_factory, rtsp: RtspServer, tmp_path: Path
 ) -> None:
     with tmpfs(tmp_path / "volume", "5m") as volume:
-        service = service_factory({
-            **recording_config([
-                {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate",
-                 "source": {"url": rtsp.url("/gate")}},
-                {"id": "hl-duty", "name": "值班室", "institution": "hl-jly", "role": "duty_room",
-                 "source": {"url": rtsp.url("/duty")}},
-            ], segment_s=2, directory=str(volume)),
-            "retention": {"min_free": "2.5 MB", "cleanup_interval_s": 1},
-        })
+        service = service_factory(
+            {
+                **recording_config(
+                    [
+                        {
+                            "id": "hl-gate",
+                            "name": "大门",
+                            "institution": "hl-jly",
+                            "role": "gate",
+                            "source": {"url": rtsp.url("/gate")},
+                        },
+                        {
+                            "id": "hl-duty",
+                            "name": "值班室",
+                            "institution": "hl-jly",
+                            "role": "duty_room",
+                            "source": {"url": rtsp.url("/duty")},
+                        },
+                    ],
+                    segment_s=2,
+                    directory=str(volume),
+                ),
+                "retention": {"min_free": "2.5 MB", "cleanup_interval_s": 1},
+            }
+        )
         began = time.time()
         with service.client() as admin:
             first = {}
@@ -218,12 +263,28 @@ def test_read_only_volume_of_one_camera_is_reported_and_the_others_record(
 ) -> None:
     directory = tmp_path / "recordings"
     with tmpfs(directory / "hl-duty", "1m", read_only=True):
-        service = service_factory(recording_config([
-            {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate",
-             "source": {"url": rtsp.url("/gate")}},
-            {"id": "hl-duty", "name": "值班室", "institution": "hl-jly", "role": "duty_room",
-             "source": {"url": rtsp.url("/duty")}},
-        ], segment_s=2, directory=str(directory)))
+        service = service_factory(
+            recording_config(
+                [
+                    {
+                        "id": "hl-gate",
+                        "name": "大门",
+                        "institution": "hl-jly",
+                        "role": "gate",
+                        "source": {"url": rtsp.url("/gate")},
+                    },
+                    {
+                        "id": "hl-duty",
+                        "name": "值班室",
+                        "institution": "hl-jly",
+                        "role": "duty_room",
+                        "source": {"url": rtsp.url("/duty")},
+                    },
+                ],
+                segment_s=2,
+                directory=str(directory),
+            )
+        )
         with service.client() as admin:
             duty = service.wait_for(admin, "hl-duty", lambda c: (c.get("recording") or {}).get("state") == "failing")
             assert "read-only" in duty["recording"]["last_error"]
@@ -240,13 +301,24 @@ def test_disk_full_pauses_recording_with_a_clear_warning(service_factory, rtsp: 
     """No floor configured and nothing to delete: the recorder says 'disk full', keeps what it wrote playable,
     and the rest of the service carries on."""
     with tmpfs(tmp_path / "volume", "1500k") as volume:
-        service = service_factory({
-            **recording_config([
-                {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate",
-                 "source": {"url": rtsp.url("/gate")}},
-            ], segment_s=2, directory=str(volume)),
-            "retention": {"min_free": 0, "cleanup_interval_s": 1},
-        })
+        service = service_factory(
+            {
+                **recording_config(
+                    [
+                        {
+                            "id": "hl-gate",
+                            "name": "大门",
+                            "institution": "hl-jly",
+                            "role": "gate",
+                            "source": {"url": rtsp.url("/gate")},
+                        },
+                    ],
+                    segment_s=2,
+                    directory=str(volume),
+                ),
+                "retention": {"min_free": 0, "cleanup_interval_s": 1},
+            }
+        )
         with service.client() as admin:
             gate = service.wait_for(admin, "hl-gate", lambda c: c["recording"]["state"] == "failing", timeout=60)
             assert gate["recording"]["last_error"] == "disk full"
@@ -254,7 +326,10 @@ def test_disk_full_pauses_recording_with_a_clear_warning(service_factory, rtsp: 
             storage = admin.get("/api/storage").json()
             assert storage["cameras_failing"] == {"hl-gate": "disk full"} and storage["free_bytes"] < 200_000
             found = listing(admin, "hl-gate", time.time() - 120, time.time())
-            assert found["gaps"] and found["gaps"][-1]["cause"] == "cannot write: disk full", (found, service.log()[-3000:])
+            assert found["gaps"] and found["gaps"][-1]["cause"] == "cannot write: disk full", (
+                found,
+                service.log()[-3000:],
+            )
             assert found["gaps"][-1]["end"] is None
             for segment in found["segments"]:
                 url = f"{service.base_url}/api/cameras/hl-gate/recordings/segments/{segment['id']}/file.mp4"

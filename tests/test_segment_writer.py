@@ -14,17 +14,21 @@ import pytest
 from av.bitstream import BitStreamFilterContext
 
 from media.mp4.file import read_layout, truncate_incomplete
-from recordings.writer import SegmentWriteError, SegmentWriter
 from media.mp4.fragment import Track
 from media.mp4.init import init_segment
 from media.packet import MediaPacket, StreamInfo
+from recordings.writer import SegmentWriteError, SegmentWriter
 from tests.rig.media import clip_cache_dir, make_clip
 
 
 def frame_hashes(path: Path) -> list[str]:
     """MD5 of every decoded picture, in presentation order."""
-    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if not line.startswith("#")]
 
 
@@ -49,14 +53,24 @@ def camera_packets(clip: Path, annexb: bool, time_base: Fraction | None = None) 
             if not p.size:
                 continue
             pts, dts = (round(t * tb / out_tb) for t in (p.pts, p.dts))
-            for out in (to_annexb.filter(p) if to_annexb else [p]):
+            for out in to_annexb.filter(p) if to_annexb else [p]:
                 assert bytes(out)[:4] == b"\0\0\0\1" or not annexb
                 packets.append(MediaPacket(1, memoryview(bytes(out)), pts, dts, 0, out_tb, p.is_keyframe, 0.0))
         # Annex B packets carry their parameter sets in band here (the filter puts them before key frames);
         # stored packets come with the file's avcC/hvcC record.
         extradata = None if annexb else bytes(video.codec_context.extradata)
-        info = StreamInfo(1, video.codec_context.name, None, video.codec_context.width, video.codec_context.height,
-                          out_tb, extradata, 25.0, 0.0, init_segment(video))
+        info = StreamInfo(
+            1,
+            video.codec_context.name,
+            None,
+            video.codec_context.width,
+            video.codec_context.height,
+            out_tb,
+            extradata,
+            25.0,
+            0.0,
+            init_segment(video),
+        )
     return info, packets
 
 
@@ -73,9 +87,32 @@ def clip_with_b_frames() -> Path:
     """Cameras send none, but the writer must carry composition offsets where a source has them."""
     path = clip_cache_dir() / "high-bframes-320x240.mp4"
     if not path.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
-                        "-t", "4", "-c:v", "libx264", "-profile:v", "high", "-bf", "2", "-g", "25",
-                        "-pix_fmt", "yuv420p", str(path)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25",
+                "-t",
+                "4",
+                "-c:v",
+                "libx264",
+                "-profile:v",
+                "high",
+                "-bf",
+                "2",
+                "-g",
+                "25",
+                "-pix_fmt",
+                "yuv420p",
+                str(path),
+            ],
+            check=True,
+        )
     return path
 
 
@@ -83,8 +120,9 @@ def clip_with_b_frames() -> Path:
 def clip_small_frames() -> Path:
     """Frames of a few hundred bytes: as MP4 stores them, some start 00 00 01 (a length of 256 to 511), which
     reads like an Annex B start code; only the stream's avcC says which framing it is."""
-    return make_clip(clip_cache_dir() / "small-frames-320x180.mp4", width=320, height=180, bitrate="60k",
-                     pattern="smptehdbars")
+    return make_clip(
+        clip_cache_dir() / "small-frames-320x180.mp4", width=320, height=180, bitrate="60k", pattern="smptehdbars"
+    )
 
 
 @pytest.mark.parametrize("annexb", [True, False], ids=["annexb", "length-prefixed"])
@@ -117,7 +155,8 @@ def test_composition_offsets_and_rescaled_clocks(clip_with_b_frames: Path, tmp_p
     written, source = packet_times(tmp_path / "b.mp4"), packet_times(clip_with_b_frames)
     assert [key for *_, key in written] == [key for *_, key in source]
     assert [t for pts, dts, _ in written for t in (pts, dts)] == pytest.approx(
-        [t for pts, dts, _ in source for t in (pts, dts)], abs=1e-4)
+        [t for pts, dts, _ in source for t in (pts, dts)], abs=1e-4
+    )
 
 
 def test_hevc(clip_hevc: Path, tmp_path: Path) -> None:
@@ -137,7 +176,7 @@ def test_a_file_torn_anywhere_plays_after_the_cut(clip_h264: Path, tmp_path: Pat
         assert layout is not None and layout.file_size <= cut
         if layout.fragments:
             hashes = frame_hashes(torn)
-            assert hashes and hashes == frame_hashes(clip_h264)[:len(hashes)]
+            assert hashes and hashes == frame_hashes(clip_h264)[: len(hashes)]
 
 
 def test_parameters_mp4_cannot_carry_are_refused_clearly(clip_h264: Path, tmp_path: Path) -> None:

@@ -24,14 +24,34 @@ def config_for(rtsp: RtspServer, clip: Path) -> dict:
         "ingest": {"watchdog_s": 3, "stall_after_s": 1, "open_timeout_s": 3, "backoff_s": [0.5, 1, 2]},
         "organisation": ORGANISATION,
         "cameras": [
-            {"id": "hl-gate", "name": "大门", "institution": "hl-jly", "role": "gate",
-             "source": {"url": rtsp.url("/gate")}},
-            {"id": "hl-duty", "name": "值班室", "institution": "hl-jly", "role": "duty_room",
-             "source": {"url": rtsp.url("/secure"), "username": "admin", "password": SECRET}},
-            {"id": "ny-kitchen", "name": "厨房", "institution": "ny-jly", "role": "kitchen",
-             "source": {"url": str(clip)}},
-            {"id": "ny-bad-login", "name": "后门", "institution": "ny-jly", "role": "other",
-             "source": {"url": rtsp.url("/secure").replace("rtsp://", f"rtsp://admin:{WRONG_SECRET}@")}},
+            {
+                "id": "hl-gate",
+                "name": "大门",
+                "institution": "hl-jly",
+                "role": "gate",
+                "source": {"url": rtsp.url("/gate")},
+            },
+            {
+                "id": "hl-duty",
+                "name": "值班室",
+                "institution": "hl-jly",
+                "role": "duty_room",
+                "source": {"url": rtsp.url("/secure"), "username": "admin", "password": SECRET},
+            },
+            {
+                "id": "ny-kitchen",
+                "name": "厨房",
+                "institution": "ny-jly",
+                "role": "kitchen",
+                "source": {"url": str(clip)},
+            },
+            {
+                "id": "ny-bad-login",
+                "name": "后门",
+                "institution": "ny-jly",
+                "role": "other",
+                "source": {"url": rtsp.url("/secure").replace("rtsp://", f"rtsp://admin:{WRONG_SECRET}@")},
+            },
         ],
     }
 
@@ -73,7 +93,12 @@ def test_admin_sees_every_camera_with_live_health(service: RunningService) -> No
         assert service.wait_for(admin, "ny-kitchen", online)["retention_hours"] == 168  # kitchens keep 7 days
         bad = service.wait_for(admin, "ny-bad-login", lambda c: c["health"]["state"] == "offline")
         assert "401" in bad["health"]["last_error"]
-        assert [c["id"] for c in admin.get("/api/cameras").json()] == ["hl-gate", "hl-duty", "ny-kitchen", "ny-bad-login"]
+        assert [c["id"] for c in admin.get("/api/cameras").json()] == [
+            "hl-gate",
+            "hl-duty",
+            "ny-kitchen",
+            "ny-bad-login",
+        ]
         # The failure is in the camera's history, with its cause.
         detail = service.wait_for(admin, "ny-bad-login", lambda c: any(e["state"] == "offline" for e in c["history"]))
         assert any("401" in (e["detail"] or "") for e in detail["history"])
@@ -99,8 +124,19 @@ def test_credentials_never_appear_in_answers_or_logs(service: RunningService) ->
 
 
 def test_town_user_sees_only_its_town(service: RunningService) -> None:
-    created = service.vms("user", "add", "ny-officer", "--org", "ny", "--role", "inspector",
-                          "--config", str(service.config_path), "--password-stdin", stdin="town-password\n")
+    created = service.vms(
+        "user",
+        "add",
+        "ny-officer",
+        "--org",
+        "ny",
+        "--role",
+        "inspector",
+        "--config",
+        str(service.config_path),
+        "--password-stdin",
+        stdin="town-password\n",
+    )
     assert created.returncode == 0, created.stderr
     with service.client("ny-officer", "town-password") as officer:
         assert [c["id"] for c in officer.get("/api/cameras").json()] == ["ny-kitchen", "ny-bad-login"]
@@ -108,8 +144,17 @@ def test_town_user_sees_only_its_town(service: RunningService) -> None:
         tree = officer.get("/api/organisation").json()
         assert tree["id"] == "ny" and tree["children"][0]["cameras"] == ["ny-kitchen", "ny-bad-login"]
         assert officer.get("/metrics").status_code == 403
-    unknown = service.vms("user", "add", "x", "--org", "mars", "--config", str(service.config_path),
-                          "--password-stdin", stdin="long-enough\n")
+    unknown = service.vms(
+        "user",
+        "add",
+        "x",
+        "--org",
+        "mars",
+        "--config",
+        str(service.config_path),
+        "--password-stdin",
+        stdin="long-enough\n",
+    )
     assert unknown.returncode == 2 and "unknown organisation unit 'mars'" in unknown.stderr
 
 
@@ -136,8 +181,15 @@ def test_reload_changes_only_the_cameras_that_changed(
         new["cameras"][0]["name"] = "正门"  # metadata only: no reconnect
         new["cameras"][2]["source"]["url"] = rtsp.url("/exit")  # source changed: restart this one only
         del new["cameras"][3]  # removed
-        new["cameras"].append({"id": "hl-exit", "name": "疏散通道", "institution": "hl-jly",
-                               "role": "evacuation_route", "source": {"url": rtsp.url("/duty")}})  # added
+        new["cameras"].append(
+            {
+                "id": "hl-exit",
+                "name": "疏散通道",
+                "institution": "hl-jly",
+                "role": "evacuation_route",
+                "source": {"url": rtsp.url("/duty")},
+            }
+        )  # added
         service.write_config(new)
         service.reload()
         added = service.wait_for(admin, "hl-exit", online)
@@ -166,8 +218,20 @@ def test_reload_changes_only_the_cameras_that_changed(
 
 
 def test_bad_config_fails_start_up_listing_every_problem(tmp_path: Path) -> None:
-    service = RunningService(tmp_path, {"cameras": [{"id": "a", "name": "x", "institution": "nowhere", "role": "door",
-                                                     "source": {"url": "rtsp://127.0.0.1:1/x"}}]})
+    service = RunningService(
+        tmp_path,
+        {
+            "cameras": [
+                {
+                    "id": "a",
+                    "name": "x",
+                    "institution": "nowhere",
+                    "role": "door",
+                    "source": {"url": "rtsp://127.0.0.1:1/x"},
+                }
+            ]
+        },
+    )
     with pytest.raises(RuntimeError, match="exited with 2") as caught:
         service.start(timeout=20)
     assert "cameras[0].role" in str(caught.value) and "cameras[0].institution: unknown institution" in str(caught.value)
@@ -181,8 +245,13 @@ def test_embedded_defaults_run_demo_cameras(tmp_path: Path) -> None:
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "VMS_ADMIN_PASSWORD"}
-    proc = subprocess.Popen([sys.executable, "-m", "vms", "run", "--port", str(port)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vms", "run", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -190,7 +259,9 @@ def test_embedded_defaults_run_demo_cameras(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             try:
                 password = (tmp_path / "data" / "initial-admin-password.txt").read_text().strip()
-                token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": password}).json()["token"]
+                token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": password}).json()[
+                    "token"
+                ]
                 cameras = httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {token}"}).json()
                 if cameras and all(c["health"]["state"] == "online" for c in cameras):
                     break

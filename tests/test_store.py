@@ -7,21 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from service.configuration import parse_config
 from core.organisation import OrgTree
 from core.store import Store
 from core.store.health import HealthEvent, HealthSample
 from core.store.users import UserExists
+from service.configuration import parse_config
 
-CONFIG = parse_config({
-    "organisation": {"id": "qd", "name": "启东市民政局", "towns": [
-        {"id": "hl", "name": "汇龙镇", "institutions": [{"id": "hl-jly", "name": "汇龙镇敬老院"}]},
-    ]},
-    "cameras": [
-        {"id": "c1", "name": "大门", "institution": "hl-jly", "role": "gate", "source": {"url": "rtsp://h/1"}},
-        {"id": "c2", "name": "厨房", "institution": "hl-jly", "role": "kitchen", "source": {"url": "rtsp://h/2"}},
-    ],
-})
+CONFIG = parse_config(
+    {
+        "organisation": {
+            "id": "qd",
+            "name": "启东市民政局",
+            "towns": [
+                {"id": "hl", "name": "汇龙镇", "institutions": [{"id": "hl-jly", "name": "汇龙镇敬老院"}]},
+            ],
+        },
+        "cameras": [
+            {"id": "c1", "name": "大门", "institution": "hl-jly", "role": "gate", "source": {"url": "rtsp://h/1"}},
+            {"id": "c2", "name": "厨房", "institution": "hl-jly", "role": "kitchen", "source": {"url": "rtsp://h/2"}},
+        ],
+    }
+)
 
 
 @pytest.fixture
@@ -56,9 +62,14 @@ def test_cameras_sync_marks_removed_and_revives(store: Store) -> None:
 
 
 def test_health_history_round_trip_and_prune(store: Store) -> None:
-    store.health.add_events([HealthEvent("c1", 100.0, "offline", "connection refused"), HealthEvent("c1", 200.0, "online", None)])
+    store.health.add_events(
+        [HealthEvent("c1", 100.0, "offline", "connection refused"), HealthEvent("c1", 200.0, "online", None)]
+    )
     store.health.add_samples([HealthSample("c1", 150.0, "online", 25.0, 4e6, 1, 0.04)])
-    assert [(e.state, e.detail) for e in store.health.events("c1")] == [("online", None), ("offline", "connection refused")]
+    assert [(e.state, e.detail) for e in store.health.events("c1")] == [
+        ("online", None),
+        ("offline", "connection refused"),
+    ]
     assert store.health.samples("c1")[0].fps == 25.0
     assert store.health.prune(before=160.0) == 2
     assert [e.at for e in store.health.events("c1")] == [200.0]

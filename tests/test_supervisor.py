@@ -5,18 +5,28 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from streams.health import CameraState
 from core.config import IngestConfig
 from service.configuration import parse_config
 from service.supervisor import Supervisor
+from streams.health import CameraState
 
 
 def cameras(clip: Path, count: int, **source: object) -> list:
-    config = parse_config({
-        "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
-        "cameras": [{"id": f"c{n}", "name": f"摄像机{n}", "institution": "i", "role": "other",
-                     "source": {"url": str(clip), **source}} for n in range(count)],
-    })
+    config = parse_config(
+        {
+            "organisation": {"towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "院"}]}]},
+            "cameras": [
+                {
+                    "id": f"c{n}",
+                    "name": f"摄像机{n}",
+                    "institution": "i",
+                    "role": "other",
+                    "source": {"url": str(clip), **source},
+                }
+                for n in range(count)
+            ],
+        }
+    )
     return config.cameras
 
 
@@ -36,8 +46,11 @@ def test_apply_restarts_only_what_changed(clip_h264: Path) -> None:
         await wait_online(supervisor, ["c0", "c1", "c2"])
         streams = {cid: supervisor.stream(cid) for cid in ("c0", "c1", "c2")}
 
-        renamed = [first[0].model_copy(update={"name": "新名字"}), first[1],
-                   first[2].model_copy(update={"enabled": False})]
+        renamed = [
+            first[0].model_copy(update={"name": "新名字"}),
+            first[1],
+            first[2].model_copy(update={"enabled": False}),
+        ]
         changes = await supervisor.apply(renamed)
         assert changes.updated == ["c0"] and changes.restarted == ["c2"] and not changes.added
         assert supervisor.stream("c0") is streams["c0"] and supervisor.camera("c0").name == "新名字"

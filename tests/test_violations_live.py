@@ -44,33 +44,58 @@ def listen(service: RunningService, token: str, events: list[tuple[str, dict]], 
 
 def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_factory) -> None:
     with RtspServer([{"path": "/exit", "clip": str(blocked_clip)}]) as rtsp:
-        service: RunningService = service_factory({
-            "organisation": ORGANISATION,
-            "cameras": [{
-                "id": "hl-exit", "name": "一楼疏散通道", "institution": "hl-jly", "role": "evacuation_route",
-                "source": {"url": rtsp.url("/exit")},
-                "detectors": [{"type": "blocked_route", "zones": [{"name": "通道地面", "points": FLOOR_ZONE}],
-                               "params": {"dwell_s": 5, "learn_s": 2}}],
-            }],
-        })
-        created = service.vms("user", "add", "ny-officer", "--org", "ny", "--role", "inspector",
-                              "--password-stdin", "--config", str(service.config_path), stdin="ny-password-1\n")
+        service: RunningService = service_factory(
+            {
+                "organisation": ORGANISATION,
+                "cameras": [
+                    {
+                        "id": "hl-exit",
+                        "name": "一楼疏散通道",
+                        "institution": "hl-jly",
+                        "role": "evacuation_route",
+                        "source": {"url": rtsp.url("/exit")},
+                        "detectors": [
+                            {
+                                "type": "blocked_route",
+                                "zones": [{"name": "通道地面", "points": FLOOR_ZONE}],
+                                "params": {"dwell_s": 5, "learn_s": 2},
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+        created = service.vms(
+            "user",
+            "add",
+            "ny-officer",
+            "--org",
+            "ny",
+            "--role",
+            "inspector",
+            "--password-stdin",
+            "--config",
+            str(service.config_path),
+            stdin="ny-password-1\n",
+        )
         assert created.returncode == 0, created.stderr
-        token = httpx.post(f"{service.base_url}/api/auth/login",
-                           json={"username": "admin", "password": ADMIN_PASSWORD}).json()["token"]
+        token = httpx.post(
+            f"{service.base_url}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+        ).json()["token"]
         events: list[tuple[str, dict]] = []
         stop = threading.Event()
         threading.Thread(target=listen, args=(service, token, events, stop), daemon=True).start()
 
         admin = service.client()
         deadline = time.monotonic() + 45
+
         def blocked() -> list[dict]:
             return [e for k, e in list(events) if k == "violation.started" and e["type"] == "blocked_route"]
 
         while time.monotonic() < deadline and not blocked():
             time.sleep(0.5)
         stop.set()
-        detection = admin.get('/api/cameras/hl-exit/detection').json()
+        detection = admin.get("/api/cameras/hl-exit/detection").json()
         assert blocked(), f"no blocked route within 45 s; events: {events}; detection: {detection}"
         live = blocked()[0]
         assert live["label"] == "消防通道占用"
@@ -80,7 +105,9 @@ def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_fac
         listed = admin.get("/api/violations", params={"town": "hl", "type": "blocked_route", "state": "active"}).json()
         assert [v["id"] for v in listed] == [live["id"]]
         clip = listed[0]["clip"]
-        assert clip["camera_id"] == "hl-exit" and clip["start"] < listed[0]["started_at"] and clip["status"] == "waiting"
+        assert (
+            clip["camera_id"] == "hl-exit" and clip["start"] < listed[0]["started_at"] and clip["status"] == "waiting"
+        )
         snapshot = admin.get(listed[0]["snapshot_url"])
         assert snapshot.status_code == 200 and snapshot.content[:2] == b"\xff\xd8"
         assert admin.get("/api/violations", params={"town": "ny"}).json() == []
@@ -115,8 +142,11 @@ def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_fac
             browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
             row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"tr[data-violation='{live['id']}']"))
             assert "消防通道占用" in row.text and "一楼疏散通道" in row.text and "进行中" in row.text
-            wait.until(lambda d: d.execute_script(
-                "const i = arguments[0].querySelector('img'); return i && i.complete && i.naturalWidth > 0", row))
+            wait.until(
+                lambda d: d.execute_script(
+                    "const i = arguments[0].querySelector('img'); return i && i.complete && i.naturalWidth > 0", row
+                )
+            )
             browser.save_screenshot(str(artifacts_dir() / "web-ui-violations.png"))
         finally:
             browser.quit()

@@ -41,22 +41,45 @@ return [quality ? quality.totalVideoFrames : -1, sum, nonBlack, video.videoWidth
 
 @pytest.fixture(scope="module")
 def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip_hevc: Path) -> Iterator[RunningService]:
-    mounts = [{"path": "/gate", "clip": str(clip_h264)}, {"path": "/duty", "clip": str(clip_h264)},
-              {"path": "/canteen", "clip": str(clip_hevc)}]
+    mounts = [
+        {"path": "/gate", "clip": str(clip_h264)},
+        {"path": "/duty", "clip": str(clip_h264)},
+        {"path": "/canteen", "clip": str(clip_hevc)},
+    ]
     with RtspServer(mounts) as rtsp:
         config = {
             "organisation": ORGANISATION,
             "live": {"ice_hosts": ["127.0.0.1"], "idle_timeout_s": 3, "connect_timeout_s": 5},
             "recording": {"segment_s": 4},
             "cameras": [
-                {"id": "gate", "name": "汇龙镇敬老院大门", "institution": "hl-jly", "role": "gate",
-                 "source": {"url": rtsp.url("/gate")}},
-                {"id": "duty", "name": "汇龙镇敬老院值班室", "institution": "hl-jly", "role": "duty_room",
-                 "source": {"url": rtsp.url("/duty")}},
-                {"id": "kitchen", "name": "南阳镇中心敬老院厨房", "institution": "ny-jly", "role": "kitchen",
-                 "source": {"url": f"rtsp://127.0.0.1:{free_port()}/kitchen"}},
-                {"id": "canteen", "name": "南阳镇中心敬老院食堂", "institution": "ny-jly", "role": "kitchen",
-                 "source": {"url": rtsp.url("/canteen")}},  # H.265
+                {
+                    "id": "gate",
+                    "name": "汇龙镇敬老院大门",
+                    "institution": "hl-jly",
+                    "role": "gate",
+                    "source": {"url": rtsp.url("/gate")},
+                },
+                {
+                    "id": "duty",
+                    "name": "汇龙镇敬老院值班室",
+                    "institution": "hl-jly",
+                    "role": "duty_room",
+                    "source": {"url": rtsp.url("/duty")},
+                },
+                {
+                    "id": "kitchen",
+                    "name": "南阳镇中心敬老院厨房",
+                    "institution": "ny-jly",
+                    "role": "kitchen",
+                    "source": {"url": f"rtsp://127.0.0.1:{free_port()}/kitchen"},
+                },
+                {
+                    "id": "canteen",
+                    "name": "南阳镇中心敬老院食堂",
+                    "institution": "ny-jly",
+                    "role": "kitchen",
+                    "source": {"url": rtsp.url("/canteen")},
+                },  # H.265
             ],
         }
         service = RunningService(tmp_path_factory.mktemp("ui"), config)
@@ -85,7 +108,10 @@ def _wait(driver: WebDriver, condition, timeout: float = 15.0):
 
 def _log_in_unless_logged_in(driver: WebDriver, shown_when_in: str) -> None:
     """Tests share one browser; one run alone meets the log-in form first."""
-    _wait(driver, lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.CSS_SELECTOR, shown_when_in))
+    _wait(
+        driver,
+        lambda d: d.find_element(By.ID, "login-form").is_displayed() or d.find_elements(By.CSS_SELECTOR, shown_when_in),
+    )
     if driver.find_element(By.ID, "login-form").is_displayed():
         driver.find_element(By.NAME, "username").send_keys("admin")
         driver.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
@@ -106,7 +132,10 @@ def _assert_video_plays(driver: WebDriver, tile) -> None:
 
 def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: RunningService, browser: WebDriver) -> None:
     browser.get(ui_service.base_url + "/")
-    login = _wait(browser, lambda d: d.find_element(By.ID, "login-form") if d.find_element(By.ID, "login-form").is_displayed() else None)
+    login = _wait(
+        browser,
+        lambda d: d.find_element(By.ID, "login-form") if d.find_element(By.ID, "login-form").is_displayed() else None,
+    )
     assert "登录" in login.text and browser.execute_script("return document.documentElement.lang") == "zh-CN"
     login.find_element(By.NAME, "username").send_keys("admin")
     login.find_element(By.NAME, "password").send_keys("wrong password")
@@ -121,7 +150,13 @@ def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: Running
     tree = browser.find_element(By.ID, "org-tree").text
     assert "汇龙镇" in tree and "南阳镇中心敬老院" in tree
     assert gate.get_attribute("data-state") == "online"
-    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-camera=kitchen]").get_attribute("data-state") in ("offline", "connecting"))
+    _wait(
+        browser,
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, "[data-camera=kitchen]").get_attribute("data-state")
+            in ("offline", "connecting")
+        ),
+    )
     assert "实时监控" in browser.find_element(By.CSS_SELECTOR, ".topbar nav").text
 
     # 4-tile grid; the first tile plays the gate over WebRTC.
@@ -146,18 +181,28 @@ def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: Running
     browser.find_element(By.CSS_SELECTOR, "a[data-route=spot-check]").click()
     Select(_wait(browser, lambda d: d.find_element(By.ID, "spot-institution"))).select_by_value("hl-jly")
     browser.find_element(By.ID, "spot-start").click()
-    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing", timeout=20)
+    _wait(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing",
+        timeout=20,
+    )
     browser.find_element(By.ID, "spot-capture").click()
     _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".evidence img")) == 1)
     assert "第 2 / 2 路" in browser.find_element(By.ID, "spot-position").text
     browser.find_element(By.ID, "spot-capture").click()
     _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".evidence img")) == 2)
-    _wait(browser, lambda d: d.execute_script(
-        "return [...document.querySelectorAll('.evidence img')].every(i => i.complete && i.naturalWidth === 640)"))
+    _wait(
+        browser,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('.evidence img')].every(i => i.complete && i.naturalWidth === 640)"
+        ),
+    )
     Select(browser.find_element(By.ID, "spot-result")).select_by_value("issues")
     browser.find_element(By.ID, "spot-remark").send_keys("值班室无人值守")
     assert "null" not in browser.find_element(By.ID, "page-spot-check").text
-    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing")
+    _wait(
+        browser, lambda d: d.find_element(By.CSS_SELECTOR, ".spot-walk .tile").get_attribute("data-state") == "playing"
+    )
     browser.save_screenshot(str(artifacts_dir() / "web-ui-spot-check.png"))
     browser.find_element(By.ID, "spot-finish").click()
     row = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "table.history tbody tr"))
@@ -244,8 +289,11 @@ def _show_recordings(browser: WebDriver, service: RunningService, camera_id: str
     Select(form.find_element(By.ID, "playback-camera")).select_by_value(camera_id)
     browser.execute_script(
         "const d = new Date(Date.now() - arguments[1] * 60000); const p = n => String(n).padStart(2, '0');"
-        "arguments[0].value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;",
-        form.find_element(By.ID, "playback-start"), minutes_ago)
+        "arguments[0].value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`"
+        " + `T${p(d.getHours())}:${p(d.getMinutes())}`;",
+        form.find_element(By.ID, "playback-start"),
+        minutes_ago,
+    )
     Select(form.find_element(By.ID, "playback-period")).select_by_value("900")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
@@ -264,7 +312,9 @@ def test_playback_with_timeline_and_export_in_a_real_browser(ui_service: Running
     try:
         _wait(browser, lambda d: d.execute_script(PICTURE_PROBE, video)[0] > 0, timeout=20)
     except Exception as error:  # say what the page said
-        raise AssertionError((browser.find_element(By.ID, "playback-status").text, browser.get_log("browser"))) from error
+        raise AssertionError(
+            (browser.find_element(By.ID, "playback-status").text, browser.get_log("browser"))
+        ) from error
     frames_before, picture_before, lit, width = browser.execute_script(PICTURE_PROBE, video)
     time.sleep(1.0)
     frames_after, picture_after, _, _ = browser.execute_script(PICTURE_PROBE, video)
@@ -279,7 +329,9 @@ def test_playback_with_timeline_and_export_in_a_real_browser(ui_service: Running
     # The exported MP4 plays in the browser as it is, straight from its download URL.
     exported = browser.execute_script(
         "const v = document.createElement('video'); v.muted = true; v.src = arguments[0];"
-        "document.body.append(v); v.play(); return v;", link.get_attribute("href"))
+        "document.body.append(v); v.play(); return v;",
+        link.get_attribute("href"),
+    )
     _wait(browser, lambda d: d.execute_script(PICTURE_PROBE, exported)[0] >= 10, timeout=20)
     browser.execute_script("arguments[0].remove()", exported)
     with ui_service.client() as admin:
@@ -303,7 +355,9 @@ def test_hevc_recordings_play_back_as_pictures(ui_service: RunningService, brows
     try:
         _wait(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", picture) == 640, timeout=20)
     except Exception as error:  # say what the page said
-        raise AssertionError((browser.find_element(By.ID, "playback-status").text, browser.get_log("browser"))) from error
+        raise AssertionError(
+            (browser.find_element(By.ID, "playback-status").text, browser.get_log("browser"))
+        ) from error
     assert not browser.find_element(By.ID, "playback-video").is_displayed()
     clock = browser.find_element(By.ID, "playback-clock")
     wall_before = float(clock.get_attribute("data-wall"))

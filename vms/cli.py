@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from core.config import Config, ConfigError
-from service.configuration import load_config
 from core.redaction import RedactingFilter
+from service.configuration import load_config
 
 log = logging.getLogger("vms")
 
@@ -135,7 +135,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vms", description="民政服务机构视频监管平台 / civil-affairs video supervision")
+    parser = argparse.ArgumentParser(
+        prog="vms", description="民政服务机构视频监管平台 / civil-affairs video supervision"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_config(p: argparse.ArgumentParser) -> None:
@@ -167,9 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", help="run a camera's detectors over a video file; one JSON object per violation"
     )
     analyze.add_argument("video")
-    analyze.add_argument("--role", default="evacuation_route", choices=["gate", "duty_room", "evacuation_route", "kitchen", "other"])
-    analyze.add_argument("--zone", action="append", metavar='"x,y x,y ..."',
-                         help="a route polygon, in pixels of the video (or 0..1 normalised); repeatable")
+    analyze.add_argument(
+        "--role", default="evacuation_route", choices=["gate", "duty_room", "evacuation_route", "kitchen", "other"]
+    )
+    analyze.add_argument(
+        "--zone",
+        action="append",
+        metavar='"x,y x,y ..."',
+        help="a route polygon, in pixels of the video (or 0..1 normalised); repeatable",
+    )
     analyze.add_argument("--config", type=Path, help="YAML with 'detectors:' as in a camera's configuration")
     analyze.set_defaults(func=cmd_analyze)
     return parser

@@ -26,14 +26,20 @@ def login(body: LoginRequest, request: Request, response: Response, service: Ser
     service.store.audit.record("login", user_id=user.id, username=user.username, detail=client)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(ttl), httponly=True, samesite="strict")
     return LoginResponse(
-        token=token, expires_at=expires_at,
-        user=UserView(username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role),
+        token=token,
+        expires_at=expires_at,
+        user=UserView(
+            username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role
+        ),
     )
 
 
 @router.post("/api/auth/logout", status_code=204)
 def logout(
-    request: Request, response: Response, service: ServiceDep, user: UserDep,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    user: UserDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
 ) -> None:
     token = session_token(request, credentials)
@@ -45,4 +51,6 @@ def logout(
 
 @router.get("/api/me")
 def me(user: UserDep) -> UserView:
-    return UserView(username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role)
+    return UserView(
+        username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role
+    )

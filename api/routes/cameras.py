@@ -38,6 +38,7 @@ def get_camera(camera_id: str, service: ServiceDep, user: UserDep) -> CameraDeta
     directory = service.directory
     camera = visible_camera(directory, user, camera_id)
     history = [
-        HealthEventView(at=e.at, state=e.state, detail=e.detail) for e in service.store.health.events(camera.id, limit=50)
+        HealthEventView(at=e.at, state=e.state, detail=e.detail)
+        for e in service.store.health.events(camera.id, limit=50)
     ]
     return CameraDetail(**_view(service, directory, camera), history=history)

@@ -42,17 +42,27 @@ class ExportView(BaseModel):
 
 def _view(export: Export) -> ExportView:
     return ExportView(
-        id=export.id, camera_id=export.camera_id, requested_by=export.username, start=export.start_ts,
-        end=export.end_ts, state=export.state, progress_percent=round(export.progress * 100, 1),
-        clip_start=export.clip_start, duration_s=export.duration_s, size_bytes=export.size_bytes,
-        error=export.error, created_at=export.created_at, finished_at=export.finished_at,
+        id=export.id,
+        camera_id=export.camera_id,
+        requested_by=export.username,
+        start=export.start_ts,
+        end=export.end_ts,
+        state=export.state,
+        progress_percent=round(export.progress * 100, 1),
+        clip_start=export.clip_start,
+        duration_s=export.duration_s,
+        size_bytes=export.size_bytes,
+        error=export.error,
+        created_at=export.created_at,
+        finished_at=export.finished_at,
         download_url=f"/api/exports/{export.id}/file" if export.state == "done" else None,
     )
 
 
 @router.post("/api/cameras/{camera_id}/exports", status_code=status.HTTP_202_ACCEPTED)
-def create_export(camera_id: str, body: ExportRequest, service: ServiceDep, user: UserDep,
-                  response: Response) -> ExportView:
+def create_export(
+    camera_id: str, body: ExportRequest, service: ServiceDep, user: UserDep, response: Response
+) -> ExportView:
     camera = visible_camera(service.directory, user, camera_id)
     start_ts, end_ts = checked_range(body.start, body.end, end_may_be_future=False)
     if end_ts - start_ts > MAX_EXPORT_S:
@@ -60,8 +70,13 @@ def create_export(camera_id: str, body: ExportRequest, service: ServiceDep, user
     if not retained_segments(service, camera, start_ts, end_ts):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
     export = service.store.exports.create(camera.id, start_ts, end_ts, user.id, user.username)
-    service.store.audit.record("export.create", user_id=user.id, username=user.username, target=camera.id,
-                               detail=f"{export.id} {start_ts:.3f}-{end_ts:.3f}")
+    service.store.audit.record(
+        "export.create",
+        user_id=user.id,
+        username=user.username,
+        target=camera.id,
+        detail=f"{export.id} {start_ts:.3f}-{end_ts:.3f}",
+    )
     service.recordings.exporter.submit(export)
     response.headers["Location"] = f"/api/exports/{export.id}"
     return _view(export)
@@ -94,6 +109,7 @@ def download_export(export_id: str, service: ServiceDep, user: UserDep) -> FileR
     path = service.config.storage.exports_dir / export.file_name
     if not path.exists():
         raise HTTPException(status.HTTP_410_GONE, "the exported file has expired")
-    service.store.audit.record("export.download", user_id=user.id, username=user.username,
-                               target=export.camera_id, detail=export.id)
+    service.store.audit.record(
+        "export.download", user_id=user.id, username=user.username, target=export.camera_id, detail=export.id
+    )
     return FileResponse(path, media_type="video/mp4", filename=export.file_name)

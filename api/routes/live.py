@@ -21,6 +21,8 @@ from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.live_auth import websocket_user
+from media.multipart import CONTENT_TYPE as MULTIPART
+from media.multipart import multipart_part
 from streams.live.errors import (
     CameraUnavailable,
     CodecNotForwardable,
@@ -30,7 +32,6 @@ from streams.live.errors import (
     ViewerLimitReached,
 )
 from streams.live.fmp4 import Fmp4Feed
-from media.multipart import CONTENT_TYPE as MULTIPART, multipart_part
 from streams.live.offer import MAX_OFFER_BYTES
 from streams.live.slot import ViewerInfo
 
@@ -81,11 +82,17 @@ async def whep_offer(camera_id: str, request: Request, service: ServiceDep, user
     except LiveViewError as error:
         raise _refusal(error) from None
     await asyncio.to_thread(
-        service.store.audit.record, "live_view",
-        user_id=user.id, username=user.username, target=camera.id, detail="webrtc",
+        service.store.audit.record,
+        "live_view",
+        user_id=user.id,
+        username=user.username,
+        target=camera.id,
+        detail="webrtc",
     )
     return Response(
-        answer, status_code=201, media_type="application/sdp",
+        answer,
+        status_code=201,
+        media_type="application/sdp",
         headers={"Location": f"/api/live/sessions/{slot.id}"},
     )
 
@@ -102,7 +109,8 @@ async def whep_close(session_id: str, service: ServiceDep, user: UserDep) -> Non
 async def whep_trickle(session_id: str, user: UserDep) -> None:
     # WHEP lets a server refuse trickle ICE; the answer carries every candidate, so the offer should too.
     raise HTTPException(
-        status.HTTP_405_METHOD_NOT_ALLOWED, "trickle ICE is not supported: gather candidates before sending the offer",
+        status.HTTP_405_METHOD_NOT_ALLOWED,
+        "trickle ICE is not supported: gather candidates before sending the offer",
     )
 
 
@@ -143,8 +151,12 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
     feed = Fmp4Feed(hub, f"live:fmp4:{slot.id[:6]}", asyncio.get_running_loop())
     service.live.track_fallback(slot, feed)
     await asyncio.to_thread(
-        service.store.audit.record, "live_view",
-        user_id=user.id, username=user.username, target=camera.id, detail="fmp4",
+        service.store.audit.record,
+        "live_view",
+        user_id=user.id,
+        username=user.username,
+        target=camera.id,
+        detail="fmp4",
     )
     feed.start()
     receiver = asyncio.create_task(_drain(websocket))
@@ -182,8 +194,12 @@ async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user
         raise _refusal(error) from None
     try:
         await asyncio.to_thread(
-            service.store.audit.record, "live_view",
-            user_id=user.id, username=user.username, target=camera.id, detail="mjpeg",
+            service.store.audit.record,
+            "live_view",
+            user_id=user.id,
+            username=user.username,
+            target=camera.id,
+            detail="mjpeg",
         )
     except BaseException:
         service.live.close_mjpeg(slot, viewer)  # no view goes unaudited, and none is left open
@@ -203,8 +219,9 @@ async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user
         finally:
             service.live.close_mjpeg(slot, viewer)
 
-    return StreamingResponse(pictures(), media_type=MULTIPART,
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        pictures(), media_type=MULTIPART, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -15,13 +15,14 @@ from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.time_range import checked_range, to_timestamp
+from core.config import CameraConfig
+from core.store.recordings import Segment
+from media.mp4.file import read_layout
+from media.multipart import CONTENT_TYPE as MULTIPART
+from media.multipart import multipart_part
 from recordings.pictures import recorded_pictures
 from recordings.playlist import hls_playlist, recorded_spans
-from media.mp4.file import read_layout
-from media.multipart import CONTENT_TYPE as MULTIPART, multipart_part
-from core.config import CameraConfig
 from service.service import Service
-from core.store.recordings import Segment
 
 router = APIRouter()
 
@@ -93,15 +94,32 @@ def list_recordings(
     start_ts, end_ts, segments = _segments_in_range(service, camera, start, end)
     now = time.time()
     gaps = [
-        GapView(start=g.start_ts, end=g.end_ts, duration_s=(g.end_ts if g.end_ts is not None else now) - g.start_ts,
-                cause=g.cause)
+        GapView(
+            start=g.start_ts,
+            end=g.end_ts,
+            duration_s=(g.end_ts if g.end_ts is not None else now) - g.start_ts,
+            cause=g.cause,
+        )
         for g in service.store.recordings.gaps(camera.id, start_ts, end_ts)
     ]
     return RecordingsView(
-        camera_id=camera.id, start=start_ts, end=end_ts, retention_hours=service.config.retention_hours(camera),
+        camera_id=camera.id,
+        start=start_ts,
+        end=end_ts,
+        retention_hours=service.config.retention_hours(camera),
         segments=[
-            SegmentView(id=s.id, start=s.start_ts, end=s.end_ts, duration_s=s.duration_s, size_bytes=s.size_bytes,
-                        codec=s.codec, width=s.width, height=s.height, keyframes=len(s.keyframes), state=s.state)
+            SegmentView(
+                id=s.id,
+                start=s.start_ts,
+                end=s.end_ts,
+                duration_s=s.duration_s,
+                size_bytes=s.size_bytes,
+                codec=s.codec,
+                width=s.width,
+                height=s.height,
+                keyframes=len(s.keyframes),
+                state=s.state,
+            )
             for s in segments
         ],
         gaps=gaps,
@@ -119,11 +137,17 @@ def playlist(camera_id: str, service: ServiceDep, user: UserDep, start: dt.datet
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
     service.store.audit.record(
-        "recordings.playback", user_id=user.id, username=user.username, target=camera.id,
+        "recordings.playback",
+        user_id=user.id,
+        username=user.username,
+        target=camera.id,
         detail=f"{start_ts:.3f}-{end_ts:.3f}",
     )
-    return Response(hls_playlist(segments, start_ts), media_type="application/vnd.apple.mpegurl",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        hls_playlist(segments, start_ts),
+        media_type="application/vnd.apple.mpegurl",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/api/cameras/{camera_id}/recordings/seek")
@@ -140,10 +164,16 @@ def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) ->
     segment = found[0]
     keyframe = segment.keyframe_at_or_before(max(at_ts, segment.start_ts))
     # The web player seeks before it plays: this is where watching recorded video is audited.
-    service.store.audit.record("recordings.playback", user_id=user.id, username=user.username, target=camera.id,
-                               detail=f"from {keyframe:.3f}")
-    return SeekView(segment_id=segment.id, segment_start=segment.start_ts, keyframe_at=keyframe,
-                    offset_s=keyframe - segment.start_ts, in_gap=in_gap)
+    service.store.audit.record(
+        "recordings.playback", user_id=user.id, username=user.username, target=camera.id, detail=f"from {keyframe:.3f}"
+    )
+    return SeekView(
+        segment_id=segment.id,
+        segment_start=segment.start_ts,
+        keyframe_at=keyframe,
+        offset_s=keyframe - segment.start_ts,
+        in_gap=in_gap,
+    )
 
 
 # A jump in the pictures' times longer than this is a gap between recordings: played through, not waited out.
@@ -152,7 +182,11 @@ _GAP_S = 2.0
 
 @router.get("/api/cameras/{camera_id}/recordings/pictures.mjpg")
 async def recorded_picture_stream(
-    camera_id: str, request: Request, service: ServiceDep, user: UserDep, start: dt.datetime,
+    camera_id: str,
+    request: Request,
+    service: ServiceDep,
+    user: UserDep,
+    start: dt.datetime,
     speed: float = Query(1.0, ge=0.25, le=16),
 ) -> StreamingResponse:
     """Playback as Motion JPEG, for cameras whose recordings browsers cannot play (H.265): pictures from
@@ -163,11 +197,18 @@ async def recorded_picture_stream(
     segments = [s for s in found if s.duration_s > 0]
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing was recorded at or after this time")
-    await asyncio.to_thread(service.store.audit.record, "recordings.playback", user_id=user.id,
-                            username=user.username, target=camera.id, detail=f"pictures from {start_ts:.3f}")
+    await asyncio.to_thread(
+        service.store.audit.record,
+        "recordings.playback",
+        user_id=user.id,
+        username=user.username,
+        target=camera.id,
+        detail=f"pictures from {start_ts:.3f}",
+    )
     live = service.config.live
-    pictures = recorded_pictures(service.config.recordings_dir, segments, start_ts, live.mjpeg_fps,
-                                 live.mjpeg_max_width)
+    pictures = recorded_pictures(
+        service.config.recordings_dir, segments, start_ts, live.mjpeg_fps, live.mjpeg_max_width
+    )
 
     async def parts() -> AsyncIterator[bytes]:
         clock: tuple[float, float] | None = None  # (monotonic, picture time) the pace is reckoned from
@@ -190,8 +231,9 @@ async def recorded_picture_stream(
             except ValueError:
                 pass  # still decoding in its thread: it ends with the generator's last reference
 
-    return StreamingResponse(parts(), media_type=MULTIPART,
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        parts(), media_type=MULTIPART, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 def _segment(service: Service, user, camera_id: str, segment_id: int) -> tuple[Segment, Path]:
@@ -247,6 +289,7 @@ def segment_media(camera_id: str, segment_id: int, service: ServiceDep, user: Us
 @router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/file.mp4")
 def segment_file(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
     segment, path = _segment(service, user, camera_id, segment_id)
-    service.store.audit.record("recordings.download", user_id=user.id, username=user.username, target=camera_id,
-                               detail=f"segment {segment_id}")
+    service.store.audit.record(
+        "recordings.download", user_id=user.id, username=user.username, target=camera_id, detail=f"segment {segment_id}"
+    )
     return _byte_range(path, 0, _complete_size(segment, path), "video/mp4")

@@ -7,8 +7,8 @@ import asyncio
 from fastapi import APIRouter, HTTPException, Response, status
 
 from api.deps import ServiceDep, UserDep, visible_camera
-from streams.live.snapshot import Snapshot, SnapshotUnavailable
 from service.service import Service
+from streams.live.snapshot import Snapshot, SnapshotUnavailable
 
 router = APIRouter()
 
@@ -38,7 +38,8 @@ async def snapshot(camera_id: str, service: ServiceDep, user: UserDep) -> Respon
         service.store.audit.record, "snapshot", user_id=user.id, username=user.username, target=camera.id
     )
     return Response(
-        picture.jpeg, media_type="image/jpeg",
+        picture.jpeg,
+        media_type="image/jpeg",
         headers={
             "Cache-Control": f"private, max-age={int(max_age)}",
             "X-Frame-Time": f"{picture.taken_at:.3f}",

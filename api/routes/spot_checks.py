@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import ServiceDep, UserDep, visible_camera
 from api.routes.snapshots import take_snapshot
-from service.service import Directory
 from core.store.spot_checks import SpotCheck
 from core.store.users import User
+from service.service import Directory
 
 router = APIRouter()
 
@@ -57,13 +57,23 @@ def _view(directory: Directory, check: SpotCheck) -> SpotCheckView:
     names = {cam.id: cam.name for cam in directory.config.cameras}
     unit = directory.tree.units.get(check.institution_id)
     return SpotCheckView(
-        id=check.id, institution_id=check.institution_id, institution_name=unit.name if unit else None,
-        username=check.username, started_at=check.started_at, finished_at=check.finished_at,
-        result=check.result, remark=check.remark,
+        id=check.id,
+        institution_id=check.institution_id,
+        institution_name=unit.name if unit else None,
+        username=check.username,
+        started_at=check.started_at,
+        finished_at=check.finished_at,
+        result=check.result,
+        remark=check.remark,
         evidence=[
             EvidenceView(
-                id=e.id, camera_id=e.camera_id, camera_name=names.get(e.camera_id), frame_at=e.frame_at,
-                taken_at=e.taken_at, width=e.width, height=e.height,
+                id=e.id,
+                camera_id=e.camera_id,
+                camera_name=names.get(e.camera_id),
+                frame_at=e.frame_at,
+                taken_at=e.taken_at,
+                width=e.width,
+                height=e.height,
                 url=f"/api/spot-checks/{check.id}/evidence/{e.id}.jpg",
             )
             for e in check.evidence
@@ -90,8 +100,9 @@ def start_spot_check(body: StartSpotCheck, service: ServiceDep, user: UserDep) -
     directory = service.directory
     institution = _visible_institution(directory, user, body.institution_id)
     check = service.store.spot_checks.start(institution, user.id, user.username)
-    service.store.audit.record("spot_check_start", user_id=user.id, username=user.username, target=institution,
-                               detail=str(check.id))
+    service.store.audit.record(
+        "spot_check_start", user_id=user.id, username=user.username, target=institution, detail=str(check.id)
+    )
     return _view(directory, check)
 
 
@@ -102,7 +113,8 @@ def list_spot_checks(service: ServiceDep, user: UserDep, institution_id: str | N
         institutions = [_visible_institution(directory, user, institution_id)]
     else:
         institutions = [
-            u.id for u in directory.tree.units.values()
+            u.id
+            for u in directory.tree.units.values()
             if u.kind == "institution" and directory.tree.contains(user.org_unit_id, u.id)
         ]
     return [_view(directory, c) for c in service.store.spot_checks.recent(institutions)]
@@ -128,12 +140,22 @@ async def take_evidence(check_id: int, body: TakeEvidence, service: ServiceDep, 
         )
     picture = await take_snapshot(service, camera.id, max_age_s=0.5)
     evidence = await asyncio.to_thread(
-        service.store.spot_checks.add_evidence, check.id, camera.id, picture.jpeg, picture.taken_at,
-        picture.width, picture.height,
+        service.store.spot_checks.add_evidence,
+        check.id,
+        camera.id,
+        picture.jpeg,
+        picture.taken_at,
+        picture.width,
+        picture.height,
     )
     return EvidenceView(
-        id=evidence.id, camera_id=camera.id, camera_name=camera.name, frame_at=evidence.frame_at,
-        taken_at=evidence.taken_at, width=evidence.width, height=evidence.height,
+        id=evidence.id,
+        camera_id=camera.id,
+        camera_name=camera.name,
+        frame_at=evidence.frame_at,
+        taken_at=evidence.taken_at,
+        width=evidence.width,
+        height=evidence.height,
         url=f"/api/spot-checks/{check.id}/evidence/{evidence.id}.jpg",
     )
 
@@ -145,8 +167,13 @@ def finish_spot_check(check_id: int, body: FinishSpotCheck, service: ServiceDep,
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the inspector who started a spot check can finish it")
     if not service.store.spot_checks.finish(check.id, body.result, body.remark):
         raise HTTPException(status.HTTP_409_CONFLICT, f"spot check {check_id} is already finished")
-    service.store.audit.record("spot_check_finish", user_id=user.id, username=user.username,
-                               target=check.institution_id, detail=f"{check.id}: {body.result}")
+    service.store.audit.record(
+        "spot_check_finish",
+        user_id=user.id,
+        username=user.username,
+        target=check.institution_id,
+        detail=f"{check.id}: {body.result}",
+    )
     finished = service.store.spot_checks.get(check.id)
     assert finished is not None
     return _view(service.directory, finished)

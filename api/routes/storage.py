@@ -40,9 +40,14 @@ def storage(service: ServiceDep, user: UserDep) -> StorageView:
     if usage.free < config.retention.min_free:
         warnings.append("free disk is under the configured floor")
     return StorageView(
-        directory=str(config.recordings_dir), recordings_bytes=service.store.recordings.total_bytes(),
-        free_bytes=usage.free, total_bytes=usage.total,
+        directory=str(config.recordings_dir),
+        recordings_bytes=service.store.recordings.total_bytes(),
+        free_bytes=usage.free,
+        total_bytes=usage.total,
         cap_bytes=int(config.retention.max_size) if config.retention.max_size is not None else None,
-        min_free_bytes=int(config.retention.min_free), last_cleanup_at=last.at if last else None,
-        last_cleanup_deleted=last.deleted if last else 0, warnings=warnings, cameras_failing=failing,
+        min_free_bytes=int(config.retention.min_free),
+        last_cleanup_at=last.at if last else None,
+        last_cleanup_deleted=last.deleted if last else 0,
+        warnings=warnings,
+        cameras_failing=failing,
     )

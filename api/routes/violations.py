@@ -14,10 +14,10 @@ from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep
 from api.schemas import OrgRef
-from detectors.registry import KINDS, label
-from service.service import Directory
 from core.store.users import User
 from core.store.violations import ViolationFilter, ViolationRecord
+from detectors.registry import KINDS, label
+from service.service import Directory
 
 router = APIRouter()
 
@@ -65,16 +65,28 @@ def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
     town = tree.town_of(record.institution_id)
     camera = next((c for c in directory.config.cameras if c.id == record.camera_id), None)
     return ViolationView(
-        id=record.id, type=record.type, label=label(record.type),
+        id=record.id,
+        type=record.type,
+        label=label(record.type),
         camera=OrgRef(id=record.camera_id, name=camera.name if camera else record.camera_id),
         institution=OrgRef(id=record.institution_id, name=institution.name if institution else record.institution_id),
         town=OrgRef(id=town.id, name=town.name) if town else None,
-        zone=record.zone, zone_points=record.zone_points, state=record.state, started_at=record.started_at,
-        ended_at=record.ended_at, end_reason=record.end_reason, confidence=record.confidence, bbox=record.bbox,
+        zone=record.zone,
+        zone_points=record.zone_points,
+        state=record.state,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        end_reason=record.end_reason,
+        confidence=record.confidence,
+        bbox=record.bbox,
         snapshot_url=f"/api/violations/{record.id}/snapshot" if record.has_snapshot else None,
-        clip=ClipView(camera_id=record.camera_id, start=record.clip_start, end=record.clip_end,
-                      status=record.clip_status,
-                      ref=f"/api/violations/{record.id}/clip" if record.clip_status == "ready" else None),
+        clip=ClipView(
+            camera_id=record.camera_id,
+            start=record.clip_start,
+            end=record.clip_end,
+            status=record.clip_status,
+            ref=f"/api/violations/{record.id}/clip" if record.clip_status == "ready" else None,
+        ),
     )
 
 
@@ -85,8 +97,10 @@ def _narrow(directory: Directory, user: User, institution: str | None, town: str
         if unit_id is None:
             continue
         unit = tree.units.get(unit_id)
-        if unit is None or (kind == "town" and unit.kind in ("institution", "bureau")) or (
-            kind == "institution" and unit.kind != "institution"
+        if (
+            unit is None
+            or (kind == "town" and unit.kind in ("institution", "bureau"))
+            or (kind == "institution" and unit.kind != "institution")
         ):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {unit_id!r}")
         allowed = [i for i in allowed if tree.contains(unit_id, i)]
@@ -95,23 +109,34 @@ def _narrow(directory: Directory, user: User, institution: str | None, town: str
 
 @router.get("/api/violations")
 def list_violations(
-    service: ServiceDep, user: UserDep,
-    institution: str | None = None, town: str | None = None, camera: str | None = None,
+    service: ServiceDep,
+    user: UserDep,
+    institution: str | None = None,
+    town: str | None = None,
+    camera: str | None = None,
     type: Annotated[str | None, Query(description="e.g. blocked_route, covered_lens")] = None,
     state: Literal["active", "ended"] | None = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: int | None = None,
 ) -> list[ViolationView]:
     """Newest first. `since`/`until` (ISO 8601 or epoch seconds) select violations overlapping that span."""
     directory = service.directory
     if type is not None and type not in KINDS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown violation type {type!r}; known: {', '.join(KINDS)}")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown violation type {type!r}; known: {', '.join(KINDS)}"
+        )
     if since is not None and until is not None and until < since:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "until is before since")
     query = ViolationFilter(
-        institutions=_narrow(directory, user, institution, town), camera_id=camera, type=type, state=state,
-        since=since.timestamp() if since else None, until=until.timestamp() if until else None, limit=limit,
+        institutions=_narrow(directory, user, institution, town),
+        camera_id=camera,
+        type=type,
+        state=state,
+        since=since.timestamp() if since else None,
+        until=until.timestamp() if until else None,
+        limit=limit,
         before_id=before_id,
     )
     return [_view(directory, r) for r in service.store.violations.find(query)]
@@ -145,8 +170,9 @@ async def violation_events(request: Request, service: ServiceDep, user: UserDep)
                 data = json.dumps(_view(directory, item.violation).model_dump(), ensure_ascii=False)
                 yield f"event: violation.{item.phase}\nid: {item.violation.id}\ndata: {data}\n\n".encode()
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 @router.get("/api/violations/{violation_id}")
@@ -170,6 +196,7 @@ def get_clip(violation_id: int, service: ServiceDep, user: UserDep) -> FileRespo
     path = service.recordings.evidence.path(violation_id)
     if record.clip_status != "ready" or not path.exists():
         raise HTTPException(status.HTTP_409_CONFLICT, f"the clip is {record.clip_status}, not ready")
-    service.store.audit.record("violation.clip", user_id=user.id, username=user.username,
-                               target=record.camera_id, detail=str(violation_id))
+    service.store.audit.record(
+        "violation.clip", user_id=user.id, username=user.username, target=record.camera_id, detail=str(violation_id)
+    )
     return FileResponse(path, media_type="video/mp4", filename=f"violation-{violation_id}.mp4")

@@ -10,8 +10,13 @@ from fastapi.responses import FileResponse, RedirectResponse
 router = APIRouter()
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-          ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+}
 # The files are few and fixed: an allow-list by name leaves no path to traverse.
 _FILES = {p.name: p for p in WEB_DIR.iterdir() if p.is_file() and p.suffix in _TYPES} if WEB_DIR.is_dir() else {}
 _HEADERS = {

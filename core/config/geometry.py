@@ -10,7 +10,7 @@ Point = tuple[float, float]
 def polygon_area(points: Sequence[Point]) -> float:
     """Unsigned area by the shoelace formula."""
     total = 0.0
-    for (x1, y1), (x2, y2) in zip(points, [*points[1:], points[0]]):
+    for (x1, y1), (x2, y2) in zip(points, [*points[1:], points[0]], strict=True):
         total += x1 * y2 - x2 * y1
     return abs(total) / 2.0
 

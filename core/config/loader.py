@@ -77,9 +77,14 @@ def _schema_problems(error: ValidationError, data: dict[str, Any]) -> list[Confi
             context = item.get("ctx") or {}
             loc = (*loc, str(context.get("discriminator", "type")).strip("'"))
             expected = str(context.get("expected_tags", "")).split(", ")
-            message = "Field required" if item["type"] == "union_tag_not_found" else (
-                f"Input should be {', '.join(expected[:-1])} or {expected[-1]}" if len(expected) > 1
-                else f"Input should be {expected[0]}"
+            message = (
+                "Field required"
+                if item["type"] == "union_tag_not_found"
+                else (
+                    f"Input should be {', '.join(expected[:-1])} or {expected[-1]}"
+                    if len(expected) > 1
+                    else f"Input should be {expected[0]}"
+                )
             )
         problems.append(ConfigProblem(format_path(loc), message + _zone_names(loc, data)))
     return problems

@@ -22,8 +22,13 @@ class AuditRepository:
         self._db = db
 
     def record(
-        self, action: str, *, user_id: int | None = None, username: str | None = None,
-        target: str | None = None, detail: str | None = None,
+        self,
+        action: str,
+        *,
+        user_id: int | None = None,
+        username: str | None = None,
+        target: str | None = None,
+        detail: str | None = None,
     ) -> None:
         with self._db.write() as cur:
             cur.execute(

@@ -36,7 +36,9 @@ class ExportRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, camera_id: str, start_ts: float, end_ts: float, user_id: int | None, username: str | None) -> Export:
+    def create(
+        self, camera_id: str, start_ts: float, end_ts: float, user_id: int | None, username: str | None
+    ) -> Export:
         export_id = secrets.token_hex(8)
         with self._db.write() as cur:
             cur.execute(
@@ -90,9 +92,7 @@ class ExportRepository:
             )
 
     def finished_before(self, before_ts: float) -> list[Export]:
-        rows = self._db.read(
-            "SELECT * FROM exports WHERE finished_at IS NOT NULL AND finished_at < ?", (before_ts,)
-        )
+        rows = self._db.read("SELECT * FROM exports WHERE finished_at IS NOT NULL AND finished_at < ?", (before_ts,))
         return [_export(r) for r in rows]
 
     def delete(self, export_id: str) -> None:

@@ -69,7 +69,12 @@ class HealthRepository:
         )
         return [
             HealthSample(
-                r["camera_id"], r["at"], r["state"], r["fps"], r["bitrate_bps"], r["reconnects"],
+                r["camera_id"],
+                r["at"],
+                r["state"],
+                r["fps"],
+                r["bitrate_bps"],
+                r["reconnects"],
                 r["last_packet_age_s"],
             )
             for r in rows

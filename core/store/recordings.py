@@ -69,9 +69,19 @@ def _keyframes_text(offsets: Iterable[float]) -> str:
 def _segment(row) -> Segment:
     text = row["keyframes"]
     return Segment(
-        row["id"], row["camera_id"], row["path"], row["start_ts"], row["end_ts"], row["size_bytes"],
-        row["init_size"], row["codec"], row["width"], row["height"], row["params"],
-        tuple(float(v) for v in text.split(",")) if text else (), row["state"],
+        row["id"],
+        row["camera_id"],
+        row["path"],
+        row["start_ts"],
+        row["end_ts"],
+        row["size_bytes"],
+        row["init_size"],
+        row["codec"],
+        row["width"],
+        row["height"],
+        row["params"],
+        tuple(float(v) for v in text.split(",")) if text else (),
+        row["state"],
     )
 
 
@@ -90,21 +100,44 @@ class RecordingRepository:
             cur.execute(
                 "INSERT INTO recording_segments (camera_id, path, start_ts, end_ts, size_bytes, init_size, codec,"
                 " width, height, params, keyframes, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 'open')",
-                (new.camera_id, new.path, new.start_ts, new.start_ts, new.init_size, new.init_size, new.codec,
-                 new.width, new.height, new.params),
+                (
+                    new.camera_id,
+                    new.path,
+                    new.start_ts,
+                    new.start_ts,
+                    new.init_size,
+                    new.init_size,
+                    new.codec,
+                    new.width,
+                    new.height,
+                    new.params,
+                ),
             )
             return int(cur.lastrowid)
 
     def update_segment(
-        self, segment_id: int, end_ts: float, size_bytes: int, keyframes: Sequence[float],
-        init_size: int, closed: bool = False, start_ts: float | None = None,
+        self,
+        segment_id: int,
+        end_ts: float,
+        size_bytes: int,
+        keyframes: Sequence[float],
+        init_size: int,
+        closed: bool = False,
+        start_ts: float | None = None,
     ) -> None:
         with self._db.write() as cur:
             cur.execute(
                 "UPDATE recording_segments SET start_ts = COALESCE(?, start_ts), end_ts = ?, size_bytes = ?,"
                 " keyframes = ?, init_size = ?, state = ? WHERE id = ?",
-                (start_ts, end_ts, size_bytes, _keyframes_text(keyframes), init_size,
-                 "closed" if closed else "open", segment_id),
+                (
+                    start_ts,
+                    end_ts,
+                    size_bytes,
+                    _keyframes_text(keyframes),
+                    init_size,
+                    "closed" if closed else "open",
+                    segment_id,
+                ),
             )
 
     def add_closed_segment(self, new: NewSegment, end_ts: float, size_bytes: int, keyframes: Sequence[float]) -> int:
@@ -124,8 +157,7 @@ class RecordingRepository:
     def segments(self, camera_id: str, start_ts: float, end_ts: float) -> list[Segment]:
         """Segments of `camera_id` overlapping [start_ts, end_ts), in time order."""
         rows = self._db.read(
-            "SELECT * FROM recording_segments WHERE camera_id = ? AND start_ts < ? AND end_ts > ?"
-            " ORDER BY start_ts",
+            "SELECT * FROM recording_segments WHERE camera_id = ? AND start_ts < ? AND end_ts > ? ORDER BY start_ts",
             (camera_id, end_ts, start_ts),
         )
         return [_segment(r) for r in rows]
@@ -216,8 +248,9 @@ class RecordingRepository:
 
     def set_hold_range(self, reference: str, start_ts: float, end_ts: float) -> None:
         with self._db.write() as cur:
-            cur.execute("UPDATE recording_holds SET start_ts = ?, end_ts = ? WHERE reference = ?",
-                        (start_ts, end_ts, reference))
+            cur.execute(
+                "UPDATE recording_holds SET start_ts = ?, end_ts = ? WHERE reference = ?", (start_ts, end_ts, reference)
+            )
 
     def release(self, reference: str, keep_for_s: float, now: float | None = None) -> None:
         """The reason to hold is gone (the case is closed): keep the video `keep_for_s` more, then let go."""

@@ -105,6 +105,12 @@ class SpotCheckRepository:
             for e in items
         )
         return SpotCheck(
-            row["id"], row["institution_id"], row["username"], row["started_at"],  # type: ignore[index]
-            row["finished_at"], row["result"], row["remark"], evidence,  # type: ignore[index]
+            row["id"],
+            row["institution_id"],
+            row["username"],
+            row["started_at"],  # type: ignore[index]
+            row["finished_at"],
+            row["result"],
+            row["remark"],
+            evidence,  # type: ignore[index]
         )

@@ -44,7 +44,11 @@ class UserRepository:
         self._db = db
 
     def create(
-        self, username: str, password: str, org_unit_id: str, role: UserRole = "viewer",
+        self,
+        username: str,
+        password: str,
+        org_unit_id: str,
+        role: UserRole = "viewer",
         display_name: str | None = None,
     ) -> User:
         try:

@@ -57,21 +57,44 @@ class ViolationRepository:
         self._db = db
 
     def open(
-        self, *, camera_id: str, institution_id: str, type: str, zone: str | None,
-        zone_points: Sequence[Sequence[float]] | None, onset_at: float, started_at: float, confidence: float,
-        bbox: Sequence[float] | None, clip_start: float, snapshot: bytes | None,
+        self,
+        *,
+        camera_id: str,
+        institution_id: str,
+        type: str,
+        zone: str | None,
+        zone_points: Sequence[Sequence[float]] | None,
+        onset_at: float,
+        started_at: float,
+        confidence: float,
+        bbox: Sequence[float] | None,
+        clip_start: float,
+        snapshot: bytes | None,
     ) -> int:
         with self._db.write() as cur:
             cur.execute(
                 "INSERT INTO violations (camera_id, institution_id, type, zone, zone_points, state, onset_at,"
                 " started_at, confidence, bbox, clip_start, clip_status, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, 'waiting', ?)",
-                (camera_id, institution_id, type, zone, _json(zone_points), onset_at, started_at, confidence,
-                 _json(bbox), clip_start, time.time()),
+                (
+                    camera_id,
+                    institution_id,
+                    type,
+                    zone,
+                    _json(zone_points),
+                    onset_at,
+                    started_at,
+                    confidence,
+                    _json(bbox),
+                    clip_start,
+                    time.time(),
+                ),
             )
             violation_id = int(cur.lastrowid)
             if snapshot is not None:
-                cur.execute("INSERT INTO violation_snapshots (violation_id, jpeg) VALUES (?, ?)", (violation_id, snapshot))
+                cur.execute(
+                    "INSERT INTO violation_snapshots (violation_id, jpeg) VALUES (?, ?)", (violation_id, snapshot)
+                )
             return violation_id
 
     def reopen(self, violation_id: int) -> None:
@@ -82,8 +105,16 @@ class ViolationRepository:
                 (time.time(), violation_id),
             )
 
-    def close(self, violation_id: int, *, ended_at: float, reason: str, confidence: float,
-              bbox: Sequence[float] | None, clip_end: float) -> None:
+    def close(
+        self,
+        violation_id: int,
+        *,
+        ended_at: float,
+        reason: str,
+        confidence: float,
+        bbox: Sequence[float] | None,
+        clip_end: float,
+    ) -> None:
         with self._db.write() as cur:
             cur.execute(
                 "UPDATE violations SET state = 'ended', ended_at = ?, end_reason = ?, confidence = MAX(confidence, ?),"
@@ -94,8 +125,10 @@ class ViolationRepository:
     def set_clip(self, violation_id: int, status: str, ref: str | None = None) -> None:
         """For the recordings component: the clip was requested, or is ready at `ref`."""
         with self._db.write() as cur:
-            cur.execute("UPDATE violations SET clip_status = ?, clip_ref = ?, updated_at = ? WHERE id = ?",
-                        (status, ref, time.time(), violation_id))
+            cur.execute(
+                "UPDATE violations SET clip_status = ?, clip_ref = ?, updated_at = ? WHERE id = ?",
+                (status, ref, time.time(), violation_id),
+            )
 
     def close_all_active(self, at: float, reason: str) -> int:
         """At start-up: violations a previous run left active ended when it stopped."""
@@ -149,11 +182,22 @@ def _json(value: object) -> str | None:
 
 def _record(row) -> ViolationRecord:  # type: ignore[no-untyped-def]
     return ViolationRecord(
-        id=row["id"], camera_id=row["camera_id"], institution_id=row["institution_id"], type=row["type"],
-        zone=row["zone"], zone_points=json.loads(row["zone_points"]) if row["zone_points"] else None,
-        state=row["state"], onset_at=row["onset_at"], started_at=row["started_at"], ended_at=row["ended_at"],
-        end_reason=row["end_reason"], confidence=row["confidence"],
-        bbox=json.loads(row["bbox"]) if row["bbox"] else None, clip_start=row["clip_start"],
-        clip_end=row["clip_end"], clip_status=row["clip_status"], clip_ref=row["clip_ref"],
+        id=row["id"],
+        camera_id=row["camera_id"],
+        institution_id=row["institution_id"],
+        type=row["type"],
+        zone=row["zone"],
+        zone_points=json.loads(row["zone_points"]) if row["zone_points"] else None,
+        state=row["state"],
+        onset_at=row["onset_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        end_reason=row["end_reason"],
+        confidence=row["confidence"],
+        bbox=json.loads(row["bbox"]) if row["bbox"] else None,
+        clip_start=row["clip_start"],
+        clip_end=row["clip_end"],
+        clip_status=row["clip_status"],
+        clip_ref=row["clip_ref"],
         has_snapshot=bool(row["has_snapshot"]),
     )

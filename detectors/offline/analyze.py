@@ -14,11 +14,11 @@ import av
 import yaml
 from pydantic import ValidationError
 
+from core.config.models import CameraConfig, DetectorSettings, SourceConfig, ZoneConfig
 from detectors.frames.scaler import FrameScaler
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.registry import detector_settings, label
 from detectors.violations.events import ViolationEvent
-from core.config.models import CameraConfig, DetectorSettings, SourceConfig, ZoneConfig
 
 
 class NotVideo(ValueError):
@@ -36,8 +36,15 @@ class FoundViolation:
     bbox: list[int] | None  # x, y, width, height in pixels of the video
 
     def as_json(self) -> dict[str, object]:
-        return {"type": self.type, "label": self.label, "zone": self.zone, "start_s": self.start_s,
-                "end_s": self.end_s, "confidence": self.confidence, "bbox": self.bbox}
+        return {
+            "type": self.type,
+            "label": self.label,
+            "zone": self.zone,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "confidence": self.confidence,
+            "bbox": self.bbox,
+        }
 
 
 def video_size(path: Path) -> tuple[int, int]:
@@ -87,8 +94,14 @@ def parse_zone(text: str, name: str, width: int, height: int) -> ZoneConfig:
 
 
 def analysis_camera(detectors: Sequence[DetectorSettings], role: str, camera_id: str = "file") -> CameraConfig:
-    return CameraConfig(id=camera_id, name=camera_id, institution="offline", role=role,  # type: ignore[arg-type]
-                        source=SourceConfig(url="offline"), detectors=detectors)
+    return CameraConfig(
+        id=camera_id,
+        name=camera_id,
+        institution="offline",
+        role=role,  # type: ignore[arg-type]
+        source=SourceConfig(url="offline"),
+        detectors=detectors,
+    )
 
 
 def tuning_detectors(path: Path) -> list[DetectorSettings]:
@@ -169,5 +182,12 @@ def _track(event: ViolationEvent, started: dict, width: int, height: int) -> Ite
         x, y, w, h = event.bbox
         bbox = [round(x * width), round(y * height), round(w * width), round(h * height)]
     started.pop(key, None)
-    yield FoundViolation(event.kind, label(event.kind), event.zone, round(event.started_at, 2),
-                         round(event.at, 2), round(event.confidence, 3), bbox)
+    yield FoundViolation(
+        event.kind,
+        label(event.kind),
+        event.zone,
+        round(event.started_at, 2),
+        round(event.at, 2),
+        round(event.confidence, 3),
+        bbox,
+    )

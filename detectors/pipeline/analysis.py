@@ -44,10 +44,15 @@ class CameraAnalysis:
         if (width, height) == (self.width, self.height):
             return []
         planned = [
-            p for plugin, settings in camera_detectors(self.camera) for p in plugin.plan(settings, self.camera, width, height)
+            p
+            for plugin, settings in camera_detectors(self.camera)
+            for p in plugin.plan(settings, self.camera, width, height)
         ]
-        ended = [e for (k, _), t in list(self._trackers.items()) if k not in self._watch_kinds
-                 and (e := t.finish(at, "picture size changed")) is not None]
+        ended = [
+            e
+            for (k, _), t in list(self._trackers.items())
+            if k not in self._watch_kinds and (e := t.finish(at, "picture size changed")) is not None
+        ]
         self._trackers = {key: t for key, t in self._trackers.items() if key[0] in self._watch_kinds}
         self.planned = []
         self._rules = {kind: rule for kind, rule in self._rules.items() if kind in self._watch_kinds}

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from core.config.models import CameraConfig
 from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
 from detectors.interface import AnalysisFrame
@@ -19,11 +20,10 @@ from detectors.pipeline.status import PipelineStatus
 from detectors.violations.events import ViolationEvent
 from detectors.violations.recorder import ViolationRecorder
 from detectors.zones import ZoneMismatch
-from streams.camera import CameraStream
 from media.packet import MediaPacket, StreamInfo
+from streams.camera import CameraStream
 from streams.items import PacketsDropped, StreamItem
 from streams.worker import SubscriptionWorker
-from core.config.models import CameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,13 @@ class CameraPipeline(SubscriptionWorker):
     pause_s = _BATCH_PAUSE_S
 
     def __init__(
-        self, camera: CameraConfig, stream: CameraStream, recorder: ViolationRecorder, *,
-        max_lag_s: float = 2.0, analysis_factory: Callable[[CameraConfig], CameraAnalysis] = CameraAnalysis,
+        self,
+        camera: CameraConfig,
+        stream: CameraStream,
+        recorder: ViolationRecorder,
+        *,
+        max_lag_s: float = 2.0,
+        analysis_factory: Callable[[CameraConfig], CameraAnalysis] = CameraAnalysis,
         queue_packets: int = 200,
     ) -> None:
         super().__init__(stream.hub, "detectors", capacity=queue_packets, thread_name=f"detect-{camera.id}")
@@ -69,12 +74,18 @@ class CameraPipeline(SubscriptionWorker):
         state = "error" if self.error else "stopped" if not self.running else "running" if analysed else "waiting"
         active = self.analysis.active_violations()
         return PipelineStatus(
-            camera_id=self.camera.id, state=state, key_frames_only=self.analysis.need.key_frames_only,
-            detectors=[kind for p in self.analysis.planned for kind in p.detector.kinds], frames_analysed=analysed,
-            frames_skipped=self._skipped, packets_dropped=self._dropped, behind=behind,
+            camera_id=self.camera.id,
+            state=state,
+            key_frames_only=self.analysis.need.key_frames_only,
+            detectors=[kind for p in self.analysis.planned for kind in p.detector.kinds],
+            frames_analysed=analysed,
+            frames_skipped=self._skipped,
+            packets_dropped=self._dropped,
+            behind=behind,
             last_analysis_ms=round(self._last_ms, 2),
             mean_analysis_ms=round(self._total_ms / analysed, 2) if analysed else 0.0,
-            error=self.error, active=active,
+            error=self.error,
+            active=active,
         )
 
     # --- the thread ---------------------------------------------------------------------------

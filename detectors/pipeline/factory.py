@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from detectors.registry import runs_analysis
+from core.config.models import CameraConfig
 from detectors.pipeline.camera_pipeline import CameraPipeline
 from detectors.pipeline.status import PipelineStatus
+from detectors.registry import runs_analysis
 from detectors.violations.recorder import ViolationRecorder
 from streams.camera import CameraStream
-from core.config.models import CameraConfig
 
 
 class DetectionFactory:

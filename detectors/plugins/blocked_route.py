@@ -25,7 +25,11 @@ from detectors.violations.schedule import ArmingSchedule
 from detectors.zones import ZoneMask, check_zone_fits, zone_mask
 
 KIND = ViolationKind(
-    "blocked_route", "消防通道占用", "Fire exit blocked", "major", needs=frozenset({"view", "aim"}),
+    "blocked_route",
+    "消防通道占用",
+    "Fire exit blocked",
+    "major",
+    needs=frozenset({"view", "aim"}),
 )
 _KERNEL = np.ones((3, 3), np.uint8)
 
@@ -142,10 +146,17 @@ class BlockedRouteDetector:
             share = float(occupied.sum()) / zone.area if zone.area else 0.0
             active = share >= self.params.threshold
             confidence = min(1.0, share / self.params.threshold / 2 + 0.5) if active else share
-            observations.append(Observation(
-                KIND.type, active, frame.at, zone.name, round(confidence, 3), _bbox(occupied, width, height),
-                {"occupied_share": round(share, 3), "gain": round(gain, 3)},
-            ))
+            observations.append(
+                Observation(
+                    KIND.type,
+                    active,
+                    frame.at,
+                    zone.name,
+                    round(confidence, 3),
+                    _bbox(occupied, width, height),
+                    {"occupied_share": round(share, 3), "gain": round(gain, 3)},
+                )
+            )
         return observations
 
     def view_changed(self) -> None:
@@ -162,8 +173,10 @@ def _centred_chroma(frame: AnalysisFrame, shape: tuple[int, ...]) -> np.ndarray:
     """U and V around zero, blurred, at analysis size (zeros for a grey-only source)."""
     if frame.chroma is None:
         return np.zeros((2, *shape), np.float32)
-    planes = [cv2.resize(cv2.GaussianBlur(p, (3, 3), 0), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-              for p in frame.chroma]
+    planes = [
+        cv2.resize(cv2.GaussianBlur(p, (3, 3), 0), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+        for p in frame.chroma
+    ]
     return np.stack(planes).astype(np.float32) - 128.0
 
 

@@ -9,6 +9,7 @@ from detectors.interface import BBox
 
 Phase = Literal["started", "reopened", "ended"]
 
+
 @dataclass(frozen=True, slots=True)
 class ViolationEvent:
     """One change of one violation. `onset` is when the condition was first seen (the clip starts there)."""

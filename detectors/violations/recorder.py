@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from core.config.models import CameraConfig
+from core.store.violations import ViolationRepository
 from detectors.interface import AnalysisFrame
 from detectors.violations.clips import ClipRequest, ClipRequester
 from detectors.violations.events import ViolationEvent
 from detectors.violations.feed import FeedItem, ViolationFeed
 from detectors.violations.snapshot import snapshot_jpeg
-from core.config.models import CameraConfig
-from core.store.violations import ViolationRepository
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +18,14 @@ log = logging.getLogger(__name__)
 class ViolationRecorder:
     """Shared by every camera's analysis thread; each camera's violations are its own keys."""
 
-    def __init__(self, repository: ViolationRepository, feed: ViolationFeed | None = None,
-                 clips: ClipRequester | None = None, pre_roll_s: float = 10.0, post_roll_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        repository: ViolationRepository,
+        feed: ViolationFeed | None = None,
+        clips: ClipRequester | None = None,
+        pre_roll_s: float = 10.0,
+        post_roll_s: float = 10.0,
+    ) -> None:
         self.repository = repository
         self.feed = feed
         self.clips = clips
@@ -46,9 +52,16 @@ class ViolationRecorder:
                 except Exception:
                     log.exception("camera %s: snapshot failed", camera.id)
             violation_id = self.repository.open(
-                camera_id=camera.id, institution_id=camera.institution, type=event.kind, zone=event.zone,
-                zone_points=zone_points, onset_at=event.onset, started_at=event.started_at,
-                confidence=event.confidence, bbox=event.bbox, clip_start=event.onset - self.pre_roll_s,
+                camera_id=camera.id,
+                institution_id=camera.institution,
+                type=event.kind,
+                zone=event.zone,
+                zone_points=zone_points,
+                onset_at=event.onset,
+                started_at=event.started_at,
+                confidence=event.confidence,
+                bbox=event.bbox,
+                clip_start=event.onset - self.pre_roll_s,
                 snapshot=snapshot,
             )
             self._open[key] = violation_id
@@ -57,7 +70,9 @@ class ViolationRecorder:
                     self.clips.keep(violation_id, camera.id, event.onset - self.pre_roll_s)
                 except Exception:
                     log.exception("camera %s: could not hold the video of violation %s", camera.id, violation_id)
-            log.warning("camera %s: violation %s started (%s, zone %s)", camera.id, violation_id, event.kind, event.zone)
+            log.warning(
+                "camera %s: violation %s started (%s, zone %s)", camera.id, violation_id, event.kind, event.zone
+            )
         else:
             violation_id = self._open.get(key)
             if violation_id is None:
@@ -66,8 +81,14 @@ class ViolationRecorder:
                 self.repository.reopen(violation_id)
             else:
                 clip_end = event.at + self.post_roll_s
-                self.repository.close(violation_id, ended_at=event.at, reason=event.reason,
-                                      confidence=event.confidence, bbox=event.bbox, clip_end=clip_end)
+                self.repository.close(
+                    violation_id,
+                    ended_at=event.at,
+                    reason=event.reason,
+                    confidence=event.confidence,
+                    bbox=event.bbox,
+                    clip_end=clip_end,
+                )
                 self._request_clip(ClipRequest(violation_id, camera.id, event.onset - self.pre_roll_s, clip_end))
                 log.info("camera %s: violation %s ended (%s)", camera.id, violation_id, event.reason)
         record = self.repository.get(violation_id)

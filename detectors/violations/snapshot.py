@@ -13,8 +13,13 @@ _ZONE = (0, 215, 255)  # amber, BGR
 _REGION = (0, 0, 255)  # red
 
 
-def snapshot_jpeg(frame: AnalysisFrame, zone: Sequence[Sequence[float]] | None, bbox: BBox | None,
-                  max_width: int = 960, quality: int = 85) -> bytes:
+def snapshot_jpeg(
+    frame: AnalysisFrame,
+    zone: Sequence[Sequence[float]] | None,
+    bbox: BBox | None,
+    max_width: int = 960,
+    quality: int = 85,
+) -> bytes:
     image = np.ascontiguousarray(frame.bgr(max_width))
     height, width = image.shape[:2]
     if zone:
@@ -25,8 +30,9 @@ def snapshot_jpeg(frame: AnalysisFrame, zone: Sequence[Sequence[float]] | None, 
         cv2.polylines(image, [polygon], True, _ZONE, 2, cv2.LINE_AA)
     if bbox is not None:
         x, y, w, h = bbox
-        cv2.rectangle(image, (round(x * width), round(y * height)), (round((x + w) * width), round((y + h) * height)),
-                      _REGION, 3)
+        cv2.rectangle(
+            image, (round(x * width), round(y * height)), (round((x + w) * width), round((y + h) * height)), _REGION, 3
+        )
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")

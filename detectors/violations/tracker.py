@@ -6,8 +6,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from detectors.interface import BBox, Observation
-from detectors.violations.rules import AlarmParams
 from detectors.violations.events import ViolationEvent
+from detectors.violations.rules import AlarmParams
 from detectors.violations.schedule import ALWAYS, ArmingSchedule
 
 
@@ -66,8 +66,10 @@ class ViolationTracker:
             self._peak = max(self._peak, confidence)
             self._bbox = bbox or self._bbox
             clear_window = self._window(at, self.params.clear_s)
-            if clear_window and self._share(at, self.params.clear_s) < 0.5 and (
-                at - self.active_since >= self.params.min_duration_s
+            if (
+                clear_window
+                and self._share(at, self.params.clear_s) < 0.5
+                and (at - self.active_since >= self.params.min_duration_s)
             ):
                 return self._end(at, "clear")
             return None
@@ -103,8 +105,17 @@ class ViolationTracker:
         if self._last_end is not None and at - self._last_end <= self.params.realarm_s:
             self.active_since = self._last_started
             self._last_end = None
-            return ViolationEvent("reopened", self.kind, self.zone, at, self._violation_onset, self._last_started,
-                                  confidence, bbox, "re-alarm suppressed")
+            return ViolationEvent(
+                "reopened",
+                self.kind,
+                self.zone,
+                at,
+                self._violation_onset,
+                self._last_started,
+                confidence,
+                bbox,
+                "re-alarm suppressed",
+            )
         self.active_since = at
         self._last_started = at
         self._violation_onset = onset
@@ -116,4 +127,6 @@ class ViolationTracker:
         self.active_since = None
         self._onset = None
         self._last_end = at
-        return ViolationEvent("ended", self.kind, self.zone, at, self._violation_onset, started, confidence, bbox, reason)
+        return ViolationEvent(
+            "ended", self.kind, self.zone, at, self._violation_onset, started, confidence, bbox, reason
+        )

@@ -14,8 +14,19 @@ from typing import BinaryIO, NamedTuple
 # a sample description has a version, flags and an entry count first; a visual sample entry 78 bytes of
 # fields (ISO/IEC 14496-12, 8.5.2 and 12.1.3).
 CHILDREN_AT = {
-    b"moov": 0, b"trak": 0, b"mdia": 0, b"minf": 0, b"stbl": 0, b"mvex": 0, b"moof": 0, b"traf": 0,
-    b"stsd": 8, b"avc1": 78, b"avc3": 78, b"hvc1": 78, b"hev1": 78,
+    b"moov": 0,
+    b"trak": 0,
+    b"mdia": 0,
+    b"minf": 0,
+    b"stbl": 0,
+    b"mvex": 0,
+    b"moof": 0,
+    b"traf": 0,
+    b"stsd": 8,
+    b"avc1": 78,
+    b"avc3": 78,
+    b"hvc1": 78,
+    b"hev1": 78,
 }
 
 
@@ -59,7 +70,7 @@ def walk(read: Callable[[int, int], bytes], start: int, end: int) -> Iterator[Bo
 def boxes(data: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Box]:
     """The boxes of a buffer in memory, one level deep."""
     view = memoryview(data)
-    return walk(lambda offset, n: bytes(view[offset:offset + n]), start, len(view) if end is None else end)
+    return walk(lambda offset, n: bytes(view[offset : offset + n]), start, len(view) if end is None else end)
 
 
 def file_boxes(handle: BinaryIO, size: int) -> Iterator[Box]:
@@ -86,5 +97,5 @@ def find(data: bytes | memoryview, kind: bytes) -> memoryview | None:
     view = memoryview(data)
     for box in descend(view):
         if box.kind == kind:
-            return view[box.body:box.end]
+            return view[box.body : box.end]
     return None

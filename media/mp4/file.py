@@ -91,7 +91,14 @@ def read_contents(path: Path) -> Contents | None:
             if first is None:
                 return None
             ctx = stream.codec_context
-            return Contents(ctx.name, ctx.width, ctx.height, (last - first + last_duration) * tb,
-                            tuple(keyframes), packets, bytes(ctx.extradata or b""))
+            return Contents(
+                ctx.name,
+                ctx.width,
+                ctx.height,
+                (last - first + last_duration) * tb,
+                tuple(keyframes),
+                packets,
+                bytes(ctx.extradata or b""),
+            )
     except (av.FFmpegError, OSError):
         return None

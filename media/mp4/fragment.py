@@ -25,6 +25,7 @@ _TRUN_SIZE = 0x000200
 _TRUN_FLAGS = 0x000400
 _TRUN_CTS_OFFSET = 0x000800
 
+
 class Sample(NamedTuple):
     """One frame of a fragment: its duration and size, whether it is a key frame, pts - dts."""
 
@@ -67,17 +68,21 @@ def fragment_header(sequence: int, track: Track, base_decode_time: int, samples:
     traf_size = 8 + 16 + 20 + trun_size
     moof_size = 8 + 16 + traf_size
     payload = sum(s.size for s in samples)
-    return b"".join((
-        struct.pack(">I4s", moof_size, b"moof"),
-        struct.pack(">I4sII", 16, b"mfhd", 0, sequence),
-        struct.pack(">I4s", traf_size, b"traf"),
-        struct.pack(">I4sII", 16, b"tfhd", _TFHD_DEFAULT_BASE_IS_MOOF, track.track_id),
-        struct.pack(">I4sIQ", 20, b"tfdt", 1 << 24, base_decode_time),
-        # Version 1 only where composition offsets are present: they are signed there.
-        struct.pack(">I4sIIi", trun_size, b"trun", (1 << 24 if with_cts else 0) | flags, len(samples), moof_size + 8),
-        entries,
-        struct.pack(">I4s", 8 + payload, b"mdat"),
-    ))
+    return b"".join(
+        (
+            struct.pack(">I4s", moof_size, b"moof"),
+            struct.pack(">I4sII", 16, b"mfhd", 0, sequence),
+            struct.pack(">I4s", traf_size, b"traf"),
+            struct.pack(">I4sII", 16, b"tfhd", _TFHD_DEFAULT_BASE_IS_MOOF, track.track_id),
+            struct.pack(">I4sIQ", 20, b"tfdt", 1 << 24, base_decode_time),
+            # Version 1 only where composition offsets are present: they are signed there.
+            struct.pack(
+                ">I4sIIi", trun_size, b"trun", (1 << 24 if with_cts else 0) | flags, len(samples), moof_size + 8
+            ),
+            entries,
+            struct.pack(">I4s", 8 + payload, b"mdat"),
+        )
+    )
 
 
 def _flags(sample: Sample) -> int:

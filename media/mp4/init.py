@@ -10,8 +10,8 @@ millisecond per connection.
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import av
 import av.container

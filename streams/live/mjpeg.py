@@ -18,9 +18,9 @@ import time
 import av
 
 from media.decoding import decoder_for
-from streams.hub import Hub
 from media.jpeg import encode_jpeg
 from media.packet import MediaPacket, StreamInfo
+from streams.hub import Hub
 from streams.items import StreamEnded, StreamItem
 from streams.worker import SubscriptionWorker
 

@@ -53,7 +53,8 @@ def check_offer(text: str) -> sdp.SessionDescription:
             "live view sends H.264 as the camera encodes it"
         )
     usable = [
-        codec for codec in h264
+        codec
+        for codec in h264
         if str(codec.parameters.get("packetization-mode", "0")) == "1" and _profile(codec) in ANSWERABLE_PROFILES
     ]
     if not usable:

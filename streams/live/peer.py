@@ -20,7 +20,8 @@ logging.getLogger("aioice").setLevel(logging.WARNING)
 # Only H.264 is answered: aiortc sends with the first codec of its answer, and the camera's packets can only
 # go out as what they are.
 H264_CAPABILITIES = [
-    codec for codec in RTCRtpSender.getCapabilities("video").codecs
+    codec
+    for codec in RTCRtpSender.getCapabilities("video").codecs
     if codec.mimeType.lower() in ("video/h264", "video/rtx")
 ]
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import av
 
 from media.decoding import decoder_for
-from streams.hub import Hub
 from media.jpeg import encode_jpeg
 from media.packet import MediaPacket, StreamInfo
+from streams.hub import Hub
 from streams.subscription import OverflowPolicy, SubscriptionClosed
 
 KEYFRAME_WAIT_S = 5.0

@@ -7,9 +7,9 @@ from fractions import Fraction
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streams.hub import Hub
 from media.nal import AnnexBFramer
 from media.packet import MediaPacket, StreamInfo
+from streams.hub import Hub
 from streams.items import PacketsDropped, StreamEnded
 from streams.subscription import OverflowPolicy, Subscription, SubscriptionClosed
 

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
+from streams.camera import CameraStream
+from streams.health import HealthSnapshot
 from streams.hub import Hub
 from streams.live.errors import (
     CameraUnavailable,
@@ -24,8 +26,6 @@ from streams.live.offer import check_offer
 from streams.live.peer import H264_CAPABILITIES, WebRtcViewer
 from streams.live.slot import ViewerInfo, ViewerSlot
 from streams.live.track import HubVideoTrack
-from streams.camera import CameraStream
-from streams.health import HealthSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -216,10 +216,17 @@ class LiveViewers:
             peer = self._peers.get(slot.id)
             feed = self._fallbacks.get(slot.id)
             sent = peer.track.packets_sent if peer else feed.packets_sent if feed else 0
-            infos.append(ViewerInfo(
-                slot.id, slot.camera_id, slot.username, slot.transport, slot.opened_at,
-                peer.pc.connectionState if peer else "open", sent,
-            ))
+            infos.append(
+                ViewerInfo(
+                    slot.id,
+                    slot.camera_id,
+                    slot.username,
+                    slot.transport,
+                    slot.opened_at,
+                    peer.pc.connectionState if peer else "open",
+                    sent,
+                )
+            )
         return infos
 
     @property

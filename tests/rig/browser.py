@@ -23,10 +23,20 @@ def chromium(width: int = 1400, height: int = 900) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
-        "--headless", "--no-sandbox", "--allow-loopback-in-peer-connection", "--disable-background-networking",
-        "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required", f"--window-size={width},{height}",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='vms-chromium-')}", "--lang=zh-CN",
+        "--headless",
+        "--no-sandbox",
+        "--allow-loopback-in-peer-connection",
+        "--disable-background-networking",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required",
+        f"--window-size={width},{height}",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='vms-chromium-')}",
+        "--lang=zh-CN",
     ):
         options.add_argument(flag)
     return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))

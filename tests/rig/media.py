@@ -6,9 +6,8 @@ records the encode parameters so a clip is only re-encoded when they change.
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Literal
@@ -45,9 +44,16 @@ def make_clip(
     """
     out = Path(path)
     params = {
-        "width": width, "height": height, "fps": fps, "seconds": seconds,
-        "codec": codec, "profile": profile, "gop_seconds": gop_seconds,
-        "bitrate": bitrate, "pattern": pattern, "v": 1,
+        "width": width,
+        "height": height,
+        "fps": fps,
+        "seconds": seconds,
+        "codec": codec,
+        "profile": profile,
+        "gop_seconds": gop_seconds,
+        "bitrate": bitrate,
+        "pattern": pattern,
+        "v": 1,
     }
     sidecar = out.with_name(out.name + ".json")
     if out.exists() and sidecar.exists():
@@ -64,27 +70,65 @@ def make_clip(
     vcodec: list[str]
     if codec == "h264":
         vcodec = [
-            "-c:v", "libx264", "-profile:v", profile, "-preset", "veryfast",
-            "-bf", "0", "-g", str(gop), "-keyint_min", str(gop),
-            "-sc_threshold", "0", "-x264-params", "open-gop=0",
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            profile,
+            "-preset",
+            "veryfast",
+            "-bf",
+            "0",
+            "-g",
+            str(gop),
+            "-keyint_min",
+            str(gop),
+            "-sc_threshold",
+            "0",
+            "-x264-params",
+            "open-gop=0",
         ]
     elif codec == "hevc":
         vcodec = [
-            "-c:v", "libx265", "-profile:v", profile, "-preset", "veryfast",
+            "-c:v",
+            "libx265",
+            "-profile:v",
+            profile,
+            "-preset",
+            "veryfast",
             "-x265-params",
             f"bframes=0:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:log-level=error",
             # hvc1 keeps VPS/SPS/PPS out of band (in codec_data), like avc1.
-            "-tag:v", "hvc1",
+            "-tag:v",
+            "hvc1",
         ]
     else:
         raise ValueError(f"unsupported codec {codec!r}")
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp.mp4")  # two test runs may build the same clip
     cmd = [
-        FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", src, "-t", str(seconds),
-        *vcodec, "-pix_fmt", "yuv420p",
-        "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate,
-        "-an", "-movflags", "+faststart", str(tmp),
+        FFMPEG,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        src,
+        "-t",
+        str(seconds),
+        *vcodec,
+        "-pix_fmt",
+        "yuv420p",
+        "-b:v",
+        bitrate,
+        "-maxrate",
+        bitrate,
+        "-bufsize",
+        bitrate,
+        "-an",
+        "-movflags",
+        "+faststart",
+        str(tmp),
     ]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:

@@ -27,8 +27,8 @@ def read_parts(response: httpx.Response, count: int) -> list[Part]:
             end = head + 4 + int(headers["Content-Length"])
             if len(buffer) < end + 2:
                 break
-            parts.append(Part(time.monotonic(), headers, buffer[head + 4:end]))
-            buffer = buffer[end + 2:]
+            parts.append(Part(time.monotonic(), headers, buffer[head + 4 : end]))
+            buffer = buffer[end + 2 :]
             if len(parts) == count:
                 return parts
     raise AssertionError(f"the stream ended after {len(parts)} parts")

@@ -45,9 +45,7 @@ class RtspServer:
     Starts immediately; ``port=0`` picks a free port, which later restarts keep.
     """
 
-    def __init__(
-        self, mounts: list[dict[str, Any]], *, port: int = 0, ready_timeout: float = 30.0
-    ) -> None:
+    def __init__(self, mounts: list[dict[str, Any]], *, port: int = 0, ready_timeout: float = 30.0) -> None:
         self.mounts = [dict(m) for m in mounts]
         for m in self.mounts:
             if "clip" in m:
@@ -64,23 +62,21 @@ class RtspServer:
 
     def _start(self) -> None:
         # Keep the venv out of the system interpreter.
-        env = {
-            k: v for k, v in os.environ.items()
-            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
-        }
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
         # stderr goes to a file: GStreamer may log a lot and a full pipe would
         # block the server.
         self._stderr = tempfile.TemporaryFile("w+", prefix="rtsp_server", suffix=".err")
         self._lines = queue.Queue()
         self._proc = subprocess.Popen(
-            [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(self.port),
-             "--mounts", json.dumps(self.mounts)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-            text=True, bufsize=1, env=env,
+            [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(self.port), "--mounts", json.dumps(self.mounts)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            bufsize=1,
+            env=env,
         )
-        threading.Thread(
-            target=self._read_stdout, args=(self._proc, self._lines), daemon=True
-        ).start()
+        threading.Thread(target=self._read_stdout, args=(self._proc, self._lines), daemon=True).start()
         deadline = time.monotonic() + self.ready_timeout
         while True:
             try:
@@ -88,14 +84,11 @@ class RtspServer:
             except queue.Empty:
                 self.kill()
                 raise RtspServerError(
-                    f"RTSP server not READY within {self.ready_timeout}s; "
-                    f"stderr:\n{self.stderr()}"
+                    f"RTSP server not READY within {self.ready_timeout}s; stderr:\n{self.stderr()}"
                 ) from None
             if line is None:
                 rc = self._proc.wait()
-                raise RtspServerError(
-                    f"RTSP server exited with {rc} before READY; stderr:\n{self.stderr()}"
-                )
+                raise RtspServerError(f"RTSP server exited with {rc} before READY; stderr:\n{self.stderr()}")
             if line.startswith("READY "):
                 self.port = int(line.split()[1])
                 return
@@ -155,9 +148,7 @@ class RtspServer:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -261,9 +252,7 @@ class _TcpServer:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
 

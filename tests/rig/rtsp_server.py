@@ -32,7 +32,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstApp, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstApp, GstRtspServer  # noqa: E402 - after require_version
 
 _out_lock = threading.Lock()
 
@@ -67,9 +67,7 @@ class Clip:
 
 def load_clip(path: str) -> Clip:
     """Demux ``path`` into memory (no decoding)."""
-    pipe = Gst.parse_launch(
-        "filesrc name=file ! qtdemux name=d d.video_0 ! appsink name=sink sync=false"
-    )
+    pipe = Gst.parse_launch("filesrc name=file ! qtdemux name=d d.video_0 ! appsink name=sink sync=false")
     pipe.get_by_name("file").set_property("location", path)
     sink = pipe.get_by_name("sink")
     caps: Gst.Caps | None = None
@@ -98,10 +96,7 @@ def load_clip(path: str) -> Clip:
     default_dur = Gst.util_uint64_scale(Gst.SECOND, fd, fn) if ok and fn else Gst.SECOND // 25
     first = bufs[0].pts
     rel = [b.pts - first for b in bufs]
-    durs = [
-        b.duration if b.duration != Gst.CLOCK_TIME_NONE and b.duration > 0 else default_dur
-        for b in bufs
-    ]
+    durs = [b.duration if b.duration != Gst.CLOCK_TIME_NONE and b.duration > 0 else default_dur for b in bufs]
     return Clip(caps, codec, bufs, rel, durs, rel[-1] + durs[-1], [b.get_size() for b in bufs])
 
 
@@ -287,9 +282,9 @@ class VideoFactory(GstRtspServer.RTSPMediaFactory):
         self._pump.add(feed)
 
 
-def build_server(port: int, mounts: list[dict[str, Any]], pump: Pump) -> tuple[
-    GstRtspServer.RTSPServer, dict[str, Mount]
-]:
+def build_server(
+    port: int, mounts: list[dict[str, Any]], pump: Pump
+) -> tuple[GstRtspServer.RTSPServer, dict[str, Mount]]:
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(port))
@@ -345,9 +340,7 @@ def build_server(port: int, mounts: list[dict[str, Any]], pump: Pump) -> tuple[
             perms = GstRtspServer.RTSPPermissions()
             for role in every:
                 perms.add_permission_for_role(role, "media.factory.access", True)
-                perms.add_permission_for_role(
-                    role, "media.factory.construct", role in builders
-                )
+                perms.add_permission_for_role(role, "media.factory.construct", role in builders)
             factory.set_permissions(perms)
     return server, by_path
 

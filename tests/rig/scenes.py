@@ -8,9 +8,8 @@ Used by tests (short dwell) and by bench/detect_eval.py (default dwell).
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -86,8 +85,12 @@ def _corridor(seed: int = 7) -> np.ndarray:
         cv2.line(img, (0, y), (w, y), (95, 95, 100), 1)
     for i, x in enumerate(range(40, w - 80, 170)):  # doors and posters
         cv2.rectangle(img, (x, int(0.18 * h)), (x + 70, floor_top), (60 + 20 * (i % 3), 90, 130), -1)
-        cv2.rectangle(img, (x + 90, int(0.22 * h)), (x + 140, int(0.38 * h)), tuple(rng.integers(30, 230, 3).tolist()), -1)
-        cv2.putText(img, "EXIT" if i % 2 else "101", (x + 8, int(0.30 * h)), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (240, 240, 240), 2)
+        cv2.rectangle(
+            img, (x + 90, int(0.22 * h)), (x + 140, int(0.38 * h)), tuple(rng.integers(30, 230, 3).tolist()), -1
+        )
+        cv2.putText(
+            img, "EXIT" if i % 2 else "101", (x + 8, int(0.30 * h)), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (240, 240, 240), 2
+        )
     return img.astype(np.float32) + rng.normal(0, 6, img.shape).astype(np.float32)  # plaster and floor texture
 
 
@@ -97,9 +100,9 @@ def _active(spans: tuple[Span, ...], t: float) -> Span | None:
 
 def render(scene: Scene, t: float, base: np.ndarray, noise: np.ndarray) -> np.ndarray:
     turn = _active(scene.turn, t)
-    offset = int(((WIDTH * 0.4) + (turn.value * WIDTH if turn else 0.0)))
+    offset = int((WIDTH * 0.4) + (turn.value * WIDTH if turn else 0.0))
     offset = max(0, min(base.shape[1] - WIDTH, offset))
-    frame = base[:, offset:offset + WIDTH].copy()
+    frame = base[:, offset : offset + WIDTH].copy()
     for thing in scene.things:
         if thing.t0 <= t < thing.t1:
             x = int((thing.cx - thing.w / 2) * WIDTH + WIDTH * 0.4 - offset)
@@ -146,8 +149,15 @@ def encode(scene: Scene, path: Path, fps: int = 10, gop_seconds: float = 2.0) ->
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         gop = max(1, round(fps * gop_seconds))
-        stream.options = {"preset": "veryfast", "crf": "26", "bf": "0", "g": str(gop), "keyint_min": str(gop),
-                          "sc_threshold": "0", "x264-params": "open-gop=0"}
+        stream.options = {
+            "preset": "veryfast",
+            "crf": "26",
+            "bf": "0",
+            "g": str(gop),
+            "keyint_min": str(gop),
+            "sc_threshold": "0",
+            "x264-params": "open-gop=0",
+        }
         stream.codec_context.time_base = Fraction(1, fps)
         for i in range(int(scene.seconds * fps)):
             image = render(scene, i / fps, base, noises[i % len(noises)])
@@ -177,21 +187,45 @@ def scenes(dwell_s: float) -> Iterator[Scene]:
     """The labelled set, timed for a blocked-route dwell of `dwell_s` seconds."""
     hold = dwell_s + 20  # a blocking longer than the dwell
     yield Scene("people_walking", seconds=dwell_s * 2 + 30, walkers=people(dwell_s * 2 + 30))
-    yield Scene("box_left", seconds=hold + 30, walkers=people(hold + 30, every=9),
-                things=(Thing(10, 10 + hold),), truth=(("blocked_route", 10, 10 + hold),))
-    yield Scene("cart_left", seconds=hold + 30, walkers=people(hold + 30, every=11),
-                things=(Thing(8, 8 + hold, cx=0.42, w=0.40, h=0.26, colour=(170, 110, 60), kind="cart"),),
-                truth=(("blocked_route", 8, 8 + hold),))
-    yield Scene("chair_briefly", seconds=dwell_s + 30, things=(Thing(10, 10 + dwell_s / 2, w=0.25, h=0.3, colour=(30, 60, 110), kind="chair"),))
-    yield Scene("light_off_on", seconds=60, walkers=people(60, every=10),
-                dim=(Span(15, 35, 0.35),))
-    yield Scene("box_in_dim_light", seconds=hold + 30, walkers=people(hold + 30, every=10),
-                dim=(Span(5, hold + 30, 0.4),), things=(Thing(15, 15 + hold, colour=(45, 65, 90)),),
-                truth=(("blocked_route", 15, 15 + hold),))
-    yield Scene("light_flicker", seconds=70, walkers=people(70, every=6),
-                dim=tuple(Span(t, t + 4, 0.3) for t in range(8, 64, 8)))
-    yield Scene("person_lingering", seconds=dwell_s + 40,
-                walkers=(Walker(8, 8 + dwell_s * 0.6, 0.45, 0.47, y=0.85), *people(dwell_s + 40, every=12, start=3)))
+    yield Scene(
+        "box_left",
+        seconds=hold + 30,
+        walkers=people(hold + 30, every=9),
+        things=(Thing(10, 10 + hold),),
+        truth=(("blocked_route", 10, 10 + hold),),
+    )
+    yield Scene(
+        "cart_left",
+        seconds=hold + 30,
+        walkers=people(hold + 30, every=11),
+        things=(Thing(8, 8 + hold, cx=0.42, w=0.40, h=0.26, colour=(170, 110, 60), kind="cart"),),
+        truth=(("blocked_route", 8, 8 + hold),),
+    )
+    yield Scene(
+        "chair_briefly",
+        seconds=dwell_s + 30,
+        things=(Thing(10, 10 + dwell_s / 2, w=0.25, h=0.3, colour=(30, 60, 110), kind="chair"),),
+    )
+    yield Scene("light_off_on", seconds=60, walkers=people(60, every=10), dim=(Span(15, 35, 0.35),))
+    yield Scene(
+        "box_in_dim_light",
+        seconds=hold + 30,
+        walkers=people(hold + 30, every=10),
+        dim=(Span(5, hold + 30, 0.4),),
+        things=(Thing(15, 15 + hold, colour=(45, 65, 90)),),
+        truth=(("blocked_route", 15, 15 + hold),),
+    )
+    yield Scene(
+        "light_flicker",
+        seconds=70,
+        walkers=people(70, every=6),
+        dim=tuple(Span(t, t + 4, 0.3) for t in range(8, 64, 8)),
+    )
+    yield Scene(
+        "person_lingering",
+        seconds=dwell_s + 40,
+        walkers=(Walker(8, 8 + dwell_s * 0.6, 0.45, 0.47, y=0.85), *people(dwell_s + 40, every=12, start=3)),
+    )
     yield Scene("lens_covered", seconds=50, cover=(Span(20, 40),), truth=(("covered_lens", 20, 40),))
     yield Scene("focus_lost", seconds=50, blur=(Span(20, 40, 5.0),), truth=(("defocus", 20, 40),))
     yield Scene("camera_turned", seconds=50, turn=(Span(20, 50, 0.45),), truth=(("camera_moved", 20, 50),))

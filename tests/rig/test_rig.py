@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -51,9 +52,21 @@ def server(h264_clip: Path, hevc_clip: Path) -> Iterator[RtspServer]:
 
 def ffprobe(url: str, timeout: float = 15) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
-         "stream=codec_name,profile,width,height", "-of", "compact", url],
-        capture_output=True, text=True, timeout=timeout,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-show_entries",
+            "stream=codec_name,profile,width,height",
+            "-of",
+            "compact",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -61,10 +74,26 @@ def ffmpeg_read(url: str, seconds: float, copy: bool = False) -> tuple[int, floa
     """Read ``seconds`` of media; return (frames, wall seconds, stderr)."""
     t = time.monotonic()
     res = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-rtsp_transport", "tcp",
-         "-timeout", "5000000", "-i", url, "-t", str(seconds),
-         *(["-c", "copy"] if copy else []), "-f", "null", "-"],
-        capture_output=True, text=True, timeout=seconds + 20,
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostats",
+            "-rtsp_transport",
+            "tcp",
+            "-timeout",
+            "5000000",
+            "-i",
+            url,
+            "-t",
+            str(seconds),
+            *(["-c", "copy"] if copy else []),
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 20,
     )
     wall = time.monotonic() - t
     assert res.returncode == 0, res.stderr[-2000:]
@@ -171,9 +200,7 @@ def test_stall_and_resume(server: RtspServer) -> None:
 
     def reader() -> None:
         try:
-            with av.open(
-                server.url("/stall"), options={"rtsp_transport": "tcp"}, timeout=(10, 10)
-            ) as c:
+            with av.open(server.url("/stall"), options={"rtsp_transport": "tcp"}, timeout=(10, 10)) as c:
                 for pkt in c.demux(c.streams.video[0]):
                     if pkt.pts is not None:
                         arrivals.append((time.monotonic(), pkt.pts))
@@ -201,7 +228,7 @@ def test_stall_and_resume(server: RtspServer) -> None:
     after = arrivals[n_before:]
     assert after[0][0] > t_stall + 2.0
     pts = [p for _, p in arrivals]
-    assert all(b > a for a, b in zip(pts, pts[1:]))
+    assert all(b > a for a, b in pairwise(pts))
     # Resumed media time follows wall time (no burst to "catch up").
     assert after[-1][0] - after[0][0] >= (len(after) - 1) / FPS - 0.5
 
@@ -219,7 +246,7 @@ def test_loop_keeps_timestamps_increasing(server: RtspServer) -> None:
             if time.monotonic() - t0 >= seconds:
                 break
         tb = s.time_base
-    assert all(b > a for a, b in zip(pts, pts[1:]))
+    assert all(b > a for a, b in pairwise(pts))
     assert abs(len(pts) - FPS * seconds) <= FPS * seconds * 0.15, len(pts)
     span = float((pts[-1] - pts[0]) * tb)
     assert seconds - 0.5 <= span <= seconds + 0.2, span  # past the clip's end, in real time
@@ -241,16 +268,36 @@ def test_silent_and_garbage_servers() -> None:
     with SilentServer() as silent:
         t = time.monotonic()
         res = subprocess.run(
-            ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-timeout", "1000000",
-             f"rtsp://127.0.0.1:{silent.port}/x"],
-            capture_output=True, text=True, timeout=20,
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-timeout",
+                "1000000",
+                f"rtsp://127.0.0.1:{silent.port}/x",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
         assert res.returncode != 0 and time.monotonic() - t >= 0.9
     for close_after in (False, True):
         with GarbageServer(close_after=close_after) as garbage:
             res = subprocess.run(
-                ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-timeout", "2000000",
-                 f"rtsp://127.0.0.1:{garbage.port}/x"],
-                capture_output=True, text=True, timeout=20,
+                [
+                    "ffprobe",
+                    "-v",
+                    "error",
+                    "-rtsp_transport",
+                    "tcp",
+                    "-timeout",
+                    "2000000",
+                    f"rtsp://127.0.0.1:{garbage.port}/x",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=20,
             )
             assert res.returncode != 0

@@ -17,7 +17,11 @@ from detectors.violations.schedule import ArmingSchedule
 class TamperPlugin(DetectorPlugin[TamperSettings]):
     settings = TamperSettings
     kinds: ClassVar[tuple[ViolationKind, ...]] = (
-        covered_lens.KIND, defocus.KIND, moved_camera.KIND, too_dark.KIND, video_loss.KIND,
+        covered_lens.KIND,
+        defocus.KIND,
+        moved_camera.KIND,
+        too_dark.KIND,
+        video_loss.KIND,
     )
 
     def default(self, camera: CameraConfig) -> TamperSettings:

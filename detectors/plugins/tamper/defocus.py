@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from detectors.plugin import ViolationKind
 from detectors.interface import KEY_FRAMES, AnalysisFrame, Observation
-from detectors.plugins.tamper.settings import TamperParams
+from detectors.plugin import ViolationKind
 from detectors.plugins.tamper.picture_measures import sharpness
+from detectors.plugins.tamper.settings import TamperParams
 
 KIND = ViolationKind("defocus", "画面模糊", "Out of focus", "minor", needs=frozenset({"view", "aim"}))
 _WARMUP = 3  # samples averaged into the first reference
@@ -27,7 +27,9 @@ class DefocusDetector:
         self._last_at = frame.at
         if self._samples < _WARMUP or self.reference is None:
             self._samples += 1
-            self.reference = value if self.reference is None else self.reference + (value - self.reference) / self._samples
+            self.reference = (
+                value if self.reference is None else self.reference + (value - self.reference) / self._samples
+            )
             return [Observation(KIND.type, None, frame.at, detail={"reason": "learning"})]
         ratio = value / self.reference if self.reference > 0 else 1.0
         active = ratio < self.params.defocus_ratio
@@ -35,5 +37,12 @@ class DefocusDetector:
             # The reference follows slow changes of the scene, never a blur.
             self.reference += (value - self.reference) * min(1.0, dt / self.params.relearn_s)
         confidence = min(1.0, 1.0 - ratio) if active else 0.0
-        return [Observation(KIND.type, active, frame.at, confidence=round(confidence, 3),
-                            detail={"sharpness_ratio": round(ratio, 3)})]
+        return [
+            Observation(
+                KIND.type,
+                active,
+                frame.at,
+                confidence=round(confidence, 3),
+                detail={"sharpness_ratio": round(ratio, 3)},
+            )
+        ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from detectors.plugin import ViolationKind
 from detectors.interface import KEY_FRAMES, AnalysisFrame, Observation
-from detectors.plugins.tamper.settings import TamperParams
+from detectors.plugin import ViolationKind
 from detectors.plugins.tamper.picture_measures import similarity, thumbnail
+from detectors.plugins.tamper.settings import TamperParams
 
-KIND = ViolationKind("camera_moved", "摄像机移位", "Camera moved", "major", needs=frozenset({"view"}),
-                      spoils=frozenset({"aim"}))
+KIND = ViolationKind(
+    "camera_moved", "摄像机移位", "Camera moved", "major", needs=frozenset({"view"}), spoils=frozenset({"aim"})
+)
 
 
 class MovedCameraDetector:
@@ -45,5 +46,13 @@ class MovedCameraDetector:
             self._moved_since = None
             self.reference += (view - self.reference) * min(1.0, dt / 300.0)
         confidence = min(1.0, 1.0 - score) if active else 0.0
-        return [Observation(KIND.type, active, frame.at, confidence=round(confidence, 3),
-                            detail={"similarity": round(score, 3)}, new_view=new_view)]
+        return [
+            Observation(
+                KIND.type,
+                active,
+                frame.at,
+                confidence=round(confidence, 3),
+                detail={"similarity": round(score, 3)},
+                new_view=new_view,
+            )
+        ]

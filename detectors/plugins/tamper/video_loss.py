@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from detectors.plugin import ViolationKind
 from detectors.interface import Observation
+from detectors.plugin import ViolationKind
 
 KIND = ViolationKind("video_loss", "视频丢失", "Video lost", "major")
 
@@ -23,5 +23,10 @@ class VideoLossWatch:
     def check(self, now: float) -> Observation:
         silent_s = None if self.last_video_at is None else now - self.last_video_at
         active = silent_s is not None and silent_s > self.loss_after_s
-        return Observation(KIND.type, active, now, confidence=1.0 if active else 0.0,
-                           detail={"silent_s": round(silent_s, 1) if silent_s is not None else -1.0})
+        return Observation(
+            KIND.type,
+            active,
+            now,
+            confidence=1.0 if active else 0.0,
+            detail={"silent_s": round(silent_s, 1) if silent_s is not None else -1.0},
+        )
