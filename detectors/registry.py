@@ -6,8 +6,10 @@ of violation kinds with their labels and severity, and each camera's list of det
 from __future__ import annotations
 
 import importlib
+import operator
 import pkgutil
 from collections.abc import Sequence
+from functools import reduce
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     DetectorEntry = DetectorSettings
 else:
     # One settings model per plug-in, told apart by `type`; pydantic reports an unknown type with the known ones.
-    DetectorEntry = Annotated[tuple(p.settings for p in PLUGINS.values()), Field(discriminator="type")]
+    DetectorEntry = Annotated[reduce(operator.or_, (p.settings for p in PLUGINS.values())), Field(discriminator="type")]
 
 _ENTRIES: TypeAdapter[list[DetectorSettings]] = TypeAdapter(list[DetectorEntry])
 
