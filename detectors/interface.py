@@ -82,8 +82,12 @@ class Observation:
 class Detector(Protocol):
     """A detector for one camera; `observe` is called from the camera's analysis thread only."""
 
-    need: FrameNeed
-    kinds: tuple[str, ...]  # the violation kinds it may report (declared by its plug-in)
+    @property
+    def need(self) -> FrameNeed: ...
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The violation kinds it may report (declared by its plug-in)."""
 
     def observe(self, frame: AnalysisFrame) -> Sequence[Observation]: ...
 
@@ -99,7 +103,8 @@ class StreamWatch(Protocol):
     """A detector fed by the stream's packets rather than by pictures (video loss): told of every packet's
     arrival and asked twice a second."""
 
-    kinds: tuple[str, ...]
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
 
     def packet(self, at: float) -> None: ...
 

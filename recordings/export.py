@@ -7,6 +7,7 @@ so the clip's timestamps never jump. The same cut serves violation evidence.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 
 class ExportError(Exception):
     """The range cannot be cut; the message says why, for the user."""
+
+
+def _time_base(stream: av.video.stream.VideoStream) -> Fraction:
+    if stream.time_base is None:
+        raise ExportError("a recorded segment has no time base")
+    return stream.time_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +76,11 @@ def cut_clip(
         for segment in segments:
             with av.open(str(directory / segment.path)) as source:
                 stream = source.streams.video[0]
+                tb = _time_base(stream)
                 if out_stream is None:
                     out_stream = output.add_stream_from_template(stream)
-                    out_stream.time_base = stream.time_base
-                tb = Fraction(stream.time_base.numerator, stream.time_base.denominator)
-                out_tb = Fraction(out_stream.time_base.numerator, out_stream.time_base.denominator)
+                    out_stream.time_base = tb
+                out_tb = _time_base(out_stream)
                 first_ts = None
                 offset = None  # output dts of this segment's first copied packet, minus its own dts
                 for packet in source.demux(stream):
@@ -96,7 +103,7 @@ def cut_clip(
                     packet.dts = dts_out + offset
                     packet.pts = int(pts * tb / out_tb) + offset
                     packet.duration = duration
-                    packet.time_base = out_stream.time_base
+                    packet.time_base = out_tb
                     packet.stream = out_stream
                     out_end = max(out_end, packet.pts + max(duration, 1))
                     output.mux_one(packet)
@@ -113,8 +120,8 @@ def cut_clip(
         partial.unlink(missing_ok=True)
         raise
     partial.rename(destination)
-    out_tb = Fraction(out_stream.time_base.numerator, out_stream.time_base.denominator)
-    return Clip(clip_start, float(out_end * out_tb), destination.stat().st_size, packets)
+    assert out_stream is not None  # a packet was copied
+    return Clip(clip_start, float(out_end * _time_base(out_stream)), destination.stat().st_size, packets)
 
 
 class Exporter:
@@ -160,7 +167,7 @@ class Exporter:
                     export.start_ts,
                     export.end_ts,
                     self.directory / name,
-                    progress=lambda p, i=export_id: self._exports.progress(i, p),
+                    progress=functools.partial(self._exports.progress, export_id),
                 )
             except ExportError as error:
                 self._exports.failed(export_id, str(error))

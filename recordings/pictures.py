@@ -44,7 +44,7 @@ def recorded_pictures(
             continue  # deleted by retention meanwhile, or torn: the next one plays
         with container:
             stream = container.streams.video[0]
-            seconds = float(stream.time_base)
+            seconds = float(stream.time_base or 0)
             offset = start_ts - segment.start_ts
             if offset > 0:
                 # Segment timestamps start at zero: seek to the key frame at or before the offset.

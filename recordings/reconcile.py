@@ -48,11 +48,11 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
     known = repository.all_paths()
     for relative, segment_id in known.items():
         if not (directory / relative).exists():
-            segment = repository.segment(segment_id)
+            missing = repository.segment(segment_id)
             repository.delete_segments([segment_id])
-            if segment is not None:
-                repository.open_gap(segment.camera_id, segment.start_ts, "segment file missing")
-                repository.close_gap(segment.camera_id, segment.end_ts)
+            if missing is not None:
+                repository.open_gap(missing.camera_id, missing.start_ts, "segment file missing")
+                repository.close_gap(missing.camera_id, missing.end_ts)
             report.missing.append(relative)
 
     if directory.is_dir():

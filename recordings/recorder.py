@@ -7,6 +7,7 @@ import time
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from core.config import CameraConfig, Config
 from core.store.recordings import NewSegment, RecordingRepository
@@ -302,7 +303,7 @@ class Recorder(SubscriptionWorker):
         self._retry_at = time.monotonic() + _RETRY_AFTER_S
         self._set(state="failing", last_error=error, last_error_at=time.time(), segment=None, segment_started_at=None)
 
-    def _set(self, **changes: object) -> None:
+    def _set(self, **changes: Any) -> None:
         self._status = replace(self._status, **changes)
 
 

@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.config import Config, ConfigError
 from core.organisation import OrgTree
@@ -147,6 +148,6 @@ class Service:
         log.warning("created user 'admin'; its initial password is in %s", secret_file)
 
 
-def _log_failure(task: asyncio.Future[object]) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("reload failed", exc_info=task.exception())

@@ -25,9 +25,11 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import av
+
+ContainerT = TypeVar("ContainerT")
 
 _SLOT = struct.Struct("dd")
 _NO_TIMEOUT = -1.0
@@ -61,8 +63,8 @@ class ReadInterrupter:
 
 
 def open_interruptible(
-    opener: Callable[[], Any], clock: Callable[[], float] = time.monotonic
-) -> tuple[Any, ReadInterrupter | None]:
+    opener: Callable[[], ContainerT], clock: Callable[[], float] = time.monotonic
+) -> tuple[ContainerT, ReadInterrupter | None]:
     """Call `opener` (an `av.open` with an open timeout and no read timeout) and attach an interrupter to its result.
 
     `clock` must be the clock PyAV reads (`time.monotonic`).

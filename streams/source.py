@@ -8,11 +8,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import av
 import av.container
-import av.stream
+from av.video.stream import VideoStream
 
 from core.redaction import redact
 from media.mp4.init import init_segment
@@ -210,7 +211,7 @@ class CameraSource:
                 ) from None
             raise
         try:
-            video = next((s for s in container.streams if s.type == "video"), None)
+            video = container.streams.video[0] if container.streams.video else None
             if video is None:
                 kinds = ", ".join(f"{s.type} {s.codec_context.name}" for s in container.streams) or "nothing"
                 raise SourceError(f"no video stream: the source sends {kinds}")
@@ -278,7 +279,7 @@ class CameraSource:
                                 f"the camera sent {len(held)} packets without timestamps (no RTCP sender report?)"
                             )
                         continue
-                    if held:
+                    if held and dts is not None:
                         base = dts
                         for back, early in enumerate(held):
                             ts = base - (len(held) - back) * frame_ticks
@@ -336,7 +337,7 @@ class CameraSource:
         return container
 
     @staticmethod
-    def _stream_info(video: av.stream.Stream, session: int) -> StreamInfo:
+    def _stream_info(video: VideoStream, session: int) -> StreamInfo:
         ctx = video.codec_context
         rate = video.average_rate or video.guessed_rate
         time_base = video.time_base or Fraction(1, 90000)
@@ -346,16 +347,16 @@ class CameraSource:
             profile=ctx.profile,
             width=ctx.width,
             height=ctx.height,
-            time_base=Fraction(time_base.numerator, time_base.denominator),
+            time_base=time_base,
             extradata=bytes(ctx.extradata) if ctx.extradata else None,
             frame_rate=float(rate) if rate else None,
             started_at=time.time(),
             mp4_init=init_segment(video),
         )
 
-    def _paced(self, container: av.container.InputContainer, video: av.stream.Stream) -> Iterator[av.Packet]:
+    def _paced(self, container: av.container.InputContainer, video: VideoStream) -> Iterator[av.Packet[Any]]:
         """Packets of a file at their real-time pace, looped with increasing timestamps, as a camera sends."""
-        time_base = float(video.time_base)
+        time_base = float(video.time_base or Fraction(1, 90000))
         rate = video.average_rate or video.guessed_rate or 25
         frame_ticks = max(1, round(1 / (float(rate) * time_base)))  # when packets carry no duration
         offset = 0

@@ -103,7 +103,7 @@ def _written_path(loc: tuple[int | str, ...], data: Any) -> tuple[int | str, ...
             continue
         written.append(part)
         try:
-            node = node[part]  # type: ignore[index]
+            node = node[part]
         except (KeyError, IndexError, TypeError):
             node = None
     return tuple(written)
@@ -134,7 +134,8 @@ def _items(node: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
 def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
     """Duplicate ids and dangling references, found on the raw data so they are listed beside schema errors."""
     problems: list[ConfigProblem] = []
-    org = data.get("organisation") if isinstance(data.get("organisation"), dict) else {}
+    found = data.get("organisation")
+    org: dict[str, Any] = found if isinstance(found, dict) else {}
     nodes = [("organisation.id", org.get("id"))]
     institutions: set[str] = set()
     for t, town in _items(org, "towns"):

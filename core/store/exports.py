@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ class Export:
     finished_at: float | None
 
 
-def _export(row) -> Export:
+def _export(row: sqlite3.Row) -> Export:
     return Export(**{name: row[name] for name in Export.__slots__})
 
 

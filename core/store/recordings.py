@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def _keyframes_text(offsets: Iterable[float]) -> str:
     return ",".join(f"{o:.3f}" for o in offsets)
 
 
-def _segment(row) -> Segment:
+def _segment(row: sqlite3.Row) -> Segment:
     text = row["keyframes"]
     return Segment(
         row["id"],
@@ -85,7 +86,7 @@ def _segment(row) -> Segment:
     )
 
 
-def _gap(row) -> Gap:
+def _gap(row: sqlite3.Row) -> Gap:
     return Gap(row["id"], row["camera_id"], row["start_ts"], row["end_ts"], row["cause"])
 
 
@@ -113,7 +114,7 @@ class RecordingRepository:
                     new.params,
                 ),
             )
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def update_segment(
         self,
@@ -170,11 +171,13 @@ class RecordingRepository:
 
     def last_end(self, camera_id: str) -> float | None:
         rows = self._db.read("SELECT MAX(end_ts) AS e FROM recording_segments WHERE camera_id = ?", (camera_id,))
-        return rows[0]["e"]
+        end: float | None = rows[0]["e"]
+        return end
 
     def first_start(self, camera_id: str) -> float | None:
         rows = self._db.read("SELECT MIN(start_ts) AS s FROM recording_segments WHERE camera_id = ?", (camera_id,))
-        return rows[0]["s"]
+        start: float | None = rows[0]["s"]
+        return start
 
     def total_bytes(self) -> int:
         return int(self._db.read("SELECT COALESCE(SUM(size_bytes), 0) AS n FROM recording_segments")[0]["n"])
@@ -187,7 +190,7 @@ class RecordingRepository:
         """The oldest closed segments of any camera that no hold keeps."""
         return self._deletable("1 = 1", (), now, limit)
 
-    def _deletable(self, where: str, params: tuple, now: float, limit: int) -> list[Segment]:
+    def _deletable(self, where: str, params: tuple[object, ...], now: float, limit: int) -> list[Segment]:
         rows = self._db.read(
             f"SELECT s.* FROM recording_segments s WHERE {where} AND s.state = 'closed' AND NOT EXISTS ("
             " SELECT 1 FROM recording_holds h WHERE h.camera_id = s.camera_id AND h.start_ts < s.end_ts"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -94,11 +95,11 @@ class SpotCheckRepository:
         )
         return bytes(rows[0]["jpeg"]) if rows else None
 
-    def _with_evidence(self, row: object) -> SpotCheck:
+    def _with_evidence(self, row: sqlite3.Row) -> SpotCheck:
         items = self._db.read(
             "SELECT id, spot_check_id, camera_id, frame_at, taken_at, width, height FROM spot_check_evidence"
             " WHERE spot_check_id = ? ORDER BY taken_at, id",
-            (row["id"],),  # type: ignore[index]
+            (row["id"],),
         )
         evidence = tuple(
             Evidence(e["id"], e["spot_check_id"], e["camera_id"], e["frame_at"], e["taken_at"], e["width"], e["height"])
@@ -108,9 +109,9 @@ class SpotCheckRepository:
             row["id"],
             row["institution_id"],
             row["username"],
-            row["started_at"],  # type: ignore[index]
+            row["started_at"],
             row["finished_at"],
             row["result"],
             row["remark"],
-            evidence,  # type: ignore[index]
+            evidence,
         )

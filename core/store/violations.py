@@ -90,7 +90,7 @@ class ViolationRepository:
                     time.time(),
                 ),
             )
-            violation_id = int(cur.lastrowid)
+            violation_id = int(cur.lastrowid or 0)
             if snapshot is not None:
                 cur.execute(
                     "INSERT INTO violation_snapshots (violation_id, jpeg) VALUES (?, ?)", (violation_id, snapshot)
@@ -149,7 +149,8 @@ class ViolationRepository:
         return bytes(rows[0]["jpeg"]) if rows else None
 
     def find(self, query: ViolationFilter) -> list[ViolationRecord]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if query.institutions is not None:
             if not query.institutions:
                 return []

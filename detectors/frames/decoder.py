@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import av
 
-from media.decoding import decoder_for
+from media.decoding import av_packet, decoder_for
 from media.packet import MediaPacket, StreamInfo
 
 
@@ -30,12 +30,8 @@ class FrameDecoder:
         """The frames this packet completes; a corrupt packet yields none and is counted."""
         if self.key_frames_only and not packet.keyframe:
             return []
-        av_packet = av.Packet(packet.data)
-        av_packet.pts = packet.pts
-        av_packet.dts = packet.dts
-        av_packet.time_base = packet.time_base
         try:
-            frames = self._context.decode(av_packet)
+            frames = self._context.decode(av_packet(packet))
         except av.error.FFmpegError:
             self.errors += 1
             return []

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import yaml
 from pydantic import ValidationError
 
-from core.config.models import CameraConfig, DetectorSettings, SourceConfig, ZoneConfig
+from core.config.models import CameraConfig, DetectorSettings, Role, SourceConfig, ZoneConfig
 from detectors.frames.scaler import FrameScaler
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.registry import detector_settings, label
@@ -93,12 +94,12 @@ def parse_zone(text: str, name: str, width: int, height: int) -> ZoneConfig:
         raise ValueError(f"zone {name!r}: {problems}") from None
 
 
-def analysis_camera(detectors: Sequence[DetectorSettings], role: str, camera_id: str = "file") -> CameraConfig:
+def analysis_camera(detectors: Sequence[DetectorSettings], role: Role, camera_id: str = "file") -> CameraConfig:
     return CameraConfig(
         id=camera_id,
         name=camera_id,
         institution="offline",
-        role=role,  # type: ignore[arg-type]
+        role=role,
         source=SourceConfig(url="offline"),
         detectors=detectors,
     )
@@ -120,7 +121,7 @@ def tuning_detectors(path: Path) -> list[DetectorSettings]:
         raise ValueError(f"{path}: {problems}") from None
 
 
-def offline_camera(video: Path, role: str, zones: Sequence[str], tuning: Path | None) -> CameraConfig:
+def offline_camera(video: Path, role: Role, zones: Sequence[str], tuning: Path | None) -> CameraConfig:
     """The camera `vms analyze` plays: the tuning file's detectors, with the route drawn as `zones` (polygons in
     pixels of the video, or normalised); ValueError (or NotVideo, ZoneMismatch) saying what is wrong."""
     width, height = video_size(video)
@@ -147,7 +148,7 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
         if key_only:
             stream.codec_context.skip_frame = "NONKEY"
         scaler = FrameScaler()
-        time_base = stream.time_base
+        time_base = stream.time_base or Fraction(1, 90000)
         started: dict[tuple[str, str | None], ViolationEvent] = {}
         last_at = 0.0
         next_at = 0.0
@@ -172,7 +173,9 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
             yield from _track(event, started, width, height)
 
 
-def _track(event: ViolationEvent, started: dict, width: int, height: int) -> Iterator[FoundViolation]:
+def _track(
+    event: ViolationEvent, started: dict[tuple[str, str | None], ViolationEvent], width: int, height: int
+) -> Iterator[FoundViolation]:
     key = (event.kind, event.zone)
     if event.phase in ("started", "reopened"):
         started[key] = event

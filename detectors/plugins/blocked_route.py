@@ -63,7 +63,7 @@ class BlockedRouteDetector:
     """One camera's route zones against one learnt background."""
 
     need = KEY_FRAMES
-    kinds = (KIND.type,)
+    kinds: tuple[str, ...] = (KIND.type,)
 
     def __init__(self, zones: Sequence[ZoneMask], params: BlockedRouteParams) -> None:
         self.zones = list(zones)
@@ -71,7 +71,7 @@ class BlockedRouteDetector:
         self._background: np.ndarray | None = None
         self._background_chroma: np.ndarray | None = None
         self._previous: np.ndarray | None = None
-        self._previous_foreground: np.ndarray | None = None
+        self._previous_foreground: np.ndarray = np.zeros((0, 0), bool)
         self._previous_gain = 1.0
         self._stationary: np.ndarray | bool = False
         self._first_at = 0.0

@@ -74,9 +74,10 @@ class ViolationRecorder:
                 "camera %s: violation %s started (%s, zone %s)", camera.id, violation_id, event.kind, event.zone
             )
         else:
-            violation_id = self._open.get(key)
-            if violation_id is None:
+            known = self._open.get(key)
+            if known is None:
                 return None
+            violation_id = known
             if event.phase == "reopened":
                 self.repository.reopen(violation_id)
             else:

@@ -61,7 +61,7 @@ class ViolationTracker:
             return self._end(at, "disarmed") if self.active else None
         if observation.active and self._onset is None:
             self._onset = at
-        if self.active:
+        if self.active_since is not None:
             confidence, bbox = self._evidence(at)
             self._peak = max(self._peak, confidence)
             self._bbox = bbox or self._bbox

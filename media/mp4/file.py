@@ -73,8 +73,9 @@ def read_contents(path: Path) -> Contents | None:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
-            tb = float(stream.time_base)
-            first = last = None
+            tb = float(stream.time_base or 0)
+            first: int | None = None
+            last = 0
             last_duration = 0
             keyframes = []
             packets = 0
@@ -82,8 +83,9 @@ def read_contents(path: Path) -> Contents | None:
                 if packet.dts is None or packet.size == 0:
                     continue
                 ts = packet.pts if packet.pts is not None else packet.dts
-                first = ts if first is None else first
-                last = ts if last is None else max(last, ts)
+                if first is None:
+                    first = last = ts
+                last = max(last, ts)
                 last_duration = packet.duration or last_duration
                 if packet.is_keyframe:
                     keyframes.append((ts - first) * tb)

@@ -16,8 +16,9 @@ import threading
 import time
 
 import av
+from av.video.codeccontext import VideoCodecContext
 
-from media.decoding import decoder_for
+from media.decoding import av_packet, decoder_for
 from media.jpeg import encode_jpeg
 from media.packet import MediaPacket, StreamInfo
 from streams.hub import Hub
@@ -50,7 +51,7 @@ class MjpegFeed(SubscriptionWorker):
         self._max_width = max_width
         self._viewers: list[MjpegViewer] = []
         self._lock = threading.Lock()
-        self._decoder: av.CodecContext | None = None
+        self._decoder: VideoCodecContext | None = None
         self._newest: av.VideoFrame | None = None
         self._due = 0.0
 
@@ -88,7 +89,7 @@ class MjpegFeed(SubscriptionWorker):
                 self._decoder = None  # a new connection brings its own parameters
             elif isinstance(item, MediaPacket) and self._decoder is not None:
                 try:
-                    frames = self._decoder.decode(av.Packet(item.data))
+                    frames = self._decoder.decode(av_packet(item))
                 except av.error.FFmpegError as error:
                     log.debug("mjpeg: a frame did not decode: %s", error)
                     continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import av
 
-from media.decoding import decoder_for
+from media.decoding import av_packet, decoder_for
 from media.jpeg import encode_jpeg
 from media.packet import MediaPacket, StreamInfo
 from streams.hub import Hub
@@ -52,7 +52,7 @@ def decode_keyframe(hub: Hub, wait_s: float = KEYFRAME_WAIT_S) -> Snapshot:
 def _to_jpeg(info: StreamInfo, packet: MediaPacket) -> Snapshot:
     decoder = decoder_for(info)
     try:
-        frames = decoder.decode(av.Packet(packet.data)) + decoder.decode(None)
+        frames = decoder.decode(av_packet(packet)) + decoder.decode(None)
     except av.error.FFmpegError as error:
         raise SnapshotUnavailable(f"the key frame did not decode: {error}") from None
     if not frames:

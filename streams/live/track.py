@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -37,7 +38,7 @@ class HubVideoTrack(MediaStreamTrack):
         self._next_pts = 0
         self.packets_sent = 0
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         subscription = self._subscription
         if subscription is None or self.readyState != "live":
             raise MediaStreamError
@@ -55,7 +56,7 @@ class HubVideoTrack(MediaStreamTrack):
             elif isinstance(item, MediaPacket) and self._framer is not None:
                 return self._to_av(item)
 
-    def _to_av(self, item: MediaPacket) -> av.Packet:
+    def _to_av(self, item: MediaPacket) -> av.Packet[Any]:
         pts = item.pts if item.pts is not None else 0
         if self._session_origin is None:
             self._session_origin = (pts, self._next_pts)
