@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from core.config import Config, ConfigError
 from core.organisation import OrgTree
@@ -128,7 +129,11 @@ class Service:
     def _register_secrets(self, config: Config) -> None:
         if self._log_filter is not None:
             self._log_filter.add_secrets(
-                cam.source.password.get_secret_value() for cam in config.cameras if cam.source.password
+                text
+                for cam in config.cameras
+                for secret in (cam.source.password, *cam.source.query_secrets.values())
+                if secret is not None
+                for text in {secret.get_secret_value(), unquote(secret.get_secret_value())}
             )
 
     def _ensure_admin(self) -> None:

@@ -24,6 +24,7 @@ def source_settings(camera: CameraConfig, ingest: IngestConfig) -> SourceSetting
         url=src.url,
         username=src.username,
         password=src.password.get_secret_value() if src.password else None,
+        query_secrets=tuple((name, value.get_secret_value()) for name, value in src.query_secrets.items()),
         transport=src.transport or ingest.transport,
         loop=src.loop,
         open_timeout_s=ingest.open_timeout_s,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import av
 import av.container
@@ -34,9 +34,10 @@ class SourceSettings:
     """Everything a source needs, taken from the validated configuration."""
 
     camera_id: str
-    url: str  # never carries credentials
+    url: str  # never carries credentials: secret query values read `***` (core.config.models.MASK)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    query_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (name, value as written)
     transport: str = "tcp"
     loop: bool = True  # files only: start again at the end, as a camera never ends
     open_timeout_s: float = 10.0
@@ -49,19 +50,28 @@ class SourceSettings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.password,) if s)
+        written = [value for _, value in self.query_secrets]
+        return tuple(s for s in (self.password, *written, *map(unquote, written)) if s)
 
     def open_target(self) -> str:
         """The URL or path handed to FFmpeg, credentials included (never log it)."""
         if self.is_file:
             return urlsplit(self.url).path if self.url.startswith("file:") else self.url
-        if not self.username:
-            return self.url
         parts = urlsplit(self.url)
-        userinfo = quote(self.username, safe="")
-        if self.password:
-            userinfo += ":" + quote(self.password, safe="")
-        return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
+        if self.query_secrets:
+            values = dict(self.query_secrets)
+            query = "&".join(
+                f"{name}={values[name]}" if equals and name in values else parameter
+                for parameter in parts.query.split("&")
+                for name, equals, _ in [parameter.partition("=")]
+            )
+            parts = parts._replace(query=query)
+        if self.username:
+            userinfo = quote(self.username, safe="")
+            if self.password:
+                userinfo += ":" + quote(self.password, safe="")
+            parts = parts._replace(netloc=f"{userinfo}@{parts.netloc}")
+        return urlunsplit(parts)
 
 
 class SourceError(Exception):

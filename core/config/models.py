@@ -116,35 +116,56 @@ class DetectorSettings(_Frozen):
         return zones
 
 
+# Query parameters through which some cameras take their credentials (`...?user=u&password=p`).
+SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "pass", "pw", "secret", "token", "key", "auth"})
+MASK = "***"
+
+
 class SourceConfig(_Frozen):
-    """Where a camera's video comes from: an RTSP URL, or a local file for demos and tests."""
+    """Where a camera's video comes from: an RTSP URL, or a local file for demos and tests.
+
+    The URL never carries a secret: credentials typed into it are lifted out at configuration time, those of
+    the user-info into `username` and `password`, those of query parameters such as `password=` into
+    `query_secrets` (the URL keeps the parameter, its value masked), so it can be shown and logged.
+    """
 
     url: str
     username: str | None = None
     password: SecretStr | None = None
+    query_secrets: dict[str, SecretStr] = Field(default={}, description="secret query parameters, by name")
     transport: Literal["tcp", "udp"] | None = None
     loop: bool = True
 
     @model_validator(mode="before")
     @classmethod
-    def _lift_userinfo(cls, data: Any) -> Any:
-        # Credentials typed into the URL are moved into their own fields so that the URL itself never
-        # carries a secret into logs or API answers. Split on the last '@' rather than with urlsplit:
-        # camera passwords often hold unescaped '/', '#' or '?', which urlsplit would take for the path.
+    def _lift_credentials(cls, data: Any) -> Any:
         if not isinstance(data, dict) or not isinstance(data.get("url"), str):
             return data
         scheme, sep, rest = data["url"].partition("://")
-        if scheme.lower() not in ("rtsp", "rtsps") or not sep or "@" not in rest:
+        if scheme.lower() not in ("rtsp", "rtsps") or not sep:
             return data
-        userinfo, _, hostpath = rest.rpartition("@")
-        if ":" not in userinfo and "/" in userinfo:
-            return data  # an '@' in the path, not credentials
-        user, _, password = userinfo.partition(":")
         data = dict(data)
-        data["url"] = f"{scheme}://{hostpath}"
-        data.setdefault("username", unquote(user) or None)
-        if password:
-            data.setdefault("password", unquote(password))
+        # Split on the last '@' rather than with urlsplit: camera passwords often hold unescaped '/', '#' or
+        # '?', which urlsplit would take for the path.
+        userinfo, at, hostpath = rest.rpartition("@")
+        if at and (":" in userinfo or "/" not in userinfo):  # else an '@' in the path, not credentials
+            user, _, password = userinfo.partition(":")
+            data.setdefault("username", unquote(user) or None)
+            if password:
+                data.setdefault("password", unquote(password))
+            rest = hostpath
+        path, question, query = rest.partition("?")
+        if question:
+            parameters = []
+            for parameter in query.split("&"):
+                name, equals, value = parameter.partition("=")
+                if equals and value and value != MASK and unquote(name).lower() in SECRET_QUERY_KEYS:
+                    data.setdefault("query_secrets", {})
+                    data["query_secrets"] = {**data["query_secrets"], name: value}  # as written: sent as written
+                    parameter = f"{name}={MASK}"
+                parameters.append(parameter)
+            rest = f"{path}?{'&'.join(parameters)}"
+        data["url"] = f"{scheme}://{rest}"
         return data
 
     @field_validator("url")

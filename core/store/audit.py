@@ -15,6 +15,7 @@ class AuditEntry:
     action: str
     target: str | None
     detail: str | None
+    client: str | None = None
 
 
 class AuditRepository:
@@ -29,15 +30,18 @@ class AuditRepository:
         username: str | None = None,
         target: str | None = None,
         detail: str | None = None,
+        client: str | None = None,
     ) -> None:
         with self._db.write() as cur:
             cur.execute(
-                "INSERT INTO audit_log (at, user_id, username, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                (time.time(), user_id, username, action, target, detail),
+                "INSERT INTO audit_log (at, user_id, username, action, target, detail, client)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), user_id, username, action, target, detail, client),
             )
 
     def recent(self, limit: int = 100) -> list[AuditEntry]:
         rows = self._db.read(
-            "SELECT at, username, action, target, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT ?", (limit,)
+            "SELECT at, username, action, target, detail, client FROM audit_log ORDER BY at DESC, id DESC LIMIT ?",
+            (limit,),
         )
-        return [AuditEntry(r["at"], r["username"], r["action"], r["target"], r["detail"]) for r in rows]
+        return [AuditEntry(r["at"], r["username"], r["action"], r["target"], r["detail"], r["client"]) for r in rows]
