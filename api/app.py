@@ -9,11 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import openapi
+from api.deps import SESSION_COOKIE
+from api.guards import BodyLimit, CrossSiteWriteGuard
 from api.metrics import registry_for
 from api.routes import (
     auth,
     cameras,
-    detection,
     exports,
     health,
     live,
@@ -30,8 +32,9 @@ from core.version import VERSION
 from service.service import Service
 
 
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     """422 naming each bad field, without echoing the submitted values (they may be passwords)."""
+    assert isinstance(error, RequestValidationError)
     detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
 
@@ -49,7 +52,8 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
             if manage_lifecycle:
                 await service.stop()
 
-    # No public /docs or /openapi.json: every route but health needs a log-in, the schema included.
+    # FastAPI's own schema and docs routes are off: ours (api/openapi.py) need a log-in, like every route but
+    # health and the UI's static files.
     app = FastAPI(
         title="vms 民政服务机构视频监管平台",
         version=VERSION,
@@ -59,6 +63,8 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
         openapi_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(CrossSiteWriteGuard, cookie=SESSION_COOKIE)
     app.state.service = service
     app.state.metrics_registry = registry_for(service.supervisor, service.recordings, service.live)
     for module in (
@@ -70,11 +76,11 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
         exports,
         storage,
         violations,
-        detection,
         live,
         snapshots,
         spot_checks,
         metrics,
+        openapi,
         web,
     ):
         app.include_router(module.router)

@@ -1,22 +1,31 @@
-"""Request dependencies: the running service and the authenticated user."""
+"""Request dependencies: the running service, the caller, and the camera a request is about, resolved, scoped
+to the caller's organisation unit and audited in one place."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import CameraConfig
+from core.store.audit import AuditRepository
 from core.store.users import User
 from service.service import Directory, Service
 
 SESSION_COOKIE = "vms_session"
-_bearer = HTTPBearer(auto_error=False)
+# SQLite's integers are 64-bit signed: larger ids cannot name a row, and must not reach it (OverflowError).
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
+
+_bearer = HTTPBearer(auto_error=False, description="a session token from POST /api/auth/login")
 
 
 def get_service(request: Request) -> Service:
-    return request.app.state.service
+    service: Service = request.app.state.service
+    return service
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
@@ -26,6 +35,10 @@ def session_token(request: Request, credentials: HTTPAuthorizationCredentials | 
     if credentials is not None and credentials.scheme.lower() == "bearer":
         return credentials.credentials
     return request.cookies.get(SESSION_COOKIE)
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def current_user(
@@ -43,9 +56,44 @@ def current_user(
 UserDep = Annotated[User, Depends(current_user)]
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, from where; `audit` is how every audited action of the API is written."""
+
+    user: User
+    client: str | None
+    audit_log: AuditRepository
+
+    def audit(self, action: str, target: str | None = None, detail: str | None = None) -> None:
+        self.audit_log.record(
+            action,
+            user_id=self.user.id,
+            username=self.user.username,
+            target=target,
+            detail=detail,
+            client=self.client,
+        )
+
+    async def audit_async(self, action: str, target: str | None = None, detail: str | None = None) -> None:
+        await asyncio.to_thread(self.audit, action, target, detail)
+
+
+def caller(request: Request, service: ServiceDep, user: UserDep) -> Caller:
+    return Caller(user, client_address(request), service.store.audit)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
 def visible_cameras(directory: Directory, user: User) -> list[CameraConfig]:
     """The cameras of the user's organisation subtree, in configuration order."""
     return [cam for cam in directory.config.cameras if directory.tree.contains(user.org_unit_id, cam.institution)]
+
+
+def visible_institutions(directory: Directory, user: User) -> list[str]:
+    """The institutions of the user's organisation subtree."""
+    tree = directory.tree
+    return [u.id for u in tree.units.values() if u.kind == "institution" and tree.contains(user.org_unit_id, u.id)]
 
 
 def visible_camera(directory: Directory, user: User, camera_id: str) -> CameraConfig:
@@ -54,6 +102,36 @@ def visible_camera(directory: Directory, user: User, camera_id: str) -> CameraCo
         if cam.id == camera_id:
             return cam
     raise HTTPException(status.HTTP_404_NOT_FOUND, f"no camera {camera_id!r}")
+
+
+@dataclass(frozen=True)
+class CameraAccess:
+    """A camera the caller may see, with the configuration it was resolved against (one consistent view for
+    the whole request, across a reload); `audit` records what the caller does with it."""
+
+    camera: CameraConfig
+    caller: Caller
+    directory: Directory
+
+    @property
+    def id(self) -> str:
+        return self.camera.id
+
+    def audit(self, action: str, detail: str | None = None) -> None:
+        self.caller.audit(action, self.camera.id, detail)
+
+    async def audit_async(self, action: str, detail: str | None = None) -> None:
+        await self.caller.audit_async(action, self.camera.id, detail)
+
+
+def camera_access(
+    camera_id: Annotated[str, Path(description="a camera id", max_length=64)], service: ServiceDep, who: CallerDep
+) -> CameraAccess:
+    directory = service.directory
+    return CameraAccess(visible_camera(directory, who.user, camera_id), who, directory)
+
+
+CameraDep = Annotated[CameraAccess, Depends(camera_access)]
 
 
 def require_bureau(service: Service, user: User, what: str) -> None:

@@ -1,15 +1,16 @@
-"""Response and request bodies. Camera sources are described without their credentials."""
+"""The API's own types: what it answers and takes. They are built from the service's internal objects
+(`from_attributes`) but owned here, so an internal change never silently changes the API. Camera sources are
+described without their credentials."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Any, Literal
 
-from core.config import CameraConfig, DetectorSettings
-from core.organisation import OrgTree
-from detectors.pipeline.status import PipelineStatus
-from recordings.recorder import RecorderStatus
-from streams.health import HealthSnapshot
-from streams.subscription import ConsumerStats
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
 
 
 class OrgRef(BaseModel):
@@ -18,9 +19,98 @@ class OrgRef(BaseModel):
 
 
 class SourceView(BaseModel):
-    url: str
+    url: str = Field(description="the camera's URL, secrets left out or masked")
     transport: str
     has_credentials: bool
+
+
+class HealthView(_View):
+    """The camera's connection as measured now."""
+
+    camera_id: str
+    state: Literal["connecting", "online", "stalled", "offline", "stopped"]
+    state_since: float
+    fps: float
+    bitrate_bps: float
+    codec: str | None
+    profile: str | None
+    width: int | None
+    height: int | None
+    last_keyframe_at: float | None
+    keyframe_interval_s: float | None
+    last_packet_at: float | None
+    last_packet_age_s: float | None
+    connected_at: float | None
+    reconnects: int
+    packets_total: int
+    bytes_total: int
+    last_error: str | None
+    last_error_at: float | None
+    next_attempt_at: float | None
+
+
+class ConsumerView(_View):
+    """One consumer of the camera's stream (recorder, detectors, a viewer) and whether it keeps up."""
+
+    name: str
+    policy: str
+    queued: int
+    capacity: int
+    delivered: int
+    dropped: int
+    detached: bool
+    closed_reason: str | None
+
+
+class RecorderView(_View):
+    state: Literal["recording", "waiting", "failing", "stopped"]
+    segment: str | None
+    segment_started_at: float | None
+    segments_written: int
+    bytes_received: int
+    bytes_written: int
+    packets_dropped: int
+    last_error: str | None
+    last_error_at: float | None
+
+
+class DetectionView(_View):
+    """The camera's analysis: running, behind (skipping), broken."""
+
+    camera_id: str
+    state: Literal["waiting", "running", "error", "stopped"]
+    key_frames_only: bool
+    detectors: list[str] = Field(description="the violation kinds its detectors report")
+    frames_analysed: int
+    frames_skipped: int
+    packets_dropped: int
+    behind: bool
+    last_analysis_ms: float
+    mean_analysis_ms: float
+    error: str | None
+    active: list[str] = Field(description="violations running now, as kind or kind:zone")
+
+
+class ZoneView(_View):
+    name: str
+    points: list[tuple[float, float]]
+    drawn_on: str | None
+
+
+class ArmingWindowView(_View):
+    days: list[str]
+    start: str
+    end: str
+
+
+class DetectorView(BaseModel):
+    """A detector entry of the camera's configuration."""
+
+    type: str
+    enabled: bool
+    zones: list[ZoneView]
+    schedule: list[ArmingWindowView]
+    params: dict[str, Any] = Field(description="the detector's own parameters, defaults filled in")
 
 
 class CameraView(BaseModel):
@@ -32,11 +122,11 @@ class CameraView(BaseModel):
     town: OrgRef | None
     source: SourceView
     retention_hours: float
-    detectors: list[DetectorSettings]
-    health: HealthSnapshot | None
-    consumers: list[ConsumerStats] = []
-    recording: RecorderStatus | None = None
-    detection: PipelineStatus | None = None  # the camera's analysis: running, behind (skipping), errors
+    detectors: list[DetectorView]
+    health: HealthView | None
+    consumers: list[ConsumerView] = []
+    recording: RecorderView | None = None
+    detection: DetectionView | None = None
 
 
 class HealthEventView(BaseModel):
@@ -49,41 +139,9 @@ class CameraDetail(CameraView):
     history: list[HealthEventView]
 
 
-def camera_view(
-    camera: CameraConfig,
-    tree: OrgTree,
-    retention_hours: float,
-    default_transport: str,
-    health: HealthSnapshot | None,
-    consumers: list[ConsumerStats],
-    recording: RecorderStatus | None = None,
-) -> dict[str, object]:
-    inst = tree.units[camera.institution]
-    town = tree.town_of(camera.institution)
-    src = camera.source
-    return {
-        "id": camera.id,
-        "name": camera.name,
-        "role": camera.role,
-        "enabled": camera.enabled,
-        "institution": OrgRef(id=inst.id, name=inst.name),
-        "town": OrgRef(id=town.id, name=town.name) if town else None,
-        "source": SourceView(
-            url=src.url,
-            transport=src.transport or default_transport,
-            has_credentials=bool(src.username or src.password),
-        ),
-        "retention_hours": retention_hours,
-        "detectors": camera.detectors,
-        "health": health,
-        "consumers": consumers,
-        "recording": recording,
-    }
-
-
 class LoginRequest(BaseModel):
-    username: str
-    password: str
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
 
 
 class UserView(BaseModel):
@@ -105,3 +163,23 @@ class OrgNode(BaseModel):
     kind: str
     children: list[OrgNode] = []
     cameras: list[str] = []
+
+
+class ViewerView(_View):
+    """One open live view."""
+
+    id: str
+    camera_id: str
+    username: str
+    transport: Literal["webrtc", "fmp4", "mjpeg"]
+    opened_at: float
+    state: str
+    packets_sent: int
+
+
+class ViolationTypeView(BaseModel):
+    """A kind of violation the detectors report, as the UI names it."""
+
+    type: str
+    severity: Literal["urgent", "major", "minor"]
+    label: dict[str, str] = Field(description="by language: zh-CN, en")

@@ -7,7 +7,7 @@ encodes JPEG pictures, a few per second of video, each with the wall-clock time 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ def recorded_pictures(
     start_ts: float,
     fps: float,
     max_width: int,
-) -> Iterator[RecordedPicture]:
+) -> Generator[RecordedPicture]:
     """Pictures of `segments` (in time order) from `start_ts` on, `fps` per second of video at most; gaps
     between segments are skipped. Blocking: iterate it in a worker thread."""
     interval = 1.0 / fps

@@ -66,12 +66,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from vms.http_server import BoundedH11Protocol
     from service.service import Service
 
     service = Service(config, args.config, redactor)
     app = create_app(service)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=config.server.host, port=config.server.port, log_config=None, access_log=False)
+        uvicorn.Config(
+            app,
+            host=config.server.host,
+            port=config.server.port,
+            log_config=None,
+            access_log=False,
+            http=BoundedH11Protocol,
+        )
     )
 
     async def serve() -> None:

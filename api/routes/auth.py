@@ -7,50 +7,57 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import SESSION_COOKIE, ServiceDep, UserDep, session_token
+from api.deps import SESSION_COOKIE, CallerDep, ServiceDep, UserDep, client_address, session_token
+from api.responses import problems
 from api.schemas import LoginRequest, LoginResponse, UserView
+from core.store.users import User
+from service.service import Service
 
 router = APIRouter()
 
 
-@router.post("/api/auth/login")
-def login(body: LoginRequest, request: Request, response: Response, service: ServiceDep) -> LoginResponse:
-    # A plain `def`: FastAPI runs it in its thread pool, away from the event loop (scrypt, SQLite).
-    user = service.store.users.authenticate(body.username, body.password)
-    client = request.client.host if request.client else None
-    if user is None:
-        service.store.audit.record("login_failed", username=body.username, detail=client)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
-    ttl = service.config.server.session_hours * 3600
-    token, expires_at = service.store.sessions.open(user.id, ttl)
-    service.store.audit.record("login", user_id=user.id, username=user.username, detail=client)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(ttl), httponly=True, samesite="strict")
-    return LoginResponse(
-        token=token,
-        expires_at=expires_at,
-        user=UserView(
-            username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role
-        ),
+def _user_view(user: User) -> UserView:
+    return UserView(
+        username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role
     )
 
 
-@router.post("/api/auth/logout", status_code=204)
+def _secure(service: Service, request: Request) -> bool:
+    return service.config.server.secure_cookies or request.url.scheme == "https"
+
+
+@router.post("/api/auth/login", responses=problems(401))
+def login(body: LoginRequest, request: Request, response: Response, service: ServiceDep) -> LoginResponse:
+    # A plain `def`: FastAPI runs it in its thread pool, away from the event loop (scrypt, SQLite).
+    user = service.store.users.authenticate(body.username, body.password)
+    client = client_address(request)
+    if user is None:
+        service.store.audit.record("login_failed", username=body.username, detail=client, client=client)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    ttl = service.config.server.session_hours * 3600
+    token, expires_at = service.store.sessions.open(user.id, ttl)
+    service.store.audit.record("login", user_id=user.id, username=user.username, detail=client, client=client)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(ttl), httponly=True, samesite="strict", secure=_secure(service, request)
+    )
+    return LoginResponse(token=token, expires_at=expires_at, user=_user_view(user))
+
+
+@router.post("/api/auth/logout", status_code=204, responses=problems(401, 403))
 def logout(
     request: Request,
     response: Response,
     service: ServiceDep,
-    user: UserDep,
+    who: CallerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
 ) -> None:
     token = session_token(request, credentials)
     if token:
         service.store.sessions.close(token)
-    service.store.audit.record("logout", user_id=user.id, username=user.username)
-    response.delete_cookie(SESSION_COOKIE)
+    who.audit("logout")
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=_secure(service, request))
 
 
-@router.get("/api/me")
+@router.get("/api/me", responses=problems(401))
 def me(user: UserDep) -> UserView:
-    return UserView(
-        username=user.username, display_name=user.display_name, org_unit_id=user.org_unit_id, role=user.role
-    )
+    return _user_view(user)

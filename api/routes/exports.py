@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response, status
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, UserDep, visible_camera, visible_cameras
+from api.deps import CallerDep, CameraDep, ServiceDep, UserDep, visible_camera, visible_cameras
+from api.responses import Mp4File, problems
 from api.routes.recordings import retained_segments
 from api.time_range import checked_range
 from core.store.exports import Export
+from core.store.users import User
+from service.service import Service
 
-router = APIRouter()
+router = APIRouter(responses=problems(401, 404))
 
 MAX_EXPORT_S = 6 * 3600  # one request; longer evidence is exported in parts
 
 
 class ExportRequest(BaseModel):
+    """A range to cut: ISO 8601 with a time zone, or Unix seconds."""
+
     start: dt.datetime
     end: dt.datetime
 
@@ -59,30 +64,25 @@ def _view(export: Export) -> ExportView:
     )
 
 
-@router.post("/api/cameras/{camera_id}/exports", status_code=status.HTTP_202_ACCEPTED)
-def create_export(
-    camera_id: str, body: ExportRequest, service: ServiceDep, user: UserDep, response: Response
-) -> ExportView:
-    camera = visible_camera(service.directory, user, camera_id)
+@router.post("/api/cameras/{camera_id}/exports", status_code=status.HTTP_202_ACCEPTED, responses=problems(400, 410))
+def create_export(camera: CameraDep, body: ExportRequest, service: ServiceDep, response: Response) -> ExportView:
     start_ts, end_ts = checked_range(body.start, body.end, end_may_be_future=False)
     if end_ts - start_ts > MAX_EXPORT_S:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"an export covers at most {MAX_EXPORT_S // 3600} h")
-    if not retained_segments(service, camera, start_ts, end_ts):
+    if not retained_segments(service, camera.camera, start_ts, end_ts):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
+    user = camera.caller.user
     export = service.store.exports.create(camera.id, start_ts, end_ts, user.id, user.username)
-    service.store.audit.record(
-        "export.create",
-        user_id=user.id,
-        username=user.username,
-        target=camera.id,
-        detail=f"{export.id} {start_ts:.3f}-{end_ts:.3f}",
-    )
+    camera.audit("export.create", f"{export.id} {start_ts:.3f}-{end_ts:.3f}")
     service.recordings.exporter.submit(export)
     response.headers["Location"] = f"/api/exports/{export.id}"
     return _view(export)
 
 
-def _visible_export(service, user, export_id: str) -> Export:
+ExportId = Annotated[str, Path(max_length=64, description="an export id")]
+
+
+def _visible_export(service: Service, user: User, export_id: str) -> Export:
     export = service.store.exports.get(export_id)
     if export is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no export {export_id!r}")
@@ -97,19 +97,17 @@ def list_exports(service: ServiceDep, user: UserDep) -> list[ExportView]:
 
 
 @router.get("/api/exports/{export_id}")
-def get_export(export_id: str, service: ServiceDep, user: UserDep) -> ExportView:
+def get_export(export_id: ExportId, service: ServiceDep, user: UserDep) -> ExportView:
     return _view(_visible_export(service, user, export_id))
 
 
-@router.get("/api/exports/{export_id}/file")
-def download_export(export_id: str, service: ServiceDep, user: UserDep) -> FileResponse:
-    export = _visible_export(service, user, export_id)
+@router.get("/api/exports/{export_id}/file", response_class=Mp4File, responses=problems(409, 410))
+def download_export(export_id: ExportId, service: ServiceDep, who: CallerDep) -> Mp4File:
+    export = _visible_export(service, who.user, export_id)
     if export.state != "done" or not export.file_name:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the export is {export.state}, not ready")
     path = service.config.storage.exports_dir / export.file_name
     if not path.exists():
         raise HTTPException(status.HTTP_410_GONE, "the exported file has expired")
-    service.store.audit.record(
-        "export.download", user_id=user.id, username=user.username, target=export.camera_id, detail=export.id
-    )
-    return FileResponse(path, media_type="video/mp4", filename=export.file_name)
+    who.audit("export.download", export.camera_id, export.id)
+    return Mp4File(path, filename=export.file_name)

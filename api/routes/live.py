@@ -6,23 +6,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import (
-    APIRouter,
-    HTTPException,
-    Request,
-    Response,
-    WebSocket,
-    WebSocketDisconnect,
-    status,
-)
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, HTTPException, Path, Request, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, UserDep, visible_camera
+from api.deps import (
+    SESSION_COOKIE,
+    Caller,
+    CameraAccess,
+    CameraDep,
+    ServiceDep,
+    UserDep,
+    visible_camera,
+    visible_cameras,
+)
+from api.guards import cookie_authenticated, from_own_page
 from api.live_auth import websocket_user
-from media.multipart import CONTENT_TYPE as MULTIPART
+from api.responses import MultipartJpegStream, SdpResponse, problems
+from api.schemas import ViewerView
+from core.store.users import User
 from media.multipart import multipart_part
+from service.service import Service
 from streams.live.errors import (
     CameraUnavailable,
     CodecNotForwardable,
@@ -33,10 +38,10 @@ from streams.live.errors import (
 )
 from streams.live.fmp4 import Fmp4Feed
 from streams.live.offer import MAX_OFFER_BYTES
-from streams.live.slot import ViewerInfo
+from streams.live.slot import ViewerSlot
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(responses=problems(401))
 
 _STATUS: dict[type[LiveViewError], int] = {
     MalformedOffer: status.HTTP_400_BAD_REQUEST,
@@ -45,6 +50,7 @@ _STATUS: dict[type[LiveViewError], int] = {
     CodecNotForwardable: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     ViewerLimitReached: status.HTTP_429_TOO_MANY_REQUESTS,
 }
+SessionId = Annotated[str, Path(max_length=64, description="a live session id (the WHEP `Location`)")]
 
 
 def _refusal(error: LiveViewError) -> HTTPException:
@@ -63,10 +69,15 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-@router.post("/api/cameras/{camera_id}/whep", status_code=201)
-async def whep_offer(camera_id: str, request: Request, service: ServiceDep, user: UserDep) -> Response:
+@router.post(
+    "/api/cameras/{camera_id}/whep",
+    status_code=201,
+    response_class=SdpResponse,
+    responses=problems(400, 404, 409, 413, 415, 429),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/sdp": {"schema": {"type": "string"}}}}},
+)
+async def whep_offer(camera: CameraDep, request: Request, service: ServiceDep) -> SdpResponse:
     """WHEP: an SDP offer in, the answer out (201, `Location` names the session to DELETE)."""
-    camera = visible_camera(service.directory, user, camera_id)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/sdp":
         raise HTTPException(
@@ -78,35 +89,40 @@ async def whep_offer(camera_id: str, request: Request, service: ServiceDep, user
     except UnicodeDecodeError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the SDP offer is not UTF-8 text") from None
     try:
-        slot, answer = await service.live.open_webrtc(camera.id, user.username, offer)
+        slot, answer = await service.live.open_webrtc(camera.id, camera.caller.user.username, offer)
     except LiveViewError as error:
         raise _refusal(error) from None
-    await asyncio.to_thread(
-        service.store.audit.record,
-        "live_view",
-        user_id=user.id,
-        username=user.username,
-        target=camera.id,
-        detail="webrtc",
-    )
-    return Response(
-        answer,
-        status_code=201,
-        media_type="application/sdp",
-        headers={"Location": f"/api/live/sessions/{slot.id}"},
-    )
+    try:
+        await camera.audit_async("live_view", "webrtc")
+    except BaseException:
+        await service.live.close(slot.id)  # no view goes unaudited, and none is left open
+        raise
+    return SdpResponse(answer, status_code=201, headers={"Location": f"/api/live/sessions/{slot.id}"})
 
 
-@router.delete("/api/live/sessions/{session_id}", status_code=204)
-async def whep_close(session_id: str, service: ServiceDep, user: UserDep) -> None:
+def _may_manage(service: Service, user: User, slot: ViewerSlot) -> bool:
+    """A viewer's own sessions; an administrator's also those of the cameras in their organisation unit."""
+    if slot.username == user.username:
+        return True
+    if user.role != "admin":
+        return False
+    try:
+        visible_camera(service.directory, user, slot.camera_id)
+    except HTTPException:
+        return False
+    return True
+
+
+@router.delete("/api/live/sessions/{session_id}", status_code=204, responses=problems(404))
+async def whep_close(session_id: SessionId, service: ServiceDep, user: UserDep) -> None:
     slot = service.live.slot(session_id)
-    if slot is None or (slot.username != user.username and user.role != "admin"):
+    if slot is None or not _may_manage(service, user, slot):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live session {session_id!r}")
     await service.live.close(session_id)
 
 
-@router.patch("/api/live/sessions/{session_id}")
-async def whep_trickle(session_id: str, user: UserDep) -> None:
+@router.patch("/api/live/sessions/{session_id}", responses=problems(405))
+async def whep_trickle(session_id: SessionId, user: UserDep) -> None:
     # WHEP lets a server refuse trickle ICE; the answer carries every candidate, so the offer should too.
     raise HTTPException(
         status.HTTP_405_METHOD_NOT_ALLOWED,
@@ -116,30 +132,42 @@ async def whep_trickle(session_id: str, user: UserDep) -> None:
 
 class LiveViewersView(BaseModel):
     peer_connections: int
-    viewers: list[ViewerInfo]
+    viewers: list[ViewerView]
 
 
 @router.get("/api/live/sessions")
 def live_sessions(service: ServiceDep, user: UserDep) -> LiveViewersView:
-    """Open live viewers: the user's own, or everyone's for an administrator."""
-    viewers = [v for v in service.live.viewers() if user.role == "admin" or v.username == user.username]
+    """Open live viewers: the user's own, and for an administrator those of the cameras in their unit."""
+    if user.role == "admin":
+        cameras = {camera.id for camera in visible_cameras(service.directory, user)}
+        viewers = [v for v in service.live.viewers() if v.username == user.username or v.camera_id in cameras]
+    else:
+        viewers = [v for v in service.live.viewers() if v.username == user.username]
     return LiveViewersView(
         peer_connections=sum(1 for v in viewers if v.transport == "webrtc"),
-        viewers=viewers,
+        viewers=[ViewerView.model_validate(v) for v in viewers],
     )
 
 
 @router.websocket("/api/cameras/{camera_id}/live.fmp4")
 async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
     """Fallback live view: a JSON header per stream (codec string for MSE), then fMP4 binary messages."""
-    service = websocket.app.state.service
+    service: Service = websocket.app.state.service
     await websocket.accept()
+    if cookie_authenticated(websocket.headers, SESSION_COOKIE) and not from_own_page(websocket.headers):
+        # A page of another origin may open a WebSocket with our cookie: browsers apply no CORS to it.
+        await _refuse(websocket, 4403, "refused: a page of another site may not use your session")
+        return
     user = await asyncio.to_thread(websocket_user, websocket, service)
     if user is None:
         await _refuse(websocket, 4401, "not logged in")
         return
     try:
-        camera = visible_camera(service.directory, user, camera_id)
+        directory = service.directory
+        client = websocket.client.host if websocket.client else None
+        camera = CameraAccess(
+            visible_camera(directory, user, camera_id), Caller(user, client, service.store.audit), directory
+        )
         hub = service.live.hub_for(camera.id)
         slot = service.live.reserve(camera.id, user.username, "fmp4")
     except HTTPException as error:
@@ -150,14 +178,12 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
         return
     feed = Fmp4Feed(hub, f"live:fmp4:{slot.id[:6]}", asyncio.get_running_loop())
     service.live.track_fallback(slot, feed)
-    await asyncio.to_thread(
-        service.store.audit.record,
-        "live_view",
-        user_id=user.id,
-        username=user.username,
-        target=camera.id,
-        detail="fmp4",
-    )
+    try:
+        await camera.audit_async("live_view", "fmp4")
+    except BaseException:
+        feed.stop()
+        service.live.release(slot)
+        raise
     feed.start()
     receiver = asyncio.create_task(_drain(websocket))
     try:
@@ -183,24 +209,16 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
         service.live.release(slot)
 
 
-@router.get("/api/cameras/{camera_id}/live.mjpg")
-async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user: UserDep) -> StreamingResponse:
+@router.get("/api/cameras/{camera_id}/live.mjpg", response_class=MultipartJpegStream, responses=problems(404, 409, 429))
+async def mjpeg_live(camera: CameraDep, request: Request, service: ServiceDep) -> MultipartJpegStream:
     """Live view as Motion JPEG for an `<img>` (the session cookie authenticates it): decoded and re-encoded,
     so any camera codec plays in any browser, at `live.mjpeg_fps`, at most `live.mjpeg_max_width` wide."""
-    camera = visible_camera(service.directory, user, camera_id)
     try:
-        slot, viewer = service.live.open_mjpeg(camera.id, user.username)
+        slot, viewer = service.live.open_mjpeg(camera.id, camera.caller.user.username)
     except LiveViewError as error:
         raise _refusal(error) from None
     try:
-        await asyncio.to_thread(
-            service.store.audit.record,
-            "live_view",
-            user_id=user.id,
-            username=user.username,
-            target=camera.id,
-            detail="mjpeg",
-        )
+        await camera.audit_async("live_view", "mjpeg")
     except BaseException:
         service.live.close_mjpeg(slot, viewer)  # no view goes unaudited, and none is left open
         raise
@@ -219,9 +237,7 @@ async def mjpeg_live(camera_id: str, request: Request, service: ServiceDep, user
         finally:
             service.live.close_mjpeg(slot, viewer)
 
-    return StreamingResponse(
-        pictures(), media_type=MULTIPART, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
+    return MultipartJpegStream(pictures(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, Request
+from prometheus_client import generate_latest
 
 from api.deps import ServiceDep, UserDep, require_bureau
+from api.responses import PrometheusText, problems
 
 router = APIRouter()
 
 
-@router.get("/metrics")
-def metrics(request: Request, service: ServiceDep, user: UserDep) -> Response:
+@router.get("/metrics", response_class=PrometheusText, responses=problems(401, 403))
+def metrics(request: Request, service: ServiceDep, user: UserDep) -> PrometheusText:
     require_bureau(service, user, "metrics")
-    return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+    return PrometheusText(generate_latest(request.app.state.metrics_registry))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from api.deps import ServiceDep, UserDep
+from api.responses import problems
 from api.schemas import OrgNode
 
-router = APIRouter()
+router = APIRouter(responses=problems(401, 403))
 
 
 @router.get("/api/organisation")

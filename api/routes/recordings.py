@@ -9,22 +9,21 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, UserDep, visible_camera
+from api.deps import CameraAccess, CameraDep, RowId, ServiceDep
+from api.responses import HlsPlaylist, Mp4Stream, MultipartJpegStream, SegmentStream, problems
 from api.time_range import checked_range, to_timestamp
 from core.config import CameraConfig
 from core.store.recordings import Segment
 from media.mp4.file import read_layout
-from media.multipart import CONTENT_TYPE as MULTIPART
 from media.multipart import multipart_part
 from recordings.pictures import recorded_pictures
 from recordings.playlist import hls_playlist, recorded_spans
 from service.service import Service
 
-router = APIRouter()
+router = APIRouter(responses=problems(401, 404))
 
 
 class SegmentView(BaseModel):
@@ -86,12 +85,9 @@ def _segments_in_range(
     return start_ts, end_ts, retained_segments(service, camera, start_ts, end_ts)
 
 
-@router.get("/api/cameras/{camera_id}/recordings")
-def list_recordings(
-    camera_id: str, service: ServiceDep, user: UserDep, start: dt.datetime, end: dt.datetime
-) -> RecordingsView:
-    camera = visible_camera(service.directory, user, camera_id)
-    start_ts, end_ts, segments = _segments_in_range(service, camera, start, end)
+@router.get("/api/cameras/{camera_id}/recordings", responses=problems(400, 410))
+def list_recordings(camera: CameraDep, service: ServiceDep, start: dt.datetime, end: dt.datetime) -> RecordingsView:
+    start_ts, end_ts, segments = _segments_in_range(service, camera.camera, start, end)
     now = time.time()
     gaps = [
         GapView(
@@ -106,7 +102,7 @@ def list_recordings(
         camera_id=camera.id,
         start=start_ts,
         end=end_ts,
-        retention_hours=service.config.retention_hours(camera),
+        retention_hours=camera.directory.config.retention_hours(camera.camera),
         segments=[
             SegmentView(
                 id=s.id,
@@ -127,32 +123,22 @@ def list_recordings(
     )
 
 
-@router.get("/api/cameras/{camera_id}/recordings/playlist.m3u8")
-def playlist(camera_id: str, service: ServiceDep, user: UserDep, start: dt.datetime, end: dt.datetime) -> Response:
+@router.get(
+    "/api/cameras/{camera_id}/recordings/playlist.m3u8", response_class=HlsPlaylist, responses=problems(400, 410)
+)
+def playlist(camera: CameraDep, service: ServiceDep, start: dt.datetime, end: dt.datetime) -> HlsPlaylist:
     """HLS (version 7, fMP4) over every segment of the range; playback starts on the key frame at or before
     `start`. Segment URLs are relative, under this one."""
-    camera = visible_camera(service.directory, user, camera_id)
-    start_ts, end_ts, segments = _segments_in_range(service, camera, start, end)
+    start_ts, end_ts, segments = _segments_in_range(service, camera.camera, start, end)
     segments = [s for s in segments if s.duration_s > 0]  # a segment just opened has nothing to play yet
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
-    service.store.audit.record(
-        "recordings.playback",
-        user_id=user.id,
-        username=user.username,
-        target=camera.id,
-        detail=f"{start_ts:.3f}-{end_ts:.3f}",
-    )
-    return Response(
-        hls_playlist(segments, start_ts),
-        media_type="application/vnd.apple.mpegurl",
-        headers={"Cache-Control": "no-store"},
-    )
+    camera.audit("recordings.playback", f"{start_ts:.3f}-{end_ts:.3f}")
+    return HlsPlaylist(hls_playlist(segments, start_ts), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/cameras/{camera_id}/recordings/seek")
-def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) -> SeekView:
-    camera = visible_camera(service.directory, user, camera_id)
+@router.get("/api/cameras/{camera_id}/recordings/seek", responses=problems(400))
+def seek(camera: CameraDep, service: ServiceDep, at: dt.datetime) -> SeekView:
     at_ts = to_timestamp(at, "at")
     repo = service.store.recordings
     found = repo.segments(camera.id, at_ts, at_ts + 1e-3)
@@ -164,9 +150,7 @@ def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) ->
     segment = found[0]
     keyframe = segment.keyframe_at_or_before(max(at_ts, segment.start_ts))
     # The web player seeks before it plays: this is where watching recorded video is audited.
-    service.store.audit.record(
-        "recordings.playback", user_id=user.id, username=user.username, target=camera.id, detail=f"from {keyframe:.3f}"
-    )
+    camera.audit("recordings.playback", f"from {keyframe:.3f}")
     return SeekView(
         segment_id=segment.id,
         segment_start=segment.start_ts,
@@ -180,34 +164,29 @@ def seek(camera_id: str, service: ServiceDep, user: UserDep, at: dt.datetime) ->
 _GAP_S = 2.0
 
 
-@router.get("/api/cameras/{camera_id}/recordings/pictures.mjpg")
+@router.get(
+    "/api/cameras/{camera_id}/recordings/pictures.mjpg",
+    response_class=MultipartJpegStream,
+    responses=problems(400, 410),
+)
 async def recorded_picture_stream(
-    camera_id: str,
+    camera: CameraDep,
     request: Request,
     service: ServiceDep,
-    user: UserDep,
     start: dt.datetime,
     speed: float = Query(1.0, ge=0.25, le=16),
-) -> StreamingResponse:
+) -> MultipartJpegStream:
     """Playback as Motion JPEG, for cameras whose recordings browsers cannot play (H.265): pictures from
     `start` on, paced at `speed` times real time (gaps skipped), each part carrying `X-Wall-Time`."""
-    camera = visible_camera(service.directory, user, camera_id)
     start_ts = to_timestamp(start, "start")
-    found = await asyncio.to_thread(retained_segments, service, camera, start_ts, time.time() + 60)
+    found = await asyncio.to_thread(retained_segments, service, camera.camera, start_ts, time.time() + 60)
     segments = [s for s in found if s.duration_s > 0]
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing was recorded at or after this time")
-    await asyncio.to_thread(
-        service.store.audit.record,
-        "recordings.playback",
-        user_id=user.id,
-        username=user.username,
-        target=camera.id,
-        detail=f"pictures from {start_ts:.3f}",
-    )
-    live = service.config.live
+    await camera.audit_async("recordings.playback", f"pictures from {start_ts:.3f}")
+    live = camera.directory.config.live
     pictures = recorded_pictures(
-        service.config.recordings_dir, segments, start_ts, live.mjpeg_fps, live.mjpeg_max_width
+        camera.directory.config.recordings_dir, segments, start_ts, live.mjpeg_fps, live.mjpeg_max_width
     )
 
     async def parts() -> AsyncIterator[bytes]:
@@ -231,35 +210,29 @@ async def recorded_picture_stream(
             except ValueError:
                 pass  # still decoding in its thread: it ends with the generator's last reference
 
-    return StreamingResponse(
-        parts(), media_type=MULTIPART, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
+    return MultipartJpegStream(parts(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-def _segment(service: Service, user, camera_id: str, segment_id: int) -> tuple[Segment, Path]:
-    camera = visible_camera(service.directory, user, camera_id)
+def _segment(camera: CameraAccess, service: Service, segment_id: int) -> tuple[Segment, Path]:
     segment = service.store.recordings.segment(segment_id)
     if segment is None or segment.camera_id != camera.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no segment {segment_id} of camera {camera_id!r}")
-    path = service.config.recordings_dir / segment.path
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no segment {segment_id} of camera {camera.id!r}")
+    path = camera.directory.config.recordings_dir / segment.path
     if not path.exists():
         raise HTTPException(status.HTTP_410_GONE, "the segment was deleted by retention")
     return segment, path
 
 
-def _byte_range(path: Path, start: int, end: int, media_type: str) -> StreamingResponse:
-    def chunks() -> Iterator[bytes]:
-        with path.open("rb") as handle:
-            handle.seek(start)
-            left = end - start
-            while left > 0:
-                data = handle.read(min(left, 256 * 1024))
-                if not data:
-                    return
-                left -= len(data)
-                yield data
-
-    return StreamingResponse(chunks(), media_type=media_type, headers={"Content-Length": str(end - start)})
+def _byte_range(path: Path, start: int, end: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        left = end - start
+        while left > 0:
+            data = handle.read(min(left, 256 * 1024))
+            if not data:
+                return
+            left -= len(data)
+            yield data
 
 
 def _complete_size(segment: Segment, path: Path) -> int:
@@ -270,26 +243,41 @@ def _complete_size(segment: Segment, path: Path) -> int:
     return layout.complete_size if layout else 0
 
 
-@router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/init.mp4")
-def segment_init(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
-    segment, path = _segment(service, user, camera_id, segment_id)
+@router.get(
+    "/api/cameras/{camera_id}/recordings/segments/{segment_id}/init.mp4",
+    response_class=Mp4Stream,
+    responses=problems(410),
+)
+def segment_init(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> Mp4Stream:
+    segment, path = _segment(camera, service, segment_id)
     layout = read_layout(path) if not segment.init_size else None
-    return _byte_range(path, 0, segment.init_size or (layout.init_size if layout else 0), "video/mp4")
+    size = segment.init_size or (layout.init_size if layout else 0)
+    return Mp4Stream(_byte_range(path, 0, size), headers={"Content-Length": str(size)})
 
 
-@router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/media.m4s")
-def segment_media(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
-    segment, path = _segment(service, user, camera_id, segment_id)
+@router.get(
+    "/api/cameras/{camera_id}/recordings/segments/{segment_id}/media.m4s",
+    response_class=SegmentStream,
+    responses=problems(410),
+)
+def segment_media(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> SegmentStream:
+    segment, path = _segment(camera, service, segment_id)
     layout = read_layout(path)
     if layout is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the segment has no video yet")
-    return _byte_range(path, layout.init_size, _complete_size(segment, path), "video/iso.segment")
-
-
-@router.get("/api/cameras/{camera_id}/recordings/segments/{segment_id}/file.mp4")
-def segment_file(camera_id: str, segment_id: int, service: ServiceDep, user: UserDep) -> StreamingResponse:
-    segment, path = _segment(service, user, camera_id, segment_id)
-    service.store.audit.record(
-        "recordings.download", user_id=user.id, username=user.username, target=camera_id, detail=f"segment {segment_id}"
+    end = _complete_size(segment, path)
+    return SegmentStream(
+        _byte_range(path, layout.init_size, end), headers={"Content-Length": str(end - layout.init_size)}
     )
-    return _byte_range(path, 0, _complete_size(segment, path), "video/mp4")
+
+
+@router.get(
+    "/api/cameras/{camera_id}/recordings/segments/{segment_id}/file.mp4",
+    response_class=Mp4Stream,
+    responses=problems(410),
+)
+def segment_file(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> Mp4Stream:
+    segment, path = _segment(camera, service, segment_id)
+    camera.audit("recordings.download", f"segment {segment_id}")
+    size = _complete_size(segment, path)
+    return Mp4Stream(_byte_range(path, 0, size), headers={"Content-Length": str(size)})

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+from fastapi import APIRouter, HTTPException, status
 
-from fastapi import APIRouter, HTTPException, Response, status
-
-from api.deps import ServiceDep, UserDep, visible_camera
+from api.deps import CameraDep, ServiceDep
+from api.responses import JpegResponse, problems
 from service.service import Service
 from streams.live.snapshot import Snapshot, SnapshotUnavailable
 
-router = APIRouter()
+router = APIRouter(responses=problems(401, 404))
 
 
 async def take_snapshot(service: Service, camera_id: str, max_age_s: float) -> Snapshot:
@@ -29,19 +28,12 @@ async def take_snapshot(service: Service, camera_id: str, max_age_s: float) -> S
         raise HTTPException(status.HTTP_409_CONFLICT, f"no snapshot of camera {camera_id!r}: {error}") from None
 
 
-@router.get("/api/cameras/{camera_id}/snapshot.jpg")
-async def snapshot(camera_id: str, service: ServiceDep, user: UserDep) -> Response:
-    camera = visible_camera(service.directory, user, camera_id)
-    max_age = service.config.live.snapshot_cache_s
+@router.get("/api/cameras/{camera_id}/snapshot.jpg", response_class=JpegResponse, responses=problems(409))
+async def snapshot(camera: CameraDep, service: ServiceDep) -> JpegResponse:
+    max_age = camera.directory.config.live.snapshot_cache_s
     picture = await take_snapshot(service, camera.id, max_age)
-    await asyncio.to_thread(
-        service.store.audit.record, "snapshot", user_id=user.id, username=user.username, target=camera.id
-    )
-    return Response(
+    await camera.audit_async("snapshot")
+    return JpegResponse(
         picture.jpeg,
-        media_type="image/jpeg",
-        headers={
-            "Cache-Control": f"private, max-age={int(max_age)}",
-            "X-Frame-Time": f"{picture.taken_at:.3f}",
-        },
+        headers={"Cache-Control": f"private, max-age={int(max_age)}", "X-Frame-Time": f"{picture.taken_at:.3f}"},
     )

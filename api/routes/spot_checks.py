@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
-from api.deps import ServiceDep, UserDep, visible_camera
+from api.deps import CallerDep, RowId, ServiceDep, UserDep, visible_camera, visible_institutions
+from api.responses import JpegResponse, problems
 from api.routes.snapshots import take_snapshot
 from core.store.spot_checks import SpotCheck
 from core.store.users import User
 from service.service import Directory
 
-router = APIRouter()
+router = APIRouter(responses=problems(401, 404))
 
 
 class StartSpotCheck(BaseModel):
@@ -96,13 +97,11 @@ def _visible_check(service: ServiceDep, user: User, check_id: int) -> SpotCheck:
 
 
 @router.post("/api/spot-checks", status_code=201)
-def start_spot_check(body: StartSpotCheck, service: ServiceDep, user: UserDep) -> SpotCheckView:
+def start_spot_check(body: StartSpotCheck, service: ServiceDep, who: CallerDep) -> SpotCheckView:
     directory = service.directory
-    institution = _visible_institution(directory, user, body.institution_id)
-    check = service.store.spot_checks.start(institution, user.id, user.username)
-    service.store.audit.record(
-        "spot_check_start", user_id=user.id, username=user.username, target=institution, detail=str(check.id)
-    )
+    institution = _visible_institution(directory, who.user, body.institution_id)
+    check = service.store.spot_checks.start(institution, who.user.id, who.user.username)
+    who.audit("spot_check_start", institution, str(check.id))
     return _view(directory, check)
 
 
@@ -112,27 +111,23 @@ def list_spot_checks(service: ServiceDep, user: UserDep, institution_id: str | N
     if institution_id is not None:
         institutions = [_visible_institution(directory, user, institution_id)]
     else:
-        institutions = [
-            u.id
-            for u in directory.tree.units.values()
-            if u.kind == "institution" and directory.tree.contains(user.org_unit_id, u.id)
-        ]
+        institutions = visible_institutions(directory, user)
     return [_view(directory, c) for c in service.store.spot_checks.recent(institutions)]
 
 
 @router.get("/api/spot-checks/{check_id}")
-def get_spot_check(check_id: int, service: ServiceDep, user: UserDep) -> SpotCheckView:
+def get_spot_check(check_id: RowId, service: ServiceDep, user: UserDep) -> SpotCheckView:
     return _view(service.directory, _visible_check(service, user, check_id))
 
 
-@router.post("/api/spot-checks/{check_id}/evidence", status_code=201)
-async def take_evidence(check_id: int, body: TakeEvidence, service: ServiceDep, user: UserDep) -> EvidenceView:
+@router.post("/api/spot-checks/{check_id}/evidence", status_code=201, responses=problems(409))
+async def take_evidence(check_id: RowId, body: TakeEvidence, service: ServiceDep, who: CallerDep) -> EvidenceView:
     """Keep the camera's current picture (a fresh key frame, not an older cached one) with the check."""
-    check = await asyncio.to_thread(_visible_check, service, user, check_id)
+    check = await asyncio.to_thread(_visible_check, service, who.user, check_id)
     if check.finished_at is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"spot check {check_id} is finished")
     directory = service.directory
-    camera = visible_camera(directory, user, body.camera_id)
+    camera = visible_camera(directory, who.user, body.camera_id)
     if camera.institution != check.institution_id:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -148,6 +143,7 @@ async def take_evidence(check_id: int, body: TakeEvidence, service: ServiceDep, 
         picture.width,
         picture.height,
     )
+    await who.audit_async("spot_check_evidence", camera.id, f"{check.id}: evidence {evidence.id}")
     return EvidenceView(
         id=evidence.id,
         camera_id=camera.id,
@@ -160,29 +156,23 @@ async def take_evidence(check_id: int, body: TakeEvidence, service: ServiceDep, 
     )
 
 
-@router.post("/api/spot-checks/{check_id}/finish")
-def finish_spot_check(check_id: int, body: FinishSpotCheck, service: ServiceDep, user: UserDep) -> SpotCheckView:
-    check = _visible_check(service, user, check_id)
-    if check.username != user.username:
+@router.post("/api/spot-checks/{check_id}/finish", responses=problems(403, 409))
+def finish_spot_check(check_id: RowId, body: FinishSpotCheck, service: ServiceDep, who: CallerDep) -> SpotCheckView:
+    check = _visible_check(service, who.user, check_id)
+    if check.username != who.user.username:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the inspector who started a spot check can finish it")
     if not service.store.spot_checks.finish(check.id, body.result, body.remark):
         raise HTTPException(status.HTTP_409_CONFLICT, f"spot check {check_id} is already finished")
-    service.store.audit.record(
-        "spot_check_finish",
-        user_id=user.id,
-        username=user.username,
-        target=check.institution_id,
-        detail=f"{check.id}: {body.result}",
-    )
+    who.audit("spot_check_finish", check.institution_id, f"{check.id}: {body.result}")
     finished = service.store.spot_checks.get(check.id)
     assert finished is not None
     return _view(service.directory, finished)
 
 
-@router.get("/api/spot-checks/{check_id}/evidence/{evidence_id}.jpg")
-def evidence_jpeg(check_id: int, evidence_id: int, service: ServiceDep, user: UserDep) -> Response:
+@router.get("/api/spot-checks/{check_id}/evidence/{evidence_id}.jpg", response_class=JpegResponse)
+def evidence_jpeg(check_id: RowId, evidence_id: RowId, service: ServiceDep, user: UserDep) -> JpegResponse:
     check = _visible_check(service, user, check_id)
     jpeg = service.store.spot_checks.evidence_jpeg(check.id, evidence_id)
     if jpeg is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no evidence {evidence_id} in spot check {check_id}")
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+    return JpegResponse(jpeg, headers={"Cache-Control": "private, max-age=86400"})

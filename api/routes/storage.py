@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import ServiceDep, UserDep, require_bureau
+from api.responses import problems
 
-router = APIRouter()
+router = APIRouter(responses=problems(401, 403))
 
 
 class StorageView(BaseModel):

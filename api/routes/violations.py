@@ -9,17 +9,18 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, UserDep
-from api.schemas import OrgRef
+from api.deps import MAX_ROW_ID, CallerDep, RowId, ServiceDep, UserDep, visible_institutions
+from api.responses import EventStream, JpegResponse, Mp4File, problems
+from api.schemas import OrgRef, ViolationTypeView
+from api.time_range import to_timestamp
 from core.store.users import User
 from core.store.violations import ViolationFilter, ViolationRecord
 from detectors.registry import KINDS, label
 from service.service import Directory
 
-router = APIRouter()
+router = APIRouter(responses=problems(401))
 
 KEEPALIVE_S = 15.0
 
@@ -38,6 +39,7 @@ class ViolationView(BaseModel):
     id: int
     type: str
     label: str
+    severity: str
     camera: OrgRef
     institution: OrgRef
     town: OrgRef | None
@@ -53,12 +55,6 @@ class ViolationView(BaseModel):
     clip: ClipView
 
 
-def _scope(directory: Directory, user: User) -> list[str]:
-    """Institutions in the user's subtree."""
-    tree = directory.tree
-    return [u.id for u in tree.units.values() if u.kind == "institution" and tree.contains(user.org_unit_id, u.id)]
-
-
 def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
     tree = directory.tree
     institution = tree.units.get(record.institution_id)
@@ -68,6 +64,7 @@ def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
         id=record.id,
         type=record.type,
         label=label(record.type),
+        severity=KINDS[record.type].severity if record.type in KINDS else "major",
         camera=OrgRef(id=record.camera_id, name=camera.name if camera else record.camera_id),
         institution=OrgRef(id=record.institution_id, name=institution.name if institution else record.institution_id),
         town=OrgRef(id=town.id, name=town.name) if town else None,
@@ -91,7 +88,7 @@ def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
 
 
 def _narrow(directory: Directory, user: User, institution: str | None, town: str | None) -> list[str]:
-    allowed = _scope(directory, user)
+    allowed = visible_institutions(directory, user)
     tree = directory.tree
     for unit_id, kind in ((institution, "institution"), (town, "town")):
         if unit_id is None:
@@ -107,7 +104,16 @@ def _narrow(directory: Directory, user: User, institution: str | None, town: str
     return allowed
 
 
-@router.get("/api/violations")
+@router.get("/api/violation-types")
+def violation_types(user: UserDep) -> list[ViolationTypeView]:
+    """Every kind of violation the detectors report, with its labels and severity (the UI holds no copy)."""
+    return [
+        ViolationTypeView(type=kind.type, severity=kind.severity, label={"zh-CN": kind.zh, "en": kind.en})
+        for kind in KINDS.values()
+    ]
+
+
+@router.get("/api/violations", responses=problems(400, 404))
 def list_violations(
     service: ServiceDep,
     user: UserDep,
@@ -116,26 +122,28 @@ def list_violations(
     camera: str | None = None,
     type: Annotated[str | None, Query(description="e.g. blocked_route, covered_lens")] = None,
     state: Literal["active", "ended"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone, or Unix seconds")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601 with a time zone, or Unix seconds")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: int | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="paging: older than this id")] = None,
 ) -> list[ViolationView]:
-    """Newest first. `since`/`until` (ISO 8601 or epoch seconds) select violations overlapping that span."""
+    """Newest first. `since`/`until` select violations overlapping that span."""
     directory = service.directory
     if type is not None and type not in KINDS:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown violation type {type!r}; known: {', '.join(KINDS)}"
         )
-    if since is not None and until is not None and until < since:
+    since_ts = to_timestamp(since, "since") if since is not None else None
+    until_ts = to_timestamp(until, "until") if until is not None else None
+    if since_ts is not None and until_ts is not None and until_ts < since_ts:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "until is before since")
     query = ViolationFilter(
         institutions=_narrow(directory, user, institution, town),
         camera_id=camera,
         type=type,
         state=state,
-        since=since.timestamp() if since else None,
-        until=until.timestamp() if until else None,
+        since=since_ts,
+        until=until_ts,
         limit=limit,
         before_id=before_id,
     )
@@ -144,13 +152,13 @@ def list_violations(
 
 def _visible(service: ServiceDep, user: User, violation_id: int) -> ViolationRecord:
     record = service.store.violations.get(violation_id)
-    if record is None or record.institution_id not in _scope(service.directory, user):
+    if record is None or record.institution_id not in visible_institutions(service.directory, user):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no violation {violation_id}")
     return record
 
 
-@router.get("/api/violations/events")
-async def violation_events(request: Request, service: ServiceDep, user: UserDep) -> StreamingResponse:
+@router.get("/api/violations/events", response_class=EventStream)
+async def violation_events(request: Request, service: ServiceDep, user: UserDep) -> EventStream:
     """Server-sent events: `violation.started`, `violation.reopened`, `violation.ended`, each with the
     violation as JSON, for the cameras the user may see."""
     feed = service.violation_feed
@@ -165,38 +173,34 @@ async def violation_events(request: Request, service: ServiceDep, user: UserDep)
                     yield b": keep-alive\n\n"
                     continue
                 directory = service.directory
-                if item.violation.institution_id not in _scope(directory, user):
+                if item.violation.institution_id not in visible_institutions(directory, user):
                     continue
                 data = json.dumps(_view(directory, item.violation).model_dump(), ensure_ascii=False)
                 yield f"event: violation.{item.phase}\nid: {item.violation.id}\ndata: {data}\n\n".encode()
 
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
+    return EventStream(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.get("/api/violations/{violation_id}")
-def get_violation(violation_id: int, service: ServiceDep, user: UserDep) -> ViolationView:
+@router.get("/api/violations/{violation_id}", responses=problems(404))
+def get_violation(violation_id: RowId, service: ServiceDep, user: UserDep) -> ViolationView:
     return _view(service.directory, _visible(service, user, violation_id))
 
 
-@router.get("/api/violations/{violation_id}/snapshot")
-def get_snapshot(violation_id: int, service: ServiceDep, user: UserDep) -> Response:
+@router.get("/api/violations/{violation_id}/snapshot", response_class=JpegResponse, responses=problems(404))
+def get_snapshot(violation_id: RowId, service: ServiceDep, user: UserDep) -> JpegResponse:
     _visible(service, user, violation_id)
     jpeg = service.store.violations.snapshot(violation_id)
     if jpeg is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"violation {violation_id} has no snapshot")
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return JpegResponse(jpeg, headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/api/violations/{violation_id}/clip")
-def get_clip(violation_id: int, service: ServiceDep, user: UserDep) -> FileResponse:
+@router.get("/api/violations/{violation_id}/clip", response_class=Mp4File, responses=problems(404, 409))
+def get_clip(violation_id: RowId, service: ServiceDep, who: CallerDep) -> Mp4File:
     """The evidence clip (MP4, not re-encoded), once the violation has ended and its post-roll is recorded."""
-    record = _visible(service, user, violation_id)
+    record = _visible(service, who.user, violation_id)
     path = service.recordings.evidence.path(violation_id)
     if record.clip_status != "ready" or not path.exists():
         raise HTTPException(status.HTTP_409_CONFLICT, f"the clip is {record.clip_status}, not ready")
-    service.store.audit.record(
-        "violation.clip", user_id=user.id, username=user.username, target=record.camera_id, detail=str(violation_id)
-    )
-    return FileResponse(path, media_type="video/mp4", filename=f"violation-{violation_id}.mp4")
+    who.audit("violation.clip", record.camera_id, str(violation_id))
+    return Mp4File(path, filename=f"violation-{violation_id}.mp4")

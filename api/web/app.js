@@ -1,7 +1,7 @@
 // Start-up, log-in and routing between the pages (#/live, #/spot-check, #/playback, #/violations).
 
 import { api, ApiError } from "./api.js";
-import { applyStatic, lang, onLangChange, setLang, t } from "./i18n.js";
+import { applyStatic, lang, onLangChange, registerViolationTypes, setLang, t } from "./i18n.js";
 import { LiveGrid } from "./grid.js";
 import { mountPlayback } from "./playback.js";
 import { SpotCheckPage } from "./spotcheck.js";
@@ -71,6 +71,7 @@ async function logout() {
 }
 
 async function enter(user) {
+  registerViolationTypes(await api("/api/violation-types"));
   const grid = new LiveGrid($("#grid"));
   const tree = new OrgTree($("#org-tree"), (camera) => {
     if (location.hash !== "#/live" && location.hash !== "") location.hash = "#/live";
@@ -84,6 +85,10 @@ async function enter(user) {
   $("#app-view").hidden = false;
   await tree.load();
   route();
+  // The first time this browser opens the live grid, it shows the first cameras of the user's unit at once.
+  if (grid.firstOpen && !location.hash.replace(/^#\/?/, "").replace(/^live/, "")) {
+    grid.fill(tree.cameraOrder().filter((camera) => camera.health && camera.health.state === "online"));
+  }
 }
 
 function route() {

@@ -7,6 +7,7 @@ import { LivePlayer } from "./player.js";
 export class LiveGrid {
   constructor(root) {
     this.root = root;
+    this.firstOpen = localStorage.getItem("vms.grid") === null;
     this.size = Number(localStorage.getItem("vms.grid")) || 4;
     this.tiles = [];
     this.selected = 0;
@@ -30,6 +31,11 @@ export class LiveGrid {
 
   play(camera) {
     const tile = this.tiles[this.selected];
+    if (tile.camera && tile.camera.id === camera.id && tile.state !== "failed") {
+      this.selected = (this.selected + 1) % this.tiles.length;  // already there: keep it playing
+      this.#paintSelection();
+      return;
+    }
     this.#clear(tile);
     tile.camera = camera;
     tile.player = new LivePlayer(tile.video, camera.id, (state, detail) => {
@@ -41,6 +47,14 @@ export class LiveGrid {
     tile.player.start();
     this.#label(tile);
     this.selected = (this.selected + 1) % this.tiles.length;
+    this.#paintSelection();
+  }
+
+  // Play the first cameras of `cameras` in the empty tiles, from the first.
+  fill(cameras) {
+    this.selected = 0;
+    for (const camera of cameras.slice(0, this.tiles.length)) this.play(camera);
+    this.selected = 0;
     this.#paintSelection();
   }
 

@@ -4,8 +4,6 @@ const TEXT = {
   "zh-CN": {
     "app.title": "民政服务机构视频监管平台",
     "nav.live": "实时监控", "nav.spotCheck": "远程抽查", "nav.playback": "录像回放", "nav.violations": "违规事件",
-    "violation.blocked_route": "消防通道占用", "violation.covered_lens": "镜头遮挡", "violation.defocus": "画面模糊",
-    "violation.camera_moved": "摄像机移位", "violation.too_dark": "画面过暗", "violation.video_loss": "视频丢失",
     "violations.allTypes": "全部类型", "violations.allStates": "全部状态", "violations.active": "进行中",
     "violations.ended": "已结束", "violations.time": "时间", "violations.institution": "机构", "violations.camera": "摄像机",
     "violations.type": "类型", "violations.state": "状态", "violations.snapshot": "截图", "violations.clip": "录像片段",
@@ -41,8 +39,6 @@ const TEXT = {
   en: {
     "app.title": "Civil-Affairs Institution Video Supervision",
     "nav.live": "Live", "nav.spotCheck": "Spot checks", "nav.playback": "Playback", "nav.violations": "Violations",
-    "violation.blocked_route": "Fire exit blocked", "violation.covered_lens": "Lens covered", "violation.defocus": "Out of focus",
-    "violation.camera_moved": "Camera moved", "violation.too_dark": "Too dark", "violation.video_loss": "Video lost",
     "violations.allTypes": "All types", "violations.allStates": "All states", "violations.active": "Ongoing",
     "violations.ended": "Ended", "violations.time": "Time", "violations.institution": "Institution", "violations.camera": "Camera",
     "violations.type": "Type", "violations.state": "State", "violations.snapshot": "Snapshot", "violations.clip": "Clip",
@@ -78,6 +74,21 @@ const TEXT = {
     "error.generic": "Something went wrong",
   },
 };
+
+// The kinds of violation come from the service (GET /api/violation-types): each detector declares its own
+// labels, so the page holds no copy of them.
+let violationKinds = [];
+
+export function registerViolationTypes(types) {
+  violationKinds = types.map((type) => type.type);
+  for (const type of types) {
+    for (const [language, label] of Object.entries(type.label)) {
+      if (TEXT[language]) TEXT[language][`violation.${type.type}`] = label;
+    }
+  }
+}
+
+export function violationTypes() { return violationKinds; }
 
 const listeners = new Set();
 let current = localStorage.getItem("vms.lang") === "en" ? "en" : "zh-CN";

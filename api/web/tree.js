@@ -42,6 +42,14 @@ export class OrgTree {
     return found;
   }
 
+  // Every camera in the order the tree shows them.
+  cameraOrder() {
+    const found = [];
+    const walk = (node) => { node.children.forEach(walk); found.push(...node.cameras); };
+    if (this.org) walk(this.org);
+    return found.map((id) => this.cameras.get(id)).filter(Boolean);
+  }
+
   camerasOf(institutionId) {
     const node = this.institutions().find((unit) => unit.id === institutionId);
     return node ? node.cameras.map((id) => this.cameras.get(id)).filter(Boolean) : [];

@@ -2,9 +2,7 @@
 // server-sent event stream; each row shows the snapshot with the region drawn and, once cut, the clip.
 
 import { api, el } from "./api.js";
-import { formatTime, onLangChange, t } from "./i18n.js";
-
-const TYPES = ["blocked_route", "covered_lens", "defocus", "camera_moved", "too_dark", "video_loss"];
+import { formatTime, onLangChange, t, violationTypes } from "./i18n.js";
 
 export class ViolationsPage {
   constructor(root) {
@@ -13,7 +11,7 @@ export class ViolationsPage {
     this.events = null;
     this.typeSelect = el("select", { id: "violations-type", onchange: () => this.load() },
       el("option", { value: "" }, t("violations.allTypes")),
-      ...TYPES.map((type) => el("option", { value: type }, t(`violation.${type}`))));
+      ...violationTypes().map((type) => el("option", { value: type }, t(`violation.${type}`))));
     this.stateSelect = el("select", { id: "violations-state", onchange: () => this.load() },
       el("option", { value: "" }, t("violations.allStates")),
       el("option", { value: "active" }, t("violations.active")),

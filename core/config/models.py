@@ -253,6 +253,9 @@ class ServerConfig(_Frozen):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12.0
+    # Behind an HTTPS reverse proxy the service itself sees plain HTTP: this marks the session cookie Secure,
+    # so a browser never sends it over plain HTTP. (A request that arrives over HTTPS gets it anyway.)
+    secure_cookies: bool = False
 
 
 class StorageConfig(_Frozen):
