@@ -66,8 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from vms.http_server import BoundedH11Protocol
     from service.service import Service
+    from vms.http_server import BoundedH11Protocol
 
     service = Service(config, args.config, redactor)
     app = create_app(service)
