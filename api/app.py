@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import openapi
 from api.deps import SESSION_COOKIE
@@ -39,6 +42,20 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+async def _method_not_allowed(request: Request, error: Exception) -> Response:
+    """405 with `Allow` naming every method of the path. Starlette names only those of the one route it
+    matched, while a path such as /api/spot-checks has a route per method."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code != 405:
+        return await http_exception_handler(request, error)
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+            methods |= route.methods or set()
+    allow = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+    return JSONResponse({"detail": error.detail}, status_code=405, headers={"Allow": allow})
+
+
 def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     """The app; with `manage_lifecycle` it starts the service on start-up and stops it on shutdown."""
 
@@ -63,6 +80,7 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
         openapi_url=None,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _method_not_allowed)
     app.add_middleware(BodyLimit)
     app.add_middleware(CrossSiteWriteGuard, cookie=SESSION_COOKIE)
     app.state.service = service

@@ -40,6 +40,16 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
                 responses = operation.get("responses", {})
                 if "422" in responses or operation.get("parameters") or operation.get("requestBody"):
                     responses["422"] = unprocessable
+                if operation.get("requestBody"):
+                    # A body that is not JSON at all, or one over the size limit (api/guards.py).
+                    for code, refusal in problems(400, 413).items():
+                        responses.setdefault(str(code), _as_schema(refusal))
+                for code, response in responses.items():
+                    # FastAPI files an error body under the route's own media type (image/jpeg, video/mp4):
+                    # refusals are JSON whatever the route serves when it succeeds.
+                    content = response.get("content")
+                    if code.isdigit() and int(code) >= 400 and content and "application/json" not in content:
+                        response["content"] = {"application/json": next(iter(content.values()))}
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Unprocessable"] = {
             "title": "Unprocessable",
@@ -57,6 +67,13 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         components.setdefault("ValidationError", _validation_error_schema())
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _as_schema(refusal: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": refusal["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _validation_error_schema() -> dict[str, Any]:

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Annotated
 
 from fastapi import HTTPException, status
+from pydantic import WithJsonSchema
+
+# A moment as the API takes it: pydantic reads both, and the schema says so.
+Moment = Annotated[
+    dt.datetime,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}],
+            "description": "ISO 8601 with a time zone (2026-11-28T08:00:00+08:00), or Unix seconds",
+        }
+    ),
+]
 
 _FUTURE_TOLERANCE_S = 2.0
 

@@ -412,6 +412,43 @@ def test_live_views_snapshots_and_spot_checks_are_audited(live_service: RunningS
     assert {"spot_check_start", "spot_check_finish"} <= {action for _, action, _, _ in rows}
 
 
+def test_an_administrator_sees_and_ends_only_the_live_views_of_their_unit(live_service: RunningService) -> None:
+    """A town's administrator manages the live views of the town's cameras, not those of other towns."""
+    added = live_service.vms(
+        "user",
+        "add",
+        "li",
+        "--org",
+        "ny",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--config",
+        str(live_service.config_path),
+        stdin="li-password-1\n",
+    )
+    assert added.returncode == 0, added.stderr
+    town_admin = live_service.client("li", "li-password-1")
+
+    async def scenario() -> None:
+        async with _async_client(live_service) as bureau:
+            elsewhere = await open_viewer(bureau, "gate")  # 汇龙镇: not li's town
+            in_town = await open_viewer(bureau, "ny-gate")  # 南阳镇: li's town
+            try:
+                seen = {v["camera_id"] for v in town_admin.get("/api/live/sessions").json()["viewers"]}
+                assert seen == {"ny-gate"}, seen
+                assert town_admin.delete(elsewhere.location).status_code == 404
+                assert town_admin.delete(in_town.location).status_code == 204
+                remaining = {v["camera_id"] for v in _viewers(live_service)["viewers"]}
+                assert "gate" in remaining and "ny-gate" not in remaining, remaining
+            finally:
+                await elsewhere.close(bureau)
+                await in_town.close()
+
+    asyncio.run(scenario())
+    _wait_no_viewers(live_service)
+
+
 def test_live_settings_are_validated() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"live": {"max_viewers_per_camera": 0, "idle_timeout_s": -1, "ice_host": ["x"]}})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
@@ -11,7 +10,7 @@ from pydantic import BaseModel
 from api.deps import CallerDep, CameraDep, ServiceDep, UserDep, visible_camera, visible_cameras
 from api.responses import Mp4File, problems
 from api.routes.recordings import retained_segments
-from api.time_range import checked_range
+from api.time_range import Moment, checked_range
 from core.store.exports import Export
 from core.store.users import User
 from service.service import Service
@@ -24,8 +23,8 @@ MAX_EXPORT_S = 6 * 3600  # one request; longer evidence is exported in parts
 class ExportRequest(BaseModel):
     """A range to cut: ISO 8601 with a time zone, or Unix seconds."""
 
-    start: dt.datetime
-    end: dt.datetime
+    start: Moment
+    end: Moment
 
 
 class ExportView(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from api.deps import CameraAccess, CameraDep, RowId, ServiceDep
 from api.responses import HlsPlaylist, Mp4Stream, MultipartJpegStream, SegmentStream, problems
-from api.time_range import checked_range, to_timestamp
+from api.time_range import Moment, checked_range, to_timestamp
 from core.config import CameraConfig
 from core.store.recordings import Segment
 from media.mp4.file import read_layout
@@ -86,7 +86,7 @@ def _segments_in_range(
 
 
 @router.get("/api/cameras/{camera_id}/recordings", responses=problems(400, 410))
-def list_recordings(camera: CameraDep, service: ServiceDep, start: dt.datetime, end: dt.datetime) -> RecordingsView:
+def list_recordings(camera: CameraDep, service: ServiceDep, start: Moment, end: Moment) -> RecordingsView:
     start_ts, end_ts, segments = _segments_in_range(service, camera.camera, start, end)
     now = time.time()
     gaps = [
@@ -126,7 +126,7 @@ def list_recordings(camera: CameraDep, service: ServiceDep, start: dt.datetime, 
 @router.get(
     "/api/cameras/{camera_id}/recordings/playlist.m3u8", response_class=HlsPlaylist, responses=problems(400, 410)
 )
-def playlist(camera: CameraDep, service: ServiceDep, start: dt.datetime, end: dt.datetime) -> HlsPlaylist:
+def playlist(camera: CameraDep, service: ServiceDep, start: Moment, end: Moment) -> HlsPlaylist:
     """HLS (version 7, fMP4) over every segment of the range; playback starts on the key frame at or before
     `start`. Segment URLs are relative, under this one."""
     start_ts, end_ts, segments = _segments_in_range(service, camera.camera, start, end)
@@ -138,7 +138,7 @@ def playlist(camera: CameraDep, service: ServiceDep, start: dt.datetime, end: dt
 
 
 @router.get("/api/cameras/{camera_id}/recordings/seek", responses=problems(400))
-def seek(camera: CameraDep, service: ServiceDep, at: dt.datetime) -> SeekView:
+def seek(camera: CameraDep, service: ServiceDep, at: Moment) -> SeekView:
     at_ts = to_timestamp(at, "at")
     repo = service.store.recordings
     found = repo.segments(camera.id, at_ts, at_ts + 1e-3)
@@ -173,7 +173,7 @@ async def recorded_picture_stream(
     camera: CameraDep,
     request: Request,
     service: ServiceDep,
-    start: dt.datetime,
+    start: Moment,
     speed: float = Query(1.0, ge=0.25, le=16),
 ) -> MultipartJpegStream:
     """Playback as Motion JPEG, for cameras whose recordings browsers cannot play (H.265): pictures from

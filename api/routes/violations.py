@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -14,7 +13,7 @@ from pydantic import BaseModel
 from api.deps import MAX_ROW_ID, CallerDep, RowId, ServiceDep, UserDep, visible_institutions
 from api.responses import EventStream, JpegResponse, Mp4File, problems
 from api.schemas import OrgRef, ViolationTypeView
-from api.time_range import to_timestamp
+from api.time_range import Moment, to_timestamp
 from core.store.users import User
 from core.store.violations import ViolationFilter, ViolationRecord
 from detectors.registry import KINDS, label
@@ -122,8 +121,8 @@ def list_violations(
     camera: str | None = None,
     type: Annotated[str | None, Query(description="e.g. blocked_route, covered_lens")] = None,
     state: Literal["active", "ended"] | None = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone, or Unix seconds")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601 with a time zone, or Unix seconds")] = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="paging: older than this id")] = None,
 ) -> list[ViolationView]:
