@@ -226,6 +226,11 @@ class CameraSource:
                 kinds = ", ".join(f"{s.type} {s.codec_context.name}" for s in container.streams) or "nothing"
                 raise SourceError(f"no video stream: the source sends {kinds}")
             info = self._stream_info(video, session)
+            if not (info.width and info.height):
+                # FFmpeg's probe ended without a picture size: the camera sent no video while the connection
+                # was set up, and its SDP carried no parameter sets. Waiting on this connection has been seen
+                # to last until the watchdog; a new one is dialled at once.
+                raise SourceError("no picture: the camera sent no video while the connection was set up")
             self._health.connected(info)
             self._hub.begin(info)
             log.info(

@@ -17,7 +17,7 @@ from streams import read_interrupt
 from streams.camera import CameraStream
 from streams.health import CameraState, HealthSnapshot
 from streams.source import SourceSettings
-from tests.rig.rtsp import GarbageServer, RtspServer, SilentServer, free_port
+from tests.rig.rtsp import GarbageServer, MuteRtspServer, RtspServer, SilentServer, free_port
 
 FAST = dict(open_timeout_s=3.0, watchdog_s=3.0, backoff_s=(0.5, 1.0, 2.0))
 
@@ -142,6 +142,19 @@ def test_server_that_accepts_and_never_answers_times_out(rtsp: RtspServer, camer
         assert_kept_streaming(bystander)
     # It keeps trying, with back-off, for as long as it is configured.
     assert wait_until(cam, lambda s: s.reconnects >= 1, timeout=15).reconnects >= 1
+
+
+def test_a_camera_that_sends_nothing_after_play_is_dialled_again_at_once(cameras) -> None:
+    """The handshake succeeds but no video comes: FFmpeg's probe ends without a picture size (the camera's
+    SDP carries no parameter sets). That connection can never deliver a picture: it is dropped as soon as the
+    probe ends, not after waiting out the watchdog on top of it."""
+    with MuteRtspServer() as mute:
+        cam = cameras(f"rtsp://127.0.0.1:{mute.port}/live", camera_id="mute", watchdog_s=6.0, open_timeout_s=6.0)
+        started = time.monotonic()
+        snap = wait_until(cam, lambda s: s.state is CameraState.OFFLINE and s.last_error is not None, timeout=20)
+        failed_after = time.monotonic() - started
+    assert "no picture" in snap.last_error, snap.last_error
+    assert failed_after < 6.0 + 3.0, failed_after  # the probe's wait, and not the watchdog's again
 
 
 def test_stream_that_stops_sending_is_stalled_then_reconnected(rtsp: RtspServer, cameras) -> None:

@@ -272,6 +272,48 @@ class SilentServer(_TcpServer):
                 return
 
 
+class MuteRtspServer(_TcpServer):
+    """Answers the RTSP handshake (an H.264 session with no parameter sets in its SDP), then sends nothing:
+    what a camera did after the service was killed and restarted, until it was dialled again."""
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(0.2)
+        buffer = b""
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            buffer += data
+            while b"\r\n\r\n" in buffer:
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                conn.sendall(self._answer(head.decode("latin-1")))
+
+    @staticmethod
+    def _answer(head: str) -> bytes:
+        lines = head.split("\r\n")
+        method, url = lines[0].split(" ")[:2]
+        cseq = next((line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("cseq")), "0")
+        extra = ""
+        body = ""
+        if method == "DESCRIBE":
+            body = (
+                "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=mute\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+                "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n"
+                "a=control:trackID=0\r\n"
+            )
+            extra = f"Content-Base: {url}/\r\nContent-Type: application/sdp\r\nContent-Length: {len(body)}\r\n"
+        elif method == "SETUP":
+            extra = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 4711\r\n"
+        elif method == "PLAY":
+            extra = "Session: 4711\r\n"
+        return f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{extra}\r\n{body}".encode()
+
+
 class GarbageServer(_TcpServer):
     """Answers every connection with random non-RTSP bytes.
 
