@@ -53,8 +53,10 @@ class EvidenceClips:
         recordings_dir: Callable[[], Path],
         directory: Path,
         keep_after_close_s: Callable[[], float],
+        settled: Callable[[int], None] = lambda violation_id: None,
     ) -> None:
         self._recordings = recordings
+        self._settled = settled  # told once a violation's clip is ready or known to be unavailable
         self._violations = violations
         self._recordings_dir = recordings_dir
         self.directory = directory
@@ -108,10 +110,13 @@ class EvidenceClips:
         except ExportError as error:
             log.warning("violation %s: no clip: %s", request.violation_id, error)
             self._violations.set_clip(request.violation_id, "unavailable", None)
-            return
         except Exception:
             log.exception("violation %s: cutting the clip failed", request.violation_id)
             self._violations.set_clip(request.violation_id, "unavailable", None)
-            return
-        self._violations.set_clip(request.violation_id, "ready", self.path(request.violation_id).name)
-        log.info("violation %s: clip ready", request.violation_id)
+        else:
+            self._violations.set_clip(request.violation_id, "ready", self.path(request.violation_id).name)
+            log.info("violation %s: clip ready", request.violation_id)
+        try:
+            self._settled(request.violation_id)
+        except Exception:
+            log.exception("violation %s: telling that its clip is settled failed", request.violation_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from core.config import Config
 from core.store import Store
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 class RecordingService:
     """Owns what records and keeps video; the supervisor attaches `recorders` to every camera stream."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, clip_settled: Callable[[int], None] = lambda _: None) -> None:
         self._config = config
         self._store = store
         self.recorders = RecorderFactory(config, store.recordings)
@@ -34,6 +35,7 @@ class RecordingService:
             lambda: self._config.recordings_dir,
             config.storage.data_dir / "evidence",
             lambda: self._config.retention.keep_after_close_hours * 3600,
+            clip_settled,
         )
         self._maintenance: asyncio.Task[None] | None = None
 

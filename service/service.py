@@ -17,7 +17,7 @@ from core.organisation import OrgTree
 from core.redaction import RedactingFilter
 from core.store import Store
 from detectors.pipeline.factory import DetectionFactory
-from detectors.violations.feed import ViolationFeed
+from detectors.violations.feed import FeedItem, ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
 from service.configuration import load_config
@@ -52,10 +52,10 @@ class Service:
         self.directory = Directory.of(config)
         self.config_path = config_path
         self.store = Store.open(config.storage.database_path)
-        self.recordings = RecordingService(config, self.store)
         # Detectors run beside every camera; violations go to the store and to live listeners, and their
-        # video is held and cut into evidence clips by the recordings side.
+        # video is held and cut into evidence clips by the recordings side, which says when a clip is cut.
         self.violation_feed = ViolationFeed()
+        self.recordings = RecordingService(config, self.store, clip_settled=self._clip_settled)
         self.detection = DetectionFactory(
             ViolationRecorder(self.store.violations, self.violation_feed, clips=self.recordings.evidence)
         )
@@ -121,6 +121,11 @@ class Service:
         """For a signal handler: reload, and log whatever goes wrong rather than lose it."""
         task = asyncio.ensure_future(self.reload())
         task.add_done_callback(_log_failure)
+
+    def _clip_settled(self, violation_id: int) -> None:
+        record = self.store.violations.get(violation_id)
+        if record is not None:
+            self.violation_feed.publish(FeedItem("updated", record))
 
     def _sync_store(self, directory: Directory) -> None:
         self.store.org.sync(directory.tree)

@@ -158,7 +158,8 @@ def _visible(service: ServiceDep, user: User, violation_id: int) -> ViolationRec
 
 @router.get("/api/violations/events", response_class=EventStream)
 async def violation_events(request: Request, service: ServiceDep, user: UserDep) -> EventStream:
-    """Server-sent events: `violation.started`, `violation.reopened`, `violation.ended`, each with the
+    """Server-sent events: `violation.started`, `violation.reopened`, `violation.ended` and `violation.updated`
+    (its evidence clip was cut, or cannot be), each with the
     violation as JSON, for the cameras the user may see."""
     feed = service.violation_feed
 

@@ -37,7 +37,7 @@ export class ViolationsPage {
       // The browser reconnects on its own after a dropped connection; what happened meanwhile comes from the list.
       let opened = false;
       this.events.addEventListener("open", () => { if (opened) this.load(); opened = true; });
-      for (const kind of ["violation.started", "violation.reopened", "violation.ended"]) {
+      for (const kind of ["violation.started", "violation.reopened", "violation.ended", "violation.updated"]) {
         this.events.addEventListener(kind, (event) => this.#update(JSON.parse(event.data)));
       }
     }

@@ -13,7 +13,7 @@ from core.store.violations import ViolationRecord
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
-    phase: str  # started | reopened | ended
+    phase: str  # started | reopened | ended | updated (its clip was cut, or cannot be)
     violation: ViolationRecord
 
 
