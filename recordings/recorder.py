@@ -199,6 +199,12 @@ class Recorder(SubscriptionWorker):
         info = self._info
         assert info is not None
         start_ts = self._wall_time(packet)
+        if self._last_end is not None and start_ts < self._last_end + 0.001:
+            # The camera's clock went back (it restarted, or wrapped) within the connection: from here on ours
+            # is the reference, and the new segment starts after the last one, never on top of it.
+            dts = packet.dts if packet.dts is not None else packet.pts
+            self._offset = packet.received_at - (dts or 0) * self._tick
+            start_ts = max(packet.received_at, self._last_end + 0.001)
         relative = segment_path(self.camera_id, start_ts)
         try:
             writer = SegmentWriter(self._directory / relative, info, self._fragment_s)

@@ -1,0 +1,87 @@
+"""recordings/recorder.py: where segments are cut and what each interruption leaves as a gap, fed packets
+directly (no thread, no camera) and written to real files and an in-memory index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.store import Store
+from media.packet import MediaPacket
+from recordings.recorder import Recorder
+from streams.hub import Hub
+from streams.items import PacketsDropped, StreamEnded
+from tests.unit.conftest import Session
+
+T0 = 1_800_000_000.0
+
+
+def _timed(session: Session, start: float = T0, offset_ticks: int = 0) -> list[MediaPacket]:
+    """The session's packets as they arrive, 0.1 s apart, from `start` (our clock)."""
+    tb = session.info.time_base
+    out = []
+    for packet in session.packets:
+        dts = (packet.dts or 0) + offset_ticks
+        out.append(packet._replace(pts=dts, dts=dts, received_at=start + float(dts * tb)))
+    return out
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> tuple[Recorder, Store]:
+    store = Store.open(":memory:")
+    return Recorder("cam", Hub("cam"), store.recordings, tmp_path, segment_s=2.0, fragment_s=1.0), store
+
+
+def _closed(store: Store) -> list[tuple[float, float]]:
+    return [(round(s.start_ts - T0, 2), round(s.end_ts - T0, 2)) for s in store.recordings.segments("cam", 0, 4e9)]
+
+
+def _gaps(store: Store) -> list[tuple[float, float | None, str]]:
+    return [
+        (round(g.start_ts - T0, 2), None if g.end_ts is None else round(g.end_ts - T0, 2), g.cause)
+        for g in store.recordings.gaps("cam", 0, 4e9)
+    ]
+
+
+def test_segments_are_cut_on_the_first_key_frame_after_segment_s(recorder, h264_session: Session) -> None:  # type: ignore[no-untyped-def]
+    rec, store = recorder
+    rec.handle([h264_session.info, *_timed(h264_session)], T0)
+    rec.finished()
+    assert _closed(store) == [(0.0, 2.0), (2.0, 3.0)]  # 3 s of video, key frames every second
+    assert _gaps(store) == [(3.0, None, "recording stopped")]
+    assert rec.status().state == "stopped" and rec.status().segments_written == 2
+
+
+def test_every_interruption_is_a_gap_with_its_cause(recorder, h264_session: Session) -> None:  # type: ignore[no-untyped-def]
+    rec, store = recorder
+    packets = _timed(h264_session)
+    rec.handle([h264_session.info, *packets[:10]], T0)
+    # The connection stays up but no video comes for 5 s: a gap, and a new segment on the next key frame.
+    late = _timed(h264_session, T0 + 5.0, offset_ticks=round(5.0 / float(h264_session.info.time_base)))
+    rec.handle(late[10:20], T0)
+    rec.handle([PacketsDropped(1, 42, T0 + 7), *late[20:]], T0)
+    rec.handle([StreamEnded(1, "connection reset", T0 + 8)], T0)
+    assert [cause for _, _, cause in _gaps(store)] == [
+        "camera stalled: no video for 5.1 s",
+        "recorder fell behind: 42 packets dropped",
+        "camera: connection reset",
+    ]
+    assert rec.status().packets_dropped == 42
+    # A new connection: its first segment closes the open gap.
+    rec.handle([h264_session.info, *_timed(h264_session, T0 + 20)], T0)
+    rec.finished()
+    gaps = _gaps(store)
+    assert gaps[2][1] == 20.0 and gaps[-1][2] == "recording stopped"
+
+
+def test_a_camera_clock_that_goes_back_starts_a_new_segment(recorder, h264_session: Session) -> None:  # type: ignore[no-untyped-def]
+    rec, store = recorder
+    packets = _timed(h264_session)
+    rec.handle([h264_session.info, *packets[:15]], T0)
+    again = _timed(h264_session, T0 + 1.5)  # timestamps restart at 0 within the same connection
+    rec.handle(again[:10], T0)
+    rec.finished()
+    (first_start, first_end), (second_start, second_end) = _closed(store)
+    # It follows the first (which ended with its last frame, 1.5 s in) on our clock, never on top of it.
+    assert first_end == 1.5 and 1.5 <= second_start < 1.6 and second_end - second_start == 1.0
