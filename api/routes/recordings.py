@@ -8,8 +8,10 @@ import math
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import CameraAccess, CameraDep, RowId, ServiceDep
@@ -223,6 +225,14 @@ def _segment(camera: CameraAccess, service: Service, segment_id: int) -> tuple[S
     return segment, path
 
 
+StreamT = TypeVar("StreamT", bound=StreamingResponse)
+
+
+def _bytes(response: type[StreamT], path: Path, start: int, end: int) -> StreamT:
+    """Bytes `start` to `end` of a segment file, read as they are sent."""
+    return response(_byte_range(path, start, end), headers={"Content-Length": str(end - start)})
+
+
 def _byte_range(path: Path, start: int, end: int) -> Iterator[bytes]:
     with path.open("rb") as handle:
         handle.seek(start)
@@ -252,7 +262,7 @@ def segment_init(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> M
     segment, path = _segment(camera, service, segment_id)
     layout = read_layout(path) if not segment.init_size else None
     size = segment.init_size or (layout.init_size if layout else 0)
-    return Mp4Stream(_byte_range(path, 0, size), headers={"Content-Length": str(size)})
+    return _bytes(Mp4Stream, path, 0, size)
 
 
 @router.get(
@@ -266,9 +276,7 @@ def segment_media(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> 
     if layout is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the segment has no video yet")
     end = _complete_size(segment, path)
-    return SegmentStream(
-        _byte_range(path, layout.init_size, end), headers={"Content-Length": str(end - layout.init_size)}
-    )
+    return _bytes(SegmentStream, path, layout.init_size, end)
 
 
 @router.get(
@@ -280,4 +288,4 @@ def segment_file(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> M
     segment, path = _segment(camera, service, segment_id)
     camera.audit("recordings.download", f"segment {segment_id}")
     size = _complete_size(segment, path)
-    return Mp4Stream(_byte_range(path, 0, size), headers={"Content-Length": str(size)})
+    return _bytes(Mp4Stream, path, 0, size)
