@@ -1,1 +1,1 @@
-"""Recordings: continuous segment recording, retention, playback and export (issue: recordings)."""
+"""Recordings: continuous segment recording, start-up repair, retention, playback, export and violation evidence."""

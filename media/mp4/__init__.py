@@ -1,0 +1,1 @@
+"""Fragmented MP4: boxes, initialisation segments, fragments, and the files they make."""
