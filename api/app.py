@@ -25,9 +25,11 @@ from api.routes import (
     metrics,
     organisation,
     recordings,
+    shared,
     snapshots,
     spot_checks,
     storage,
+    uplink,
     violations,
     web,
 )
@@ -84,7 +86,7 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(CrossSiteWriteGuard, cookie=SESSION_COOKIE)
     app.state.service = service
-    app.state.metrics_registry = registry_for(service.supervisor, service.recordings, service.live)
+    app.state.metrics_registry = registry_for(service.supervisor, service.recordings, service.live, service.uplink)
     for module in (
         health,
         auth,
@@ -97,6 +99,8 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
         live,
         snapshots,
         spot_checks,
+        uplink,
+        shared,
         metrics,
         openapi,
         web,

@@ -12,6 +12,7 @@ from recordings.service import RecordingService
 from service.supervisor import Supervisor
 from streams.health import CameraState
 from streams.live.viewers import LiveViewers
+from uplink.service import UplinkService, oldest_age_s
 
 
 class CameraCollector(Collector):
@@ -108,8 +109,34 @@ class LiveViewerCollector(Collector):
         )
 
 
+class UplinkCollector(Collector):
+    """Forwarding to each upper platform: the outbox depth, its oldest message, what was delivered and refused."""
+
+    def __init__(self, uplink: UplinkService) -> None:
+        self._uplink = uplink
+
+    def collect(self) -> Iterator[Metric]:
+        pending = GaugeMetricFamily("vms_uplink_pending", "Messages not yet taken by the platform", labels=["platform"])
+        oldest = GaugeMetricFamily(
+            "vms_uplink_oldest_pending_seconds", "Age of the oldest message not yet taken", labels=["platform"]
+        )
+        delivered = CounterMetricFamily("vms_uplink_delivered", "Messages the platform took", labels=["platform"])
+        parked = GaugeMetricFamily("vms_uplink_parked", "Messages the platform refused for good", labels=["platform"])
+        for platform in self._uplink.health():
+            if platform.events is None:
+                continue
+            pending.add_metric([platform.id], platform.events.pending)
+            oldest.add_metric([platform.id], oldest_age_s(platform.events) or 0.0)
+            delivered.add_metric([platform.id], platform.events.delivered)
+            parked.add_metric([platform.id], platform.events.parked)
+        yield from (pending, oldest, delivered, parked)
+
+
 def registry_for(
-    supervisor: Supervisor, recordings: RecordingService | None = None, live: LiveViewers | None = None
+    supervisor: Supervisor,
+    recordings: RecordingService | None = None,
+    live: LiveViewers | None = None,
+    uplink: UplinkService | None = None,
 ) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(supervisor))
@@ -117,4 +144,6 @@ def registry_for(
         registry.register(RecordingCollector(recordings))
     if live is not None:
         registry.register(LiveViewerCollector(live))
+    if uplink is not None:
+        registry.register(UplinkCollector(uplink))
     return registry

@@ -15,8 +15,10 @@ from urllib.parse import unquote
 from core.config import Config, ConfigError
 from core.organisation import OrgTree
 from core.redaction import RedactingFilter
+from core.signed_urls import UrlSigner
 from core.store import Store
 from detectors.pipeline.factory import DetectionFactory
+from detectors.registry import KINDS
 from detectors.violations.feed import FeedItem, ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
@@ -25,6 +27,7 @@ from service.health_history import HealthHistory
 from service.supervisor import Changes, Supervisor
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
+from uplink.service import UplinkService
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ class Service:
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self.live = LiveViewers(self.supervisor, lambda: self.config.live)
         self.snapshots = SnapshotCache()
+        # Upper platforms: violations forwarded, with links to their evidence that carry their own permission.
+        self.urls = UrlSigner.from_file(config.storage.data_dir / "url-signing.key")
+        self.uplink = UplinkService(self.store, lambda: self.directory, KINDS.get, self.urls)
         self._log_filter = log_filter
         self._register_secrets(config)
 
@@ -80,11 +86,13 @@ class Service:
         await asyncio.to_thread(self.store.violations.close_all_active, time.time(), "service restarted")
         await self.recordings.start()
         await self.supervisor.apply(self.config.cameras)
+        await self.uplink.apply()
         self.history.start()
         log.info("service: %d camera(s) configured", len(self.config.cameras))
 
     async def stop(self) -> None:
         await self.live.close_all()
+        await self.uplink.stop()
         final = await self.supervisor.stop_all()
         await self.recordings.stop()
         await self.history.stop(final)
@@ -115,6 +123,7 @@ class Service:
         self.directory = directory  # one assignment: readers see the old or the new, never a mix
         self.supervisor.reconfigure(config.ingest)
         self.recordings.reconfigure(config)
+        await self.uplink.apply()
         return await self.supervisor.apply(config.cameras)
 
     def reload_in_background(self) -> None:

@@ -6,6 +6,7 @@ import { LiveGrid } from "./grid.js";
 import { mountPlayback } from "./playback.js";
 import { SpotCheckPage } from "./spotcheck.js";
 import { OrgTree } from "./tree.js";
+import { UplinkPage } from "./uplink.js";
 import { ViolationsPage } from "./violations.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -64,6 +65,7 @@ async function logout() {
     session.grid.stopAll();
     session.spot.hide();
     session.violations.hide();
+    session.uplink.hide();
     session.tree.stop();
   }
   session = null;
@@ -78,7 +80,7 @@ async function enter(user) {
     grid.play(camera);
   });
   session = { user, tree, grid, spot: new SpotCheckPage($("#page-spot-check"), tree), playback: null,
-    violations: new ViolationsPage($("#page-violations")) };
+    violations: new ViolationsPage($("#page-violations")), uplink: new UplinkPage($("#page-uplink")) };
   $("#user-name").textContent = user.display_name || user.username;
   $("#login-view").hidden = true;
   $(".topbar").hidden = false;
@@ -94,7 +96,7 @@ async function enter(user) {
 function route() {
   if (!session) return;
   const page = (location.hash.replace(/^#\//, "") || "live").split("?")[0];
-  const known = ["live", "spot-check", "playback", "violations"].includes(page) ? page : "live";
+  const known = ["live", "spot-check", "playback", "violations", "uplink"].includes(page) ? page : "live";
   for (const section of document.querySelectorAll(".page")) section.hidden = section.id !== `page-${known}`;
   for (const link of document.querySelectorAll("[data-route]")) link.classList.toggle("active", link.dataset.route === known);
   if (known === "spot-check") session.spot.show();
@@ -102,6 +104,8 @@ function route() {
   if (known === "playback" && !session.playback) session.playback = mountPlayback($("#playback-root"), session);
   if (known === "violations") session.violations.show();
   else session.violations.hide();
+  if (known === "uplink") session.uplink.show();
+  else session.uplink.hide();
 }
 
 boot();

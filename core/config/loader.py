@@ -151,6 +151,19 @@ def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
         ref = cam.get("institution")
         if isinstance(ref, str) and ref not in institutions:
             problems.append(ConfigProblem(f"cameras[{c}].institution", f"unknown institution {ref!r}"))
+    units = {value for _, value in nodes if isinstance(value, str)}
+    camera_ids = {cam["id"] for _, cam in cameras if isinstance(cam.get("id"), str)}
+    uplink = data.get("uplink") if isinstance(data.get("uplink"), dict) else {}
+    platforms = _items(uplink, "platforms")
+    problems += _duplicates(
+        [(f"uplink.platforms[{p}].id", item["id"]) for p, item in platforms if isinstance(item.get("id"), str)]
+    )
+    for p, platform in platforms:
+        for key, known, what in (("units", units, "organisation unit"), ("cameras", camera_ids, "camera")):
+            refs = platform.get(key)
+            for r, ref in enumerate(refs if isinstance(refs, list) else []):
+                if isinstance(ref, str) and ref not in known:
+                    problems.append(ConfigProblem(f"uplink.platforms[{p}].{key}[{r}]", f"unknown {what} {ref!r}"))
     return problems
 
 

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from core.config.geometry import polygon_area, self_intersection
+from core.config.uplink import UplinkConfig
 
 Role = Literal["gate", "duty_room", "evacuation_route", "kitchen", "other"]
 ROLES: tuple[Role, ...] = ("gate", "duty_room", "evacuation_route", "kitchen", "other")
@@ -307,6 +308,7 @@ class Config(_Frozen):
     recording: RecordingConfig = RecordingConfig()
     organisation: OrganisationConfig = OrganisationConfig()
     live: LiveConfig = LiveConfig()
+    uplink: UplinkConfig = UplinkConfig()
     cameras: Sequence[CameraConfig] = ()
 
     @property

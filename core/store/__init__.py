@@ -13,6 +13,7 @@ from core.store.health import HealthRepository
 from core.store.organisation import OrgRepository
 from core.store.recordings import RecordingRepository
 from core.store.spot_checks import SpotCheckRepository
+from core.store.uplink import UplinkRepository
 from core.store.users import SessionRepository, UserRepository
 from core.store.violations import ViolationRepository
 
@@ -32,6 +33,7 @@ class Store:
     exports: ExportRepository
     violations: ViolationRepository
     spot_checks: SpotCheckRepository
+    uplink: UplinkRepository
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -50,6 +52,7 @@ class Store:
             exports=ExportRepository(db),
             violations=ViolationRepository(db),
             spot_checks=SpotCheckRepository(db),
+            uplink=UplinkRepository(db),
         )
 
     def close(self) -> None:

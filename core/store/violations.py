@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from core.store.database import Database
 
@@ -31,6 +32,20 @@ class ViolationRecord:
     # | unavailable (nothing recorded in the range)
     clip_ref: str | None
     has_snapshot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationEvent:
+    """One change of a violation (started, reopened, ended, updated: its clip settled), with the violation as
+    it stood after the change."""
+
+    id: int
+    violation_id: int
+    camera_id: str
+    institution_id: str
+    phase: str
+    at: float
+    violation: ViolationRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +110,7 @@ class ViolationRepository:
                 cur.execute(
                     "INSERT INTO violation_snapshots (violation_id, jpeg) VALUES (?, ?)", (violation_id, snapshot)
                 )
+            _log(cur, violation_id, "started")
             return violation_id
 
     def reopen(self, violation_id: int) -> None:
@@ -104,6 +120,7 @@ class ViolationRepository:
                 " clip_status = 'waiting', updated_at = ? WHERE id = ?",
                 (time.time(), violation_id),
             )
+            _log(cur, violation_id, "reopened")
 
     def close(
         self,
@@ -121,24 +138,49 @@ class ViolationRepository:
                 " bbox = COALESCE(?, bbox), clip_end = ?, clip_status = 'pending', updated_at = ? WHERE id = ?",
                 (ended_at, reason, confidence, _json(bbox), clip_end, time.time(), violation_id),
             )
+            _log(cur, violation_id, "ended")
 
     def set_clip(self, violation_id: int, status: str, ref: str | None = None) -> None:
-        """For the recordings component: the clip was requested, or is ready at `ref`."""
+        """For the recordings component: the clip was requested, or is ready (`ref`: its file), or unavailable."""
         with self._db.write() as cur:
             cur.execute(
                 "UPDATE violations SET clip_status = ?, clip_ref = ?, updated_at = ? WHERE id = ?",
                 (status, ref, time.time(), violation_id),
             )
+            if status in ("ready", "unavailable"):  # settled: worth telling whoever follows the violation
+                _log(cur, violation_id, "updated")
 
     def close_all_active(self, at: float, reason: str) -> int:
         """At start-up: violations a previous run left active ended when it stopped."""
         with self._db.write() as cur:
+            active = [row["id"] for row in cur.execute("SELECT id FROM violations WHERE state = 'active'").fetchall()]
             cur.execute(
                 "UPDATE violations SET state = 'ended', ended_at = MAX(started_at, ?), end_reason = ?,"
                 " clip_end = MAX(started_at, ?), clip_status = 'pending', updated_at = ? WHERE state = 'active'",
                 (at, reason, at, time.time()),
             )
-            return cur.rowcount
+            for violation_id in active:
+                _log(cur, violation_id, "ended")
+            return len(active)
+
+    def events_after(self, event_id: int, limit: int = 500) -> list[ViolationEvent]:
+        """The log of violation changes after `event_id`, oldest first."""
+        rows = self._db.read(
+            "SELECT id, violation_id, camera_id, institution_id, phase, at, record FROM violation_events"
+            " WHERE id > ? ORDER BY id LIMIT ?",
+            (event_id, limit),
+        )
+        return [_event(row) for row in rows]
+
+    def event(self, event_id: int) -> ViolationEvent | None:
+        rows = self._db.read(
+            "SELECT id, violation_id, camera_id, institution_id, phase, at, record FROM violation_events WHERE id = ?",
+            (event_id,),
+        )
+        return _event(rows[0]) if rows else None
+
+    def last_event_id(self) -> int:
+        return int(self._db.read("SELECT COALESCE(MAX(id), 0) AS n FROM violation_events")[0]["n"])
 
     def get(self, violation_id: int) -> ViolationRecord | None:
         rows = self._db.read(f"SELECT {_COLUMNS} FROM violations v WHERE v.id = ?", (violation_id,))
@@ -177,11 +219,36 @@ class ViolationRepository:
         return [_record(r) for r in self._db.read(sql, tuple(params))]
 
 
+def _log(cur: sqlite3.Cursor, violation_id: int, phase: str) -> None:
+    """The violation as it stands after a change, appended to the event log in the change's own transaction."""
+    row = cur.execute(f"SELECT {_COLUMNS} FROM violations v WHERE v.id = ?", (violation_id,)).fetchone()
+    if row is None:
+        return
+    record = _record(row)
+    cur.execute(
+        "INSERT INTO violation_events (violation_id, camera_id, institution_id, phase, at, record)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (violation_id, record.camera_id, record.institution_id, phase, time.time(), json.dumps(asdict(record))),
+    )
+
+
+def _event(row: sqlite3.Row) -> ViolationEvent:
+    return ViolationEvent(
+        row["id"],
+        row["violation_id"],
+        row["camera_id"],
+        row["institution_id"],
+        row["phase"],
+        row["at"],
+        ViolationRecord(**json.loads(row["record"])),
+    )
+
+
 def _json(value: object) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _record(row) -> ViolationRecord:  # type: ignore[no-untyped-def]
+def _record(row: sqlite3.Row) -> ViolationRecord:
     return ViolationRecord(
         id=row["id"],
         camera_id=row["camera_id"],

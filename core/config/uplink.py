@@ -1,0 +1,82 @@
+"""Upper platforms (上级平台, the Nantong city platform and the like): what each sees of ours and how it is told.
+
+Each platform sees the cameras of the organisation units it names (or every camera); violations (and later case
+changes) are forwarded to it over HTTP, signed, through a durable outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Seconds = Annotated[float, Field(gt=0, le=86400)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("give an http:// or https:// URL with a host")
+    return url
+
+
+class EventForwardingConfig(_Frozen):
+    """Violations (start, end, clip cut) POSTed as JSON to the platform's endpoint, signed.
+
+    `signer` standard-webhooks (the default) signs the Standard Webhooks way: `webhook-id`, `webhook-timestamp`,
+    `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>` with `secret` (`whsec_` and base64, as the
+    platform issues it). Chinese platforms often sign `appKey + timestamp` instead: `appkey-hmac-sha256` and
+    `appkey-sha1` (see uplink/signing.py).
+    """
+
+    url: str
+    secret: SecretStr = Field(description="the signing secret")
+    signer: Literal["standard-webhooks", "appkey-hmac-sha256", "appkey-sha1"] = "standard-webhooks"
+    app_key: str | None = Field(default=None, validate_default=True, description="the appKey of the appkey-* signers")
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # Where the platform can reach this service, for the clip's (and a snapshot's) signed URL; unset: no URLs.
+    public_url: str | None = None
+    snapshot: Literal["inline", "url", "none"] = Field(
+        default="inline", description="the snapshot as base64 in the body, as a signed URL, or not at all"
+    )
+    url_valid_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 24.0 * 30
+    # Between attempts at one message, in turn; the last repeats until the platform takes it.
+    backoff_s: list[Seconds] = Field(default=[1, 2, 5, 10, 30, 60, 300], min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _endpoint(cls, url: str) -> str:
+        return _http_url(url)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, url: str | None) -> str | None:
+        return None if url is None else _http_url(url).rstrip("/")
+
+    @field_validator("app_key")
+    @classmethod
+    def _app_key_for_its_signers(cls, key: str | None, info: ValidationInfo) -> str | None:
+        signer = str(info.data.get("signer", ""))
+        if signer.startswith("appkey-") and not (key and key.strip()):
+            raise ValueError(f"the {signer} signer needs the platform's app_key")
+        return key
+
+
+class PlatformConfig(_Frozen):
+    """One upper platform."""
+
+    id: Identifier
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    units: list[Identifier] = Field(default=[], description="organisation units whose cameras it sees; empty: all")
+    cameras: list[Identifier] = Field(default=[], description="cameras it sees besides those of its units")
+    events: EventForwardingConfig | None = None
+
+
+class UplinkConfig(_Frozen):
+    platforms: list[PlatformConfig] = []
