@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from pydantic import SecretStr
+
 from core.config import Config, ConfigError
 from core.organisation import OrgTree
 from core.redaction import RedactingFilter
@@ -27,6 +29,7 @@ from service.health_history import HealthHistory
 from service.supervisor import Changes, Supervisor
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
+from uplink.push import PushFactory
 from uplink.service import UplinkService
 
 log = logging.getLogger(__name__)
@@ -62,13 +65,17 @@ class Service:
         self.detection = DetectionFactory(
             ViolationRecorder(self.store.violations, self.violation_feed, clips=self.recordings.evidence)
         )
-        self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection])
+        # Always-on pushes to upper platforms ride on the camera's one connection, like the recorder.
+        self.pushes = PushFactory(lambda: self.config.uplink.platforms)
+        self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection, self.pushes])
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self.live = LiveViewers(self.supervisor, lambda: self.config.live)
         self.snapshots = SnapshotCache()
         # Upper platforms: violations forwarded, with links to their evidence that carry their own permission.
         self.urls = UrlSigner.from_file(config.storage.data_dir / "url-signing.key")
-        self.uplink = UplinkService(self.store, lambda: self.directory, KINDS.get, self.urls)
+        self.uplink = UplinkService(
+            self.store, lambda: self.directory, KINDS.get, self.urls, self.pushes, self.supervisor
+        )
         self._log_filter = log_filter
         self._register_secrets(config)
 
@@ -141,14 +148,21 @@ class Service:
         self.store.cameras.sync(directory.config.cameras)
 
     def _register_secrets(self, config: Config) -> None:
-        if self._log_filter is not None:
-            self._log_filter.add_secrets(
-                text
-                for cam in config.cameras
-                for secret in (cam.source.password, *cam.source.query_secrets.values())
-                if secret is not None
-                for text in {secret.get_secret_value(), unquote(secret.get_secret_value())}
-            )
+        """Every secret of the configuration, as written and URL-decoded, masked in every log line."""
+        if self._log_filter is None:
+            return
+        found: list[SecretStr | None] = []
+        for cam in config.cameras:
+            found += [cam.source.password, *cam.source.query_secrets.values()]
+        for platform in config.uplink.platforms:
+            found += [platform.events.secret if platform.events else None]
+            found += [secret for push in platform.push for secret in (push.password, push.stream_key)]
+        self._log_filter.add_secrets(
+            text
+            for secret in found
+            if secret is not None
+            for text in {secret.get_secret_value(), unquote(secret.get_secret_value())}
+        )
 
     def _ensure_admin(self) -> None:
         """A fresh store gets one administrator at the root, so a newcomer can log in at once."""

@@ -1,5 +1,6 @@
-"""The uplink side of the service: a forwarder per upper platform that takes events, started, stopped and
-rebuilt on a reload where its platform's settings changed."""
+"""The uplink side of the service: a forwarder per upper platform that takes events, the on-demand pushes, and
+the health of both; rebuilt on a reload where a platform's settings changed. (The always-on pushes are the
+supervisor's consumers, through `PushFactory`.)"""
 
 from __future__ import annotations
 
@@ -7,13 +8,26 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from core.config.uplink import PlatformConfig
+from core.config.uplink import PlatformConfig, StreamPushConfig
 from core.signed_urls import UrlSigner
 from core.store import Store
 from core.store.uplink import DeliveryStats
+from streams.camera import CameraStream
 from uplink.forwarder import EventForwarder
 from uplink.messages import Catalogue, KindLabels
+from uplink.push import PushFactory, PushStatus, StreamPusher
+
+
+class CameraStreams(Protocol):
+    """Where the uplink finds a camera's running stream (the supervisor)."""
+
+    def stream(self, camera_id: str) -> CameraStream | None: ...
+
+
+class PushRefused(Exception):
+    """An on-demand push that cannot be started; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,7 @@ class PlatformHealth:
     events_url: str | None
     events: DeliveryStats | None
     last_attempt_at: float | None
+    pushes: list[PushStatus]
 
 
 class UplinkService:
@@ -32,21 +47,26 @@ class UplinkService:
         catalogue: Callable[[], Catalogue],
         kind: Callable[[str], KindLabels | None],
         urls: UrlSigner,
+        pushes: PushFactory,
+        streams: CameraStreams,
     ) -> None:
         self._store = store
         self._catalogue = catalogue
         self._kind = kind
         self._urls = urls
+        self.pushes = pushes
+        self._streams = streams
         # Stable for this installation (its data), unlike the event ids that start again with a new database.
         self.installation = urls.identity()
         self._forwarders: dict[str, EventForwarder] = {}
+        self._on_demand: dict[tuple[str, str], StreamPusher] = {}
 
     @property
     def platforms(self) -> list[PlatformConfig]:
         return list(self._catalogue().config.uplink.platforms)
 
     async def apply(self) -> None:
-        """Bring the forwarders in line with the configured platforms."""
+        """Bring the forwarders and on-demand pushes in line with the configured platforms."""
         wanted = {p.id: p for p in self.platforms if p.events is not None}
         for platform_id in list(self._forwarders):
             current = self._forwarders[platform_id]
@@ -60,16 +80,58 @@ class UplinkService:
                 )
                 forwarder.start()
                 self._forwarders[platform_id] = forwarder
+        for key, pusher in list(self._on_demand.items()):
+            if self._push(*key) != pusher.push:
+                pusher.stop()  # its configuration went, or changed
+                del self._on_demand[key]
 
     async def stop(self) -> None:
         await asyncio.gather(*(f.stop() for f in self._forwarders.values()))
         self._forwarders.clear()
+        for pusher in self._on_demand.values():
+            pusher.stop()
+        self._on_demand.clear()
+
+    def _push(self, platform_id: str, camera_id: str) -> StreamPushConfig | None:
+        """The camera's on-demand push to the platform (else its first push, to say why it cannot start)."""
+        platform = next((p for p in self.platforms if p.id == platform_id), None)
+        pushes = [push for push in platform.push if push.camera == camera_id] if platform else []
+        return next((push for push in pushes if push.mode == "on_demand"), pushes[0] if pushes else None)
+
+    def start_push(self, platform_id: str, camera_id: str) -> PushStatus:
+        """Start an on-demand push (again, where its camera reconnected meanwhile); PushRefused says why not."""
+        push = self._push(platform_id, camera_id)
+        if push is None:
+            raise PushRefused(f"platform {platform_id!r} has no push of camera {camera_id!r}")
+        if push.mode != "on_demand":
+            raise PushRefused(f"the push of camera {camera_id!r} to {platform_id!r} is always on")
+        stream = self._streams.stream(camera_id)
+        if stream is None:
+            raise PushRefused(f"camera {camera_id!r} is disabled or not running")
+        current = self._on_demand.get((platform_id, camera_id))
+        if current is not None and current.running and current.hub is stream.hub:
+            return current.status()
+        if current is not None:
+            current.stop()
+        pusher = StreamPusher(stream.hub, platform_id, push)
+        pusher.start()
+        self._on_demand[(platform_id, camera_id)] = pusher
+        return pusher.status()
+
+    def stop_push(self, platform_id: str, camera_id: str) -> bool:
+        pusher = self._on_demand.pop((platform_id, camera_id), None)
+        if pusher is not None:
+            pusher.stop()
+        return pusher is not None
 
     def health(self) -> list[PlatformHealth]:
         """Blocking (store reads): call from a worker thread."""
         out = []
+        always = self.pushes.statuses()
         for platform in self.platforms:
             forwarder = self._forwarders.get(platform.id)
+            pushes = [s for s in always if s.platform_id == platform.id]
+            pushes += [p.status() for (pid, _), p in list(self._on_demand.items()) if pid == platform.id]
             out.append(
                 PlatformHealth(
                     id=platform.id,
@@ -77,6 +139,7 @@ class UplinkService:
                     events_url=platform.events.url if platform.events else None,
                     events=self._store.uplink.stats(platform.id) if platform.events else None,
                     last_attempt_at=forwarder.last_attempt_at if forwarder else None,
+                    pushes=sorted(pushes, key=lambda s: s.camera_id),
                 )
             )
         return out

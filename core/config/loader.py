@@ -159,6 +159,11 @@ def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
         [(f"uplink.platforms[{p}].id", item["id"]) for p, item in platforms if isinstance(item.get("id"), str)]
     )
     for p, platform in platforms:
+        for n, push in _items(platform, "push"):
+            if isinstance(push.get("camera"), str) and push["camera"] not in camera_ids:
+                problems.append(
+                    ConfigProblem(f"uplink.platforms[{p}].push[{n}].camera", f"unknown camera {push['camera']!r}")
+                )
         for key, known, what in (("units", units, "organisation unit"), ("cameras", camera_ids, "camera")):
             refs = platform.get(key)
             for r, ref in enumerate(refs if isinstance(refs, list) else []):

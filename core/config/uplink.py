@@ -6,10 +6,10 @@ changes) are forwarded to it over HTTP, signed, through a durable outbox.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
@@ -68,6 +68,52 @@ class EventForwardingConfig(_Frozen):
         return key
 
 
+class StreamPushConfig(_Frozen):
+    """A camera's packets pushed, as they are, to the platform's media server: RTSP (ANNOUNCE/RECORD) or RTMP.
+
+    Credentials typed into the URL's user-info are lifted into `username`/`password`; an RTMP stream key goes in
+    `stream_key` (appended to the URL's path), so that neither is shown or logged.
+    """
+
+    camera: Identifier
+    url: str
+    username: str | None = None
+    password: SecretStr | None = None
+    stream_key: SecretStr | None = None
+    mode: Literal["always", "on_demand"] = Field(
+        default="always", description="always: whenever the camera streams; on_demand: started and stopped by API"
+    )
+    backoff_s: list[Seconds] = Field(default=[1, 2, 5, 10, 30], min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_userinfo(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            return data
+        scheme, sep, rest = data["url"].partition("://")
+        userinfo, at, hostpath = rest.rpartition("@")
+        if not sep or not at or "/" in userinfo:
+            return data
+        user, _, password = userinfo.partition(":")
+        data = {**data, "url": f"{scheme}://{hostpath}"}
+        data.setdefault("username", unquote(user) or None)
+        if password:
+            data.setdefault("password", unquote(password))
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _media_server(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("rtsp", "rtsps", "rtmp", "rtmps") or not parts.hostname:
+            raise ValueError("give an rtsp://, rtsps://, rtmp:// or rtmps:// URL with a host")
+        return url
+
+    @property
+    def protocol(self) -> Literal["rtsp", "rtmp"]:
+        return "rtmp" if urlsplit(self.url).scheme.startswith("rtmp") else "rtsp"
+
+
 class PlatformConfig(_Frozen):
     """One upper platform."""
 
@@ -76,6 +122,7 @@ class PlatformConfig(_Frozen):
     units: list[Identifier] = Field(default=[], description="organisation units whose cameras it sees; empty: all")
     cameras: list[Identifier] = Field(default=[], description="cameras it sees besides those of its units")
     events: EventForwardingConfig | None = None
+    push: list[StreamPushConfig] = []
 
 
 class UplinkConfig(_Frozen):

@@ -10,7 +10,10 @@ Prints ``READY <port>`` once listening on 127.0.0.1, then serves until killed
 Control on stdin, one JSON object a line, answered ``OK`` / ``ERR <reason>``:
 ``{"cmd": "stall", "path": "/cam1"}`` / ``{"cmd": "resume", "path": "/cam1"}``.
 
-Mount keys: ``path``; ``clip`` (H.264/H.265 MP4) or ``"kind": "audio"``;
+Mount keys: ``path``; ``clip`` (H.264/H.265 MP4) or ``"kind": "audio"``, or
+``"kind": "record"`` with ``file`` (an absolute path): a mount that takes what a
+client pushes (ANNOUNCE/RECORD, H.264 or, with ``"codec": "h265"``, H.265) and
+writes it as MPEG-TS to ``file``, without decoding;
 optional ``inband_params`` (repeat SPS/PPS[/VPS] before key frames; by default
 they are only in the SDP) and ``auth`` ``{"user", "password"}`` (basic auth).
 """
@@ -297,7 +300,17 @@ def build_server(
         if not path.startswith("/"):
             path = "/" + path
         factory: GstRtspServer.RTSPMediaFactory
-        if m.get("kind") == "audio":
+        if m.get("kind") == "record":
+            mount = Mount(path, None)
+            codec = "h265" if m.get("codec") == "h265" else "h264"
+            factory = GstRtspServer.RTSPMediaFactory()
+            factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
+            factory.set_launch(
+                f"( rtp{codec}depay name=depay0 ! {codec}parse config-interval=-1 ! mpegtsmux "
+                f"! filesink location={m['file']} sync=false )"
+            )
+            factory.set_shared(False)
+        elif m.get("kind") == "audio":
             mount = Mount(path, None)
             factory = GstRtspServer.RTSPMediaFactory()
             factory.set_launch(
