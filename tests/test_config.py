@@ -210,9 +210,11 @@ def test_check_config_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HL_JLY_CAMERA_PASSWORD", "x")
+    for name in ("HL_JLY_CAMERA_PASSWORD", "NANTONG_WEBHOOK_SECRET", "NANTONG_STREAM_KEY"):
+        monkeypatch.setenv(name, "whsec_c2VjcmV0")
     config = load_config(Path(__file__).parent.parent / "docs" / "vms.example.yaml")
     assert [c.id for c in config.cameras] == ["hl-jly-gate", "hl-jly-exit-1", "bh-fly-kitchen"]
+    assert [(p.id, len(p.push)) for p in config.uplink.platforms] == [("nantong", 1)]
     assert config.retention_hours(config.cameras[2]) == 336
 
 
