@@ -13,6 +13,7 @@ _START = re.compile(b"\x00\x00\x01")
 
 H264_SPS = 7
 H264_PPS = 8
+HEVC_VPS, HEVC_SPS, HEVC_PPS = 32, 33, 34
 AVCC_VERSION = 1  # the first byte of an avcC (and hvcC) record; Annex B extradata starts with 0
 
 
@@ -94,6 +95,23 @@ def parse_avcc(record: bytes) -> tuple[int, list[bytes]]:
     return length_size, sets
 
 
+def parse_hvcc(record: bytes) -> tuple[int, list[bytes]]:
+    """(NAL length size, parameter sets) of an hvcC record (ISO/IEC 14496-15, 8.3.3)."""
+    if len(record) < 23 or record[0] != AVCC_VERSION:
+        raise ValueError("not an hvcC record")
+    length_size = (record[21] & 0x03) + 1
+    sets: list[bytes] = []
+    pos = 23
+    for _ in range(record[22]):
+        count = int.from_bytes(record[pos + 1 : pos + 3], "big")
+        pos += 3
+        for _ in range(count):
+            size = int.from_bytes(record[pos : pos + 2], "big")
+            sets.append(record[pos + 2 : pos + 2 + size])
+            pos += 2 + size
+    return length_size, sets
+
+
 def avc_codec_string(record: bytes) -> str:
     """The RFC 6381 codec string (`avc1.PPCCLL`) of an avcC record: profile, constraint flags and level."""
     if len(record) < 4 or record[0] != AVCC_VERSION:
@@ -105,32 +123,47 @@ def h264_type(unit: bytes | memoryview) -> int:
     return unit[0] & 0x1F
 
 
-def starts_with_sps(access_unit: bytes, head: int = 512) -> bool:
-    """Whether an Annex B H.264 access unit carries an SPS. Cameras put the parameter sets first in a key frame
+def hevc_type(unit: bytes | memoryview) -> int:
+    return (unit[0] >> 1) & 0x3F
+
+
+def nal_type(codec: str, unit: bytes | memoryview) -> int:
+    return hevc_type(unit) if codec == "hevc" else h264_type(unit)
+
+
+def _sps_type(codec: str) -> int:
+    return HEVC_SPS if codec == "hevc" else H264_SPS
+
+
+def starts_with_sps(access_unit: bytes, head: int = 512, codec: str = "h264") -> bool:
+    """Whether an Annex B access unit carries an SPS. Cameras put the parameter sets first in a key frame
     (after an optional delimiter): looking at its head is enough and keeps this cheap on large key frames."""
     view = memoryview(access_unit)[:head]
-    return any(h264_type(view[begin:end]) == H264_SPS for begin, end in unit_spans(view))
+    return any(nal_type(codec, view[begin:end]) == _sps_type(codec) for begin, end in unit_spans(view))
 
 
 class AnnexBFramer:
-    """Turns one H.264 session's packets into self-contained Annex B access units, as WebRTC packetisers
-    expect them: length prefixes become start codes, and the SPS/PPS that cameras often send only in the SDP
-    are put in front of key frames that lack them, so a viewer can start on any key frame."""
+    """Turns one H.264 or H.265 session's packets into self-contained Annex B access units, as WebRTC packetisers
+    and GB/T 28181 program streams want them: length prefixes become start codes, and the parameter sets (VPS,)
+    SPS and PPS that cameras often send only in the SDP are put in front of key frames that lack them, so a viewer
+    can start on any key frame."""
 
-    def __init__(self, extradata: bytes | None) -> None:
+    def __init__(self, extradata: bytes | None, codec: str = "h264") -> None:
+        self.codec = codec
         self.length_size: int | None = None  # None: the packets are Annex B already
         sets: list[bytes] = []
         if extradata:
             if is_length_prefixed(extradata):
-                self.length_size, sets = parse_avcc(extradata)
+                self.length_size, sets = parse_hvcc(extradata) if codec == "hevc" else parse_avcc(extradata)
             else:
                 sets = annexb_units(extradata)
-        self.parameter_sets = [unit for unit in sets if unit and h264_type(unit) in (H264_SPS, H264_PPS)]
+        wanted = (HEVC_VPS, HEVC_SPS, HEVC_PPS) if codec == "hevc" else (H264_SPS, H264_PPS)
+        self.parameter_sets = [unit for unit in sets if unit and nal_type(codec, unit) in wanted]
         self._prefix = b"".join(START_CODE + unit for unit in self.parameter_sets)
 
     def frame(self, data: bytes | memoryview, keyframe: bool) -> bytes:
-        """The access unit in Annex B; a key frame carries SPS/PPS if the camera left them out."""
+        """The access unit in Annex B; a key frame carries the parameter sets if the camera left them out."""
         raw = from_length_prefixed(data, self.length_size) if self.length_size is not None else bytes(data)
-        if keyframe and self._prefix and not starts_with_sps(raw):
+        if keyframe and self._prefix and not starts_with_sps(raw, codec=self.codec):
             return self._prefix + raw
         return raw

@@ -22,13 +22,17 @@ class Session:
         self.packets = packets
 
 
-def encode_session(frames: int = 30, fps: int = 10, gop: int = 10, annexb: bool = True) -> Session:
-    """A 160x120 H.264 Main session without B-frames; `annexb`: start codes (RTSP), else length prefixes (files)."""
+def encode_session(frames: int = 30, fps: int = 10, gop: int = 10, annexb: bool = True, codec: str = "h264") -> Session:
+    """A 160x120 session without B-frames (H.264 Main, or H.265); `annexb`: start codes (RTSP), else length
+    prefixes (files)."""
     raw = io.BytesIO()
     with av.open(raw, "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=fps)
+        stream = out.add_stream("libx264" if codec == "h264" else "libx265", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        stream.options = {"profile": "main", "bf": "0", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"}
+        if codec == "h264":
+            stream.options = {"profile": "main", "bf": "0", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"}
+        else:
+            stream.options = {"x265-params": f"bframes=0:keyint={gop}:min-keyint={gop}:scenecut=0:log-level=error"}
         for index in range(frames):
             frame = av.VideoFrame(160, 120, "yuv420p")
             for plane in frame.planes:
@@ -41,7 +45,7 @@ def encode_session(frames: int = 30, fps: int = 10, gop: int = 10, annexb: bool 
         video = container.streams.video[0]
         time_base = video.time_base or Fraction(1, 90000)
         packets = []
-        bsf = av.BitStreamFilterContext("h264_mp4toannexb", video) if annexb else None
+        bsf = av.BitStreamFilterContext(f"{codec}_mp4toannexb", video) if annexb else None
         for packet in container.demux(video):
             if packet.size == 0:
                 continue
@@ -60,17 +64,17 @@ def encode_session(frames: int = 30, fps: int = 10, gop: int = 10, annexb: bool 
                 )
         extradata = bytes(video.codec_context.extradata or b"")
         if annexb:
-            extradata = _annexb_parameter_sets(extradata)
+            extradata = _annexb_parameter_sets(extradata, codec)
         info = StreamInfo(
-            1, "h264", "Main", 160, 120, time_base, extradata, float(fps), time.time(), init_segment(video)
+            1, codec, "Main", 160, 120, time_base, extradata, float(fps), time.time(), init_segment(video)
         )
     return Session(info, packets)
 
 
-def _annexb_parameter_sets(avcc: bytes) -> bytes:
-    from media.nal import START_CODE, parse_avcc
+def _annexb_parameter_sets(record: bytes, codec: str) -> bytes:
+    from media.nal import START_CODE, parse_avcc, parse_hvcc
 
-    _, sets = parse_avcc(avcc)
+    _, sets = parse_hvcc(record) if codec == "hevc" else parse_avcc(record)
     return b"".join(START_CODE + unit for unit in sets)
 
 
@@ -82,3 +86,13 @@ def h264_session() -> Session:
 @pytest.fixture(scope="session")
 def h264_file_session() -> Session:
     return encode_session(annexb=False)
+
+
+@pytest.fixture(scope="session")
+def hevc_session() -> Session:
+    return encode_session(codec="hevc")
+
+
+@pytest.fixture(scope="session")
+def hevc_file_session() -> Session:
+    return encode_session(codec="hevc", annexb=False)
