@@ -13,6 +13,7 @@ class OrgUnit:
     name: str
     kind: str  # bureau | town | park | subdistrict | institution
     parent_id: str | None
+    gb_id: str | None = None  # its GB/T 28181 id, where upper platforms are to see it
 
 
 class OrgTree:
@@ -20,10 +21,10 @@ class OrgTree:
 
     def __init__(self, config: Config) -> None:
         org = config.organisation
-        units = [OrgUnit(org.id, org.name, "bureau", None)]
+        units = [OrgUnit(org.id, org.name, "bureau", None, org.gb_id)]
         for town in org.towns:
-            units.append(OrgUnit(town.id, town.name, town.kind, org.id))
-            units += [OrgUnit(i.id, i.name, "institution", town.id) for i in town.institutions]
+            units.append(OrgUnit(town.id, town.name, town.kind, org.id, town.gb_id))
+            units += [OrgUnit(i.id, i.name, "institution", town.id, i.gb_id) for i in town.institutions]
         self.root_id = org.id
         self.units: dict[str, OrgUnit] = {u.id: u for u in units}
 

@@ -27,6 +27,9 @@ class ViolationKind:
     `needs` are conditions of the view it can only be judged under, `spoils` those it takes away while it
     holds: a covered lens spoils the "view", so nothing needing it is judged meanwhile; a camera turned away
     spoils its "aim", which the route and focus checks need.
+
+    `gb_alarm` is how a GB/T 28181 upper platform files it: the alarm method (5 video alarm, 6 device fault) and
+    the alarm type within it (5/3 an object left, 5/11 abnormal video, 6/1 video lost).
     """
 
     type: str
@@ -35,6 +38,7 @@ class ViolationKind:
     severity: Severity
     needs: frozenset[str] = frozenset()
     spoils: frozenset[str] = frozenset()
+    gb_alarm: tuple[int, int] = (5, 11)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from core.config import Config
 from core.store import Store
+from core.store.recordings import Segment
 from recordings.cleanup import RetentionCleaner
 from recordings.evidence import EvidenceClips
 from recordings.export import Exporter
@@ -42,6 +44,15 @@ class RecordingService:
     @property
     def config(self) -> Config:
         return self._config
+
+    @property
+    def directory(self) -> Path:
+        """Where the recorded segments are (their index paths are relative to it)."""
+        return self._config.recordings_dir
+
+    def segments(self, camera_id: str, start_ts: float, end_ts: float) -> list[Segment]:
+        """A camera's segments overlapping a range, in time order. Blocking: a store read."""
+        return self._store.recordings.segments(camera_id, start_ts, end_ts)
 
     async def start(self) -> None:
         """Reconcile the index with the disk before any recorder writes, then start the background work."""

@@ -74,7 +74,7 @@ class Service:
         # Upper platforms: violations forwarded, with links to their evidence that carry their own permission.
         self.urls = UrlSigner.from_file(config.storage.data_dir / "url-signing.key")
         self.uplink = UplinkService(
-            self.store, lambda: self.directory, KINDS.get, self.urls, self.pushes, self.supervisor
+            self.store, lambda: self.directory, KINDS.get, self.urls, self.pushes, self.supervisor, self.recordings
         )
         self._log_filter = log_filter
         self._register_secrets(config)
@@ -157,6 +157,7 @@ class Service:
         for platform in config.uplink.platforms:
             found += [platform.events.secret if platform.events else None]
             found += [secret for push in platform.push for secret in (push.password, push.stream_key)]
+            found += [platform.gb28181.password if platform.gb28181 else None]
         self._log_filter.add_secrets(
             text
             for secret in found

@@ -15,11 +15,11 @@ from core.signed_urls import UrlSigner
 from core.store import Store
 from tests.conftest import ORGANISATION
 from tests.rig.rtsp import free_port
+from tests.rig.violations import JPEG, add_violation
 from tests.rig.webhook_receiver import WebhookReceiver, event_id
 from tests.running_service import RunningService
 
 SECRET = "whsec_" + base64.b64encode(b"nantong-platform-secret-32-bytes").decode()
-JPEG = b"\xff\xd8\xff\xe0" + b"snapshot" * 10 + b"\xff\xd9"
 
 
 def _config(receiver_url: str, **events: object) -> dict:
@@ -56,24 +56,6 @@ def _config(receiver_url: str, **events: object) -> dict:
     }
 
 
-def _violation(store: Store, camera_id: str, institution: str, at: float, kind: str = "covered_lens") -> int:
-    violation_id = store.violations.open(
-        camera_id=camera_id,
-        institution_id=institution,
-        type=kind,
-        zone=None,
-        zone_points=None,
-        onset_at=at,
-        started_at=at,
-        confidence=0.9,
-        bbox=None,
-        clip_start=at - 10,
-        snapshot=JPEG,
-    )
-    store.violations.close(violation_id, ended_at=at + 5, reason="clear", confidence=0.9, bbox=None, clip_end=at + 15)
-    return violation_id
-
-
 def _wait(condition, timeout: float = 30.0, what: str = "") -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
@@ -102,8 +84,8 @@ def test_events_reach_the_platform_exactly_once_in_order_through_failures_and_a_
         now = time.time()
         for n in range(4):
             for camera_id in ("gate", "exit"):
-                _violation(store, camera_id, "hl-jly", now + n)
-            _violation(store, "ny-gate", "ny-jly", now + n)  # not this platform's
+                add_violation(store, camera_id, "hl-jly", now + n)
+            add_violation(store, "ny-gate", "ny-jly", now + n)  # not this platform's
         time.sleep(1.5)
         with service.client() as client:
             waiting = client.get("/api/uplink/platforms").json()[0]["events"]
@@ -111,11 +93,11 @@ def test_events_reach_the_platform_exactly_once_in_order_through_failures_and_a_
         assert waiting["oldest_pending_age_s"] > 1.0
 
         receiver = WebhookReceiver(SECRET, answer, port=port)  # the platform is back
-        refused.add(_violation(store, "gate", "hl-jly", now + 10, kind="defocus"))
+        refused.add(add_violation(store, "gate", "hl-jly", now + 10, kind="defocus"))
         _wait(lambda: len(receiver.taken) >= 6, what="deliveries resumed")
         service.kill()  # in the middle of delivering
         for n in range(2):
-            _violation(store, "exit", "hl-jly", now + 20 + n)
+            add_violation(store, "exit", "hl-jly", now + 20 + n)
         service.start()
         total = 16 + 2 + 4  # the first sixteen events, the refused violation's two, two more violations on exit
         _wait(lambda: len(receiver.taken) >= total - 1, timeout=60, what="every event but the refused one")
@@ -162,7 +144,7 @@ def test_signed_links_give_a_platform_the_snapshot_and_nothing_else(tmp_path: Pa
     service.start()
     store = Store.open(service.data_dir / "vms.db")
     try:
-        _violation(store, "gate", "hl-jly", time.time())
+        add_violation(store, "gate", "hl-jly", time.time())
         _wait(lambda: len(receiver.taken) >= 2, what="forwarded")
         link = receiver.taken[0].body["data"]["snapshot"]["url"]
         assert link.startswith("http://vms.example/api/shared/violations/") and "by=nantong" in link

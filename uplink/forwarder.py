@@ -21,12 +21,13 @@ from core.signed_urls import UrlSigner
 from core.store import Store
 from core.store.uplink import Delivery
 from uplink.messages import Catalogue, KindLabels, message_id, violation_message
+from uplink.outbox import take_new_events
 from uplink.signing import signer_for
+from uplink.visibility import platform_sees
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often the event log is looked at: a new violation reaches the platform within this
-TAKE_BATCH = 500
 SEND_BATCH = 16  # cameras whose next message is sent at once
 _RETRYABLE_4XX = {408, 425, 429}
 
@@ -75,31 +76,7 @@ class EventForwarder:
                 await asyncio.sleep(POLL_S)
 
     def _take(self) -> None:
-        """Hand the log's new events that this platform sees to its deliveries, in one transaction."""
-        store = self._store
-        cursor = store.uplink.cursor(self.platform.id)
-        if cursor is None:
-            # A platform added to the configuration starts from now: it is not sent the past.
-            store.uplink.take(self.platform.id, [], store.violations.last_event_id())
-            return
-        events = store.violations.events_after(cursor, TAKE_BATCH)
-        if not events:
-            return
-        seen = self._sees(self._catalogue())
-        store.uplink.take(
-            self.platform.id,
-            [(e.id, e.camera_id) for e in events if seen(e.camera_id, e.institution_id)],
-            events[-1].id,
-        )
-
-    def _sees(self, catalogue: Catalogue) -> Callable[[str, str], bool]:
-        units, cameras = self.platform.units, set(self.platform.cameras)
-        if not units and not cameras:
-            return lambda camera_id, institution_id: True
-        tree = catalogue.tree
-        return lambda camera_id, institution_id: (
-            camera_id in cameras or any(tree.contains(unit, institution_id) for unit in units)
-        )
+        take_new_events(self._store, self.platform.id, platform_sees(self.platform, self._catalogue().tree))
 
     async def _send(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         store = self._store

@@ -39,6 +39,9 @@ class KindLabels(Protocol):
     @property
     def severity(self) -> str: ...
 
+    @property
+    def gb_alarm(self) -> tuple[int, int]: ...
+
 
 def iso(at: float | None) -> str | None:
     return None if at is None else dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="milliseconds")

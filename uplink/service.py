@@ -1,29 +1,26 @@
-"""The uplink side of the service: a forwarder per upper platform that takes events, the on-demand pushes, and
-the health of both; rebuilt on a reload where a platform's settings changed. (The always-on pushes are the
-supervisor's consumers, through `PushFactory`.)"""
+"""The uplink side of the service: per upper platform a forwarder that takes events and a GB/T 28181 cascade,
+the on-demand pushes, and the health of all; each rebuilt on a reload where its platform's settings changed.
+(The always-on pushes are the supervisor's consumers, through `PushFactory`.)"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from core.config.uplink import PlatformConfig, StreamPushConfig
 from core.signed_urls import UrlSigner
 from core.store import Store
 from core.store.uplink import DeliveryStats
-from streams.camera import CameraStream
 from uplink.forwarder import EventForwarder
+from uplink.gb28181.agent import CascadeAgent, CascadeStatus
 from uplink.messages import Catalogue, KindLabels
 from uplink.push import PushFactory, PushStatus, StreamPusher
+from uplink.sources import CameraStreams, Recordings
 
-
-class CameraStreams(Protocol):
-    """Where the uplink finds a camera's running stream (the supervisor)."""
-
-    def stream(self, camera_id: str) -> CameraStream | None: ...
+log = logging.getLogger(__name__)
 
 
 class PushRefused(Exception):
@@ -38,6 +35,8 @@ class PlatformHealth:
     events: DeliveryStats | None
     last_attempt_at: float | None
     pushes: list[PushStatus]
+    gb28181: CascadeStatus | None
+    gb28181_error: str | None  # why the cascade is not running, where it cannot
 
 
 class UplinkService:
@@ -49,6 +48,7 @@ class UplinkService:
         urls: UrlSigner,
         pushes: PushFactory,
         streams: CameraStreams,
+        recordings: Recordings,
     ) -> None:
         self._store = store
         self._catalogue = catalogue
@@ -56,10 +56,13 @@ class UplinkService:
         self._urls = urls
         self.pushes = pushes
         self._streams = streams
+        self._recordings = recordings
         # Stable for this installation (its data), unlike the event ids that start again with a new database.
         self.installation = urls.identity()
         self._forwarders: dict[str, EventForwarder] = {}
         self._on_demand: dict[tuple[str, str], StreamPusher] = {}
+        self._cascades: dict[str, CascadeAgent] = {}
+        self._cascade_errors: dict[str, str] = {}
 
     @property
     def platforms(self) -> list[PlatformConfig]:
@@ -84,10 +87,37 @@ class UplinkService:
             if self._push(*key) != pusher.push:
                 pusher.stop()  # its configuration went, or changed
                 del self._on_demand[key]
+        await self._apply_cascades()
+
+    async def _apply_cascades(self) -> None:
+        wanted = {p.id: p for p in self.platforms if p.gb28181 is not None}
+        for platform_id in list(self._cascades):
+            if wanted.get(platform_id) != self._cascades[platform_id].platform:
+                await self._cascades.pop(platform_id).stop()
+        for platform_id in list(self._cascade_errors):
+            if platform_id not in wanted:
+                del self._cascade_errors[platform_id]
+        for platform_id, platform in wanted.items():
+            if platform_id in self._cascades:
+                continue
+            agent = CascadeAgent(platform, self._store, self._catalogue, self._kind, self._streams, self._recordings)
+            try:
+                await agent.start()
+            except OSError as error:  # our SIP port is taken, or the address is not ours
+                reason = f"cannot open the SIP port: {error.strerror or error}"
+                log.error("GB/T 28181 %s: %s", platform_id, reason)
+                self._cascade_errors[platform_id] = reason
+                await agent.stop()
+                continue
+            self._cascade_errors.pop(platform_id, None)
+            self._cascades[platform_id] = agent
 
     async def stop(self) -> None:
-        await asyncio.gather(*(f.stop() for f in self._forwarders.values()))
+        await asyncio.gather(
+            *(f.stop() for f in self._forwarders.values()), *(c.stop() for c in self._cascades.values())
+        )
         self._forwarders.clear()
+        self._cascades.clear()
         for pusher in self._on_demand.values():
             pusher.stop()
         self._on_demand.clear()
@@ -132,6 +162,7 @@ class UplinkService:
             forwarder = self._forwarders.get(platform.id)
             pushes = [s for s in always if s.platform_id == platform.id]
             pushes += [p.status() for (pid, _), p in list(self._on_demand.items()) if pid == platform.id]
+            cascade = self._cascades.get(platform.id)
             out.append(
                 PlatformHealth(
                     id=platform.id,
@@ -140,6 +171,8 @@ class UplinkService:
                     events=self._store.uplink.stats(platform.id) if platform.events else None,
                     last_attempt_at=forwarder.last_attempt_at if forwarder else None,
                     pushes=sorted(pushes, key=lambda s: s.camera_id),
+                    gb28181=cascade.status() if cascade else None,
+                    gb28181_error=self._cascade_errors.get(platform.id),
                 )
             )
         return out

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CallerDep, RowId, ServiceDep, UserDep, require_bureau
 from api.responses import problems
-from uplink.service import PushRefused, oldest_age_s
+from core.config.uplink import PlatformConfig
+from uplink.service import PlatformHealth, PushRefused, oldest_age_s
 
 router = APIRouter(responses=problems(401, 403))
 PlatformId = Annotated[str, Path(max_length=64, description="an upper platform's id")]
@@ -45,11 +46,107 @@ class PushView(_View):
     last_error: str | None
 
 
+class RegistrationView(_View):
+    state: Literal["registering", "registered", "refused", "unreachable", "stopped"]
+    reason: str | None = Field(description="why it is not registered, or why it registered again")
+    since: float
+    registered_at: float | None
+    expires_at: float | None
+    last_keepalive_at: float | None = Field(description="when the platform last answered a keepalive")
+    keepalive_misses: int
+    attempts: int = Field(description="REGISTER exchanges since the start")
+
+
+class CascadeSessionView(_View):
+    """Video the platform asked for."""
+
+    camera_id: str
+    channel_id: str
+    kind: Literal["Play", "Playback", "Download"]
+    transport: Literal["udp", "tcp-active", "tcp-passive"]
+    destination: str
+    ssrc: str
+    started_at: float
+    bytes_sent: int
+    acked: bool
+
+
+class AlarmOutboxView(BaseModel):
+    pending: int
+    oldest_pending_age_s: float | None
+    delivered: int
+    parked: int
+    last_delivered_at: float | None
+    last_error: str | None
+
+
+class CascadeView(BaseModel):
+    """The GB/T 28181 cascade to the platform."""
+
+    server: str
+    local: str | None = Field(description="our SIP address; None where the port could not be opened")
+    local_id: str
+    error: str | None = Field(description="why the cascade is not running, where it is not")
+    registration: RegistrationView | None
+    sessions: list[CascadeSessionView]
+    bytes_sent: int = Field(description="video sent since the start, all sessions")
+    cameras: int = Field(description="cameras in the catalog it is sent")
+    cameras_without_id: list[str] = Field(description="cameras it sees that have no GB/T 28181 id, so are not sent")
+    subscriptions: dict[str, int]
+    alarms: AlarmOutboxView | None
+
+
 class PlatformView(BaseModel):
     id: str
     name: str
     events: EventForwardingView | None
     pushes: list[PushView]
+    gb28181: CascadeView | None
+
+
+def _cascade(platform: PlatformHealth, config: PlatformConfig) -> CascadeView | None:
+    gb = config.gb28181
+    if gb is None:
+        return None
+    status = platform.gb28181
+    server = f"{gb.host}:{gb.port}/{gb.transport}"
+    if status is None:
+        return CascadeView(
+            server=server,
+            local=None,
+            local_id=gb.local_id,
+            error=platform.gb28181_error or "starting",
+            registration=None,
+            sessions=[],
+            bytes_sent=0,
+            cameras=0,
+            cameras_without_id=[],
+            subscriptions={},
+            alarms=None,
+        )
+    alarms = status.alarms
+    return CascadeView(
+        server=server,
+        local=status.local,
+        local_id=gb.local_id,
+        error=None,
+        registration=RegistrationView.model_validate(status.registration),
+        sessions=[CascadeSessionView.model_validate(s) for s in status.sessions],
+        bytes_sent=status.bytes_sent,
+        cameras=status.cameras,
+        cameras_without_id=status.cameras_without_id,
+        subscriptions=status.subscriptions,
+        alarms=AlarmOutboxView(
+            pending=alarms.pending,
+            oldest_pending_age_s=oldest_age_s(alarms),
+            delivered=alarms.delivered,
+            parked=alarms.parked,
+            last_delivered_at=alarms.last_delivered_at,
+            last_error=alarms.last_error,
+        )
+        if alarms is not None
+        else None,
+    )
 
 
 class ParkedView(BaseModel):
@@ -65,6 +162,7 @@ class ParkedView(BaseModel):
 async def platforms(service: ServiceDep, user: UserDep) -> list[PlatformView]:
     require_bureau(service, user, "upper platforms")
     health = await asyncio.to_thread(service.uplink.health)
+    configs = {p.id: p for p in service.uplink.platforms}
     return [
         PlatformView(
             id=platform.id,
@@ -82,8 +180,10 @@ async def platforms(service: ServiceDep, user: UserDep) -> list[PlatformView]:
             if platform.events is not None and platform.events_url is not None
             else None,
             pushes=[PushView.model_validate(push) for push in platform.pushes],
+            gb28181=_cascade(platform, configs[platform.id]),
         )
         for platform in health
+        if platform.id in configs
     ]
 
 

@@ -169,6 +169,44 @@ def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
             for r, ref in enumerate(refs if isinstance(refs, list) else []):
                 if isinstance(ref, str) and ref not in known:
                     problems.append(ConfigProblem(f"uplink.platforms[{p}].{key}[{r}]", f"unknown {what} {ref!r}"))
+    problems += _gb_problems(data, platforms)
+    return problems
+
+
+def _gb_problems(data: dict[str, Any], platforms: list[tuple[int, dict[str, Any]]]) -> list[ConfigProblem]:
+    """GB/T 28181 ids are unique among ours; two cascades cannot listen on one SIP port."""
+    found = data.get("organisation")
+    org: dict[str, Any] = found if isinstance(found, dict) else {}
+    ids = [("organisation.gb_id", org.get("gb_id"))]
+    for t, town in _items(org, "towns"):
+        ids.append((f"organisation.towns[{t}].gb_id", town.get("gb_id")))
+        ids += [
+            (f"organisation.towns[{t}].institutions[{i}].gb_id", inst.get("gb_id"))
+            for i, inst in _items(town, "institutions")
+        ]
+    ids += [(f"cameras[{c}].gb_id", cam.get("gb_id")) for c, cam in _items(data, "cameras")]
+    local_ids: list[tuple[str, Any]] = []  # one lower platform may register with several upper ones
+    listeners: list[tuple[str, str]] = []
+    for p, platform in platforms:
+        gb = platform.get("gb28181")
+        if not isinstance(gb, dict):
+            continue
+        local_ids.append((f"uplink.platforms[{p}].gb28181.local_id", gb.get("local_id")))
+        port = gb.get("local_port", 5060)
+        if port != 0:
+            where = f"{gb.get('local_host', '127.0.0.1')}:{port}/{gb.get('transport', 'udp')}"
+            listeners.append((f"uplink.platforms[{p}].gb28181.local_port", where))
+    found = [(path, value) for path, value in ids if isinstance(value, str)]
+    counts = Counter(value for _, value in found)
+    counts.update({value for _, value in local_ids if isinstance(value, str)})
+    found += [(path, value) for path, value in local_ids if isinstance(value, str) and counts[value] > 1]
+    problems = [
+        ConfigProblem(path, f"GB/T 28181 id {value!r} is used twice") for path, value in found if counts[value] > 1
+    ]
+    ports = Counter(where for _, where in listeners)
+    problems += [
+        ConfigProblem(path, f"{where} is another cascade's SIP port") for path, where in listeners if ports[where] > 1
+    ]
     return problems
 
 

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from core.config.gb_ids import CameraGbId, UnitGbId
 from core.config.geometry import polygon_area, self_intersection
 from core.config.uplink import UplinkConfig
 
@@ -40,6 +41,7 @@ class InstitutionConfig(_Frozen):
     name: DisplayName
     kind: Literal["elderly_care", "child_welfare", "rescue", "other"] = "elderly_care"
     address: str | None = None
+    gb_id: UnitGbId | None = Field(default=None, description="its GB/T 28181 id (type 215 or 216) for upper platforms")
 
 
 class TownConfig(_Frozen):
@@ -48,6 +50,7 @@ class TownConfig(_Frozen):
     id: Identifier
     name: DisplayName
     kind: Literal["town", "park", "subdistrict"] = "town"
+    gb_id: UnitGbId | None = Field(default=None, description="its GB/T 28181 id (type 215 or 216) for upper platforms")
     institutions: list[InstitutionConfig] = []
 
 
@@ -56,6 +59,7 @@ class OrganisationConfig(_Frozen):
 
     id: Identifier = "bureau"
     name: DisplayName = "民政局"
+    gb_id: UnitGbId | None = Field(default=None, description="its GB/T 28181 id (type 215 or 216) for upper platforms")
     towns: list[TownConfig] = []
 
 
@@ -202,6 +206,9 @@ class CameraConfig(_Frozen):
     retention_hours: Annotated[float, Field(gt=0, le=24 * 366)] | None = None
     record: bool = True
     detectors: Sequence[DetectorSettings] = ()
+    gb_id: CameraGbId | None = Field(
+        default=None, description="its GB/T 28181 id (type 131 or 132) for upper platforms"
+    )
 
 
 # --- service ----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from core.config.gb_ids import GbId, PlatformGbId
+
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
 
@@ -114,6 +116,51 @@ class StreamPushConfig(_Frozen):
         return "rtmp" if urlsplit(self.url).scheme.startswith("rtmp") else "rtsp"
 
 
+Port = Annotated[int, Field(ge=0, le=65535)]
+Host = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$", description="an IP address or host name")]
+
+
+class Gb28181Config(_Frozen):
+    """A GB/T 28181 cascade: we are the lower platform, registering with the upper one over SIP and serving its
+    catalog, record and status queries and its requests for live and recorded video (PS over RTP)."""
+
+    server_id: GbId = Field(description="the upper platform's SIP server id (20 digits)")
+    domain: Annotated[str, Field(pattern=r"^[0-9A-Za-z.-]{1,64}$")] | None = Field(
+        default=None, validate_default=True, description="its SIP domain (realm); default: the server id's first 10"
+    )
+    host: Host
+    port: Port = 5060
+    transport: Literal["udp", "tcp"] = "udp"
+    local_id: PlatformGbId = Field(description="our platform's id, as the upper platform registered it (type 200)")
+    password: SecretStr
+    local_host: Host = Field(default="127.0.0.1", description="the address we listen on and announce")
+    local_port: Port = Field(default=5060, description="our SIP port; 0: any free one")
+    media_host: Host | None = Field(default=None, description="the address in our SDP answers; default local_host")
+    expires_s: Annotated[int, Field(ge=10, le=86400 * 7)] = 3600
+    keepalive_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
+    keepalive_misses: Annotated[int, Field(ge=1, le=100)] = 3
+    charset: Literal["GB2312", "UTF-8"] = "GB2312"
+    # Between attempts to register after a refusal (a wrong password) or no answer; the last repeats.
+    register_backoff_s: list[Seconds] = Field(default=[5, 10, 30, 60, 300], min_length=1)
+    catalog_page_size: Annotated[int, Field(ge=1, le=100)] = 10
+    record_page_size: Annotated[int, Field(ge=1, le=100)] = 10
+    ack_timeout_s: Annotated[float, Field(gt=0, le=120)] = 32.0  # 64 × T1: an answered INVITE never ACKed ends
+
+    @field_validator("domain")
+    @classmethod
+    def _realm(cls, domain: str | None, info: ValidationInfo) -> str | None:
+        server_id = info.data.get("server_id")
+        return domain if domain is not None else (server_id[:10] if isinstance(server_id, str) else None)
+
+    @property
+    def realm(self) -> str:
+        return self.domain or self.server_id[:10]
+
+    @property
+    def announced_media_host(self) -> str:
+        return self.media_host or self.local_host
+
+
 class PlatformConfig(_Frozen):
     """One upper platform."""
 
@@ -123,6 +170,7 @@ class PlatformConfig(_Frozen):
     cameras: list[Identifier] = Field(default=[], description="cameras it sees besides those of its units")
     events: EventForwardingConfig | None = None
     push: list[StreamPushConfig] = []
+    gb28181: Gb28181Config | None = None
 
 
 class UplinkConfig(_Frozen):

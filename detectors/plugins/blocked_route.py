@@ -30,6 +30,7 @@ KIND = ViolationKind(
     "Fire exit blocked",
     "major",
     needs=frozenset({"view", "aim"}),
+    gb_alarm=(5, 3),  # 遗留物: something left in the way
 )
 _KERNEL = np.ones((3, 3), np.uint8)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from detectors.interface import Observation
 from detectors.plugin import ViolationKind
 
-KIND = ViolationKind("video_loss", "视频丢失", "Video lost", "major")
+KIND = ViolationKind("video_loss", "视频丢失", "Video lost", "major", gb_alarm=(6, 1))
 
 
 class VideoLossWatch:

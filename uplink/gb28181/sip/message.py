@@ -52,9 +52,13 @@ REASONS = {
     406: "Not Acceptable",
     408: "Request Timeout",
     415: "Unsupported Media Type",
+    423: "Interval Too Brief",
+    480: "Temporarily Unavailable",
     481: "Call/Transaction Does Not Exist",
     486: "Busy Here",
+    487: "Request Terminated",
     488: "Not Acceptable Here",
+    489: "Bad Event",
     500: "Server Internal Error",
     501: "Not Implemented",
     503: "Service Unavailable",
@@ -64,7 +68,12 @@ _BRANCH = re.compile(r";\s*branch=([^;\s]+)", re.I)
 
 
 class SipParseError(ValueError):
-    """Not a SIP message we can use; the message says why."""
+    """Not a SIP message we can use; the message says why. `request`: what could be read of a request, where
+    enough was read to answer it (with a 400)."""
+
+    def __init__(self, reason: str, request: SipRequest | None = None) -> None:
+        super().__init__(reason)
+        self.request = request
 
 
 @dataclass
@@ -176,21 +185,22 @@ def parse(data: bytes) -> SipRequest | SipResponse:
         if start[2] != "SIP/2.0" or not start[0].isalpha():
             raise SipParseError(f"bad request line {lines[0][:80]!r}")
         message = SipRequest(headers=headers, method=start[0].upper(), uri=start[1])
+    for name in ("via", "from", "to", "call-id", "cseq"):
+        if message.header(name) is None:
+            raise SipParseError(f"no {CANONICAL[name]} header")
+    answerable = message if isinstance(message, SipRequest) else None
+    try:
+        message.cseq  # noqa: B018 - parses it
+    except ValueError:
+        raise SipParseError(f"bad CSeq {message.header('cseq')!r}", answerable) from None
     length_text = message.header("content-length")
     try:
         length = int(length_text) if length_text is not None else len(body)
     except ValueError:
-        raise SipParseError(f"bad Content-Length {length_text!r}") from None
+        raise SipParseError(f"bad Content-Length {length_text!r}", answerable) from None
     if length < 0 or length > len(body):
-        raise SipParseError("the body is shorter than its Content-Length")
+        raise SipParseError("the body is shorter than its Content-Length", answerable)
     message.body = body[:length]
-    for name in ("via", "from", "to", "call-id", "cseq"):
-        if message.header(name) is None:
-            raise SipParseError(f"no {CANONICAL[name]} header")
-    try:
-        message.cseq  # noqa: B018 - parses it
-    except ValueError:
-        raise SipParseError(f"bad CSeq {message.header('cseq')!r}") from None
     return message
 
 
