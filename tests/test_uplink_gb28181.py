@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -283,3 +284,242 @@ def foreign_request_refused(platform: UpperPlatform) -> bool:
         )
         data, _ = other.recvfrom(65536)
     return data.startswith(b"SIP/2.0 403")
+
+
+def _subscribe(platform: UpperPlatform, kind: str, expires: int = 600) -> Any:
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\r\n<Query><CmdType>{kind}</CmdType><SN>77</SN>'
+        f"<DeviceID>{LOCAL_ID}</DeviceID></Query>\r\n"
+    ).encode()
+    answer = platform.request("SUBSCRIBE", LOCAL_ID, body, extra=[("Event", kind), ("Expires", str(expires))])
+    assert answer.status == 200 and answer.header("expires") == str(expires), answer.first
+    return answer
+
+
+def _events(platform: UpperPlatform) -> list[tuple[str, str]]:
+    return [
+        (item.findtext("DeviceID") or "", item.findtext("Event") or "")
+        for message in platform.notifies
+        if b"<CmdType>Catalog" in message.body
+        for item in message.xml().iter("Item")
+    ]
+
+
+def _mansrtsp(text: str) -> bytes:
+    return (text.replace("\n", "\r\n") + "\r\n").encode()
+
+
+def test_cascade_over_tcp_with_recordings_and_subscriptions(cameras: RtspServer, tmp_path: Path) -> None:
+    with UpperPlatform(PASSWORD, "tcp", qop=False) as platform:
+        config = _config(cameras, platform, charset="UTF-8")
+        service = RunningService(tmp_path, config)
+        service.start()
+        started = time.time()
+        try:
+            platform.wait(lambda: platform.registered_as == LOCAL_ID, what="registered over TCP")
+            assert "qop" not in platform.registrations[-1].header("authorization")
+
+            roots = platform.answers("Catalog", platform.query("Catalog", LOCAL_ID, charset="UTF-8"))
+            catalog = [m for m in platform.messages if b"<CmdType>Catalog" in m.body]
+            assert all(m.body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>') for m in catalog)
+            assert "厨房（后厨）".encode() in b"".join(m.body for m in catalog)
+            assert {i["Name"] for i in _items(roots)} >= {
+                "启东市民政局",
+                "汇龙镇",
+                "汇龙镇敬老院",
+                "大门",
+                "厨房（后厨）",
+            }
+
+            # Subscribed to the catalog: the current state at once, then what changes.
+            _subscribe(platform, "Catalog")
+            platform.wait(lambda: len(_events(platform)) >= 6, what="the catalog notified")
+            assert set(_events(platform)) >= {(GATE_ID, "ADD"), (KITCHEN_ID, "ADD"), (HOME_ID, "ADD")}
+            _subscribe(platform, "Alarm")
+
+            # Live H.265 with the platform listening (we connect), H.264 with the platform connecting to us.
+            _, receiver, _, late, check = _play(platform, KITCHEN_ID, "tcp-passive", 3.0, tmp_path)
+            assert check.codec == "hevc" and (check.width, check.height) == (640, 360) and check.errors == "", check
+            assert set(check.stream_types) == {0x24} and not late
+            _, receiver, _, late, check = _play(platform, GATE_ID, "tcp-active", 3.0, tmp_path)
+            assert check.codec == "h264" and check.errors == "" and check.frames >= 50 and not late, check
+
+            # The recordings: what the index holds, in pages, and a stretch of it played back.
+            time.sleep(max(0.0, started + 12 - time.time()))
+            begin = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started - 60))
+            end = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() + 60))
+            fields = {"StartTime": begin, "EndTime": end, "Type": "all", "Secrecy": "0"}
+            records = _items(
+                platform.answers("RecordInfo", platform.query("RecordInfo", GATE_ID, fields)), "RecordList"
+            )
+            assert records and all(r["DeviceID"] == GATE_ID and r["Type"] == "time" for r in records), records
+            first = time.mktime(time.strptime(records[0]["StartTime"], "%Y-%m-%dT%H:%M:%S"))
+            last = time.mktime(time.strptime(records[-1]["EndTime"], "%Y-%m-%dT%H:%M:%S"))
+            assert started - 2 <= first and last - first >= 6, records
+
+            receiver = RtpReceiver("tcp-passive")
+            sdp = offer(
+                "Playback", receiver.port, "tcp-passive", int(first) + 1, int(first) + 7, "1320600001", channel=GATE_ID
+            )
+            answer, dialog = platform.invite(GATE_ID, sdp)
+            assert answer.status == 200 and "s=Playback" in answer.body.decode(), answer.first
+            receiver.start()
+            platform.in_dialog(dialog, "ACK")
+            time.sleep(1.5)
+            assert (
+                platform.in_dialog(
+                    dialog, "INFO", _mansrtsp("PAUSE RTSP/1.0\nCSeq: 1\nPauseTime: now"), "Application/MANSRTSP"
+                ).status
+                == 200
+            )
+            time.sleep(0.5)
+            paused_at = len(receiver.packets)
+            time.sleep(1.5)
+            assert len(receiver.packets) == paused_at, "nothing is sent while paused"
+            resume = _mansrtsp("PLAY RTSP/1.0\nCSeq: 2\nRange: npt=now-\nScale: 2.0")
+            assert platform.in_dialog(dialog, "INFO", resume, "Application/MANSRTSP").status == 200
+            ended = platform.wait(
+                lambda: any(b"<NotifyType>121</NotifyType>" in m.body for m in platform.messages),
+                timeout=15,
+                what="MediaStatus 121",
+            )
+            assert ended and len(receiver.packets) > paused_at
+            assert platform.in_dialog(dialog, "BYE").status == 200
+            receiver.close()
+            check = check_program_stream(receiver.program_stream(), tmp_path / "playback.ps")
+            assert check.codec == "h264" and check.errors == "" and 100 <= check.frames <= 175, check  # 6 s at 25 fps
+
+            # Download at four times real time.
+            receiver = RtpReceiver("udp")
+            platform.messages.clear()
+            sdp = offer(
+                "Download", receiver.port, "udp", int(first) + 1, int(first) + 5, "1320600002", speed=4, channel=GATE_ID
+            )
+            answer, dialog = platform.invite(GATE_ID, sdp)
+            assert answer.status == 200 and "s=Download" in answer.body.decode()
+            receiver.start()
+            asked = time.time()
+            platform.in_dialog(dialog, "ACK")
+            platform.wait(
+                lambda: any(b"<NotifyType>121</NotifyType>" in m.body for m in platform.messages), what="downloaded"
+            )
+            took = time.time() - asked
+            platform.in_dialog(dialog, "BYE")
+            receiver.close()
+            assert took < 3.0, took
+            check = check_program_stream(receiver.program_stream(), tmp_path / "download.ps")
+            assert check.errors == "" and 75 <= check.frames <= 125, check
+
+            # An alarm goes as NOTIFY to the alarm subscription.
+            store = Store.open(service.data_dir / "vms.db")
+            try:
+                add_violation(store, "kitchen", "hl-jly", time.time(), kind="video_loss")
+            finally:
+                store.close()
+            platform.wait(
+                lambda: sum(b"<CmdType>Alarm" in n.body for n in platform.notifies) >= 2, what="alarm notifies"
+            )
+            alarm = next(n.xml() for n in platform.notifies if b"<CmdType>Alarm" in n.body)
+            assert alarm.findtext("DeviceID") == KITCHEN_ID and alarm.findtext("AlarmMethod") == "6"
+            assert alarm.findtext("Info/AlarmType") == "1"
+
+            # The configuration changes: a camera leaves, another gets an id.
+            config["cameras"] = [c for c in config["cameras"] if c["id"] != "exit"]
+            next(c for c in config["cameras"] if c["id"] == "lobby")["gb_id"] = "32068100001320000004"
+            service.write_config(config)
+            service.reload()
+            platform.wait(
+                lambda: {(EXIT_ID, "DEL"), ("32068100001320000004", "ADD")} <= set(_events(platform)),
+                what="changes notified",
+            )
+        finally:
+            service.stop()
+        assert platform.registrations[-1].header("expires") == "0"
+
+
+def test_a_wrong_password_backs_off_and_a_silent_platform_is_registered_with_again(
+    cameras: RtspServer, tmp_path: Path
+) -> None:
+    with UpperPlatform(PASSWORD, "udp") as platform:
+        config = _config(cameras, platform, password="not-the-password")
+        service = RunningService(tmp_path, config)
+        service.start()
+        try:
+            time.sleep(4)
+            authorised = [r.at for r in platform.registrations if r.header("authorization")]
+            assert 2 <= len(authorised) <= 3, authorised  # after 1 s, then 2 s: never a fast loop
+            with service.client() as client:
+                gb = client.get("/api/uplink/platforms").json()[0]["gb28181"]
+            assert gb["registration"]["state"] == "refused" and "password" in gb["registration"]["reason"], gb
+
+            config["uplink"]["platforms"][0]["gb28181"]["password"] = PASSWORD
+            service.write_config(config)
+            service.reload()
+            platform.wait(lambda: platform.registered_as == LOCAL_ID, what="registered with the right password")
+            count = len(platform.registrations)
+            platform.answer_keepalives = False
+            platform.wait(lambda: len(platform.registrations) > count, timeout=15, what="registered again")
+            with service.client() as client:
+                registration = client.get("/api/uplink/platforms").json()[0]["gb28181"]["registration"]
+            assert "keepalives unanswered" in (registration["reason"] or ""), registration
+        finally:
+            service.stop()
+
+
+SIPP = Path(__file__).parent / "rig" / "sipp"
+
+
+def test_sipp_as_the_upper_platform(cameras: RtspServer, tmp_path: Path) -> None:
+    """sipp challenges the REGISTER and checks our digest, takes a keepalive, asks for the catalog, device info
+    and records, opens live and recorded video and hangs both up; FFmpeg reads what reached the RTP ports."""
+    sipp_port = free_port()
+    live, playback = RtpReceiver("udp"), RtpReceiver("udp")
+    live.start()
+    playback.start()
+    stand_in = type("Platform", (), {"port": sipp_port, "transport": "udp"})()
+    config = _config(cameras, stand_in, keepalive_s=8, catalog_page_size=20)  # type: ignore[arg-type]
+    vms_port = config["uplink"]["platforms"][0]["gb28181"]["local_port"]
+    started = int(time.time())
+    clock = lambda at: time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(at))  # noqa: E731
+    keys = {
+        "local_id": LOCAL_ID,
+        "password": PASSWORD,
+        "server_id": SERVER_ID,
+        "camera_id": GATE_ID,
+        "record_from": clock(started - 60),
+        "record_to": clock(started + 60),
+        "playback_from": str(started + 2),
+        "playback_to": str(started + 7),
+        "live_port": str(live.port),
+        "playback_port": str(playback.port),
+    }
+    log = tmp_path / "sipp-messages.log"
+    command = ["sipp", "-sf", str(SIPP / "upper_platform.xml"), "-oocsf", str(SIPP / "answers.xml")]
+    command += ["-i", "127.0.0.1", "-p", str(sipp_port), "-t", "u1", "-m", "1", "-timeout", "60s", "-timeout_error"]
+    command += ["-trace_msg", "-message_file", str(log), "-trace_err", "-error_file", str(tmp_path / "sipp-errors.log")]
+    command += [arg for name, value in keys.items() for arg in ("-key", name, value)]
+    command += ["-nostdin", f"127.0.0.1:{vms_port}"]
+    service = RunningService(tmp_path, config)
+    sipp = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    service.start()
+    try:
+        rc = sipp.wait(timeout=60)
+    finally:
+        service.stop()
+        live.close()
+        playback.close()
+    errors = (
+        (tmp_path / "sipp-errors.log").read_text(errors="replace") if (tmp_path / "sipp-errors.log").exists() else ""
+    )
+    assert rc == 0, (
+        f"sipp failed ({rc}): {sipp.stderr.read().decode(errors='replace') if sipp.stderr else ''}\n{errors}"
+    )
+    messages = log.read_bytes()
+    assert b'sipp "bad digest"' not in messages and b"Authorization: Digest" in messages
+    assert b"<CmdType>Keepalive</CmdType>" in messages  # sent once registered
+    assert b"<SumNum>6</SumNum>" in messages and "厨房（后厨）".encode("gb2312") in messages
+    assert b"<CmdType>DeviceInfo</CmdType>" in messages and b"<Channel>3</Channel>" in messages
+    assert re.search(rb"<CmdType>RecordInfo</CmdType>.*?<SumNum>[1-9]", messages, re.S)
+    for receiver, name in ((live, "live"), (playback, "playback")):
+        check = check_program_stream(receiver.program_stream(), tmp_path / f"sipp-{name}.ps")
+        assert check.codec == "h264" and check.errors == "" and check.frames >= 25, (name, check)

@@ -5,7 +5,6 @@ the on-demand pushes, and the health of all; each rebuilt on a reload where its 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from uplink.gb28181.agent import CascadeAgent, CascadeStatus
 from uplink.messages import Catalogue, KindLabels
 from uplink.push import PushFactory, PushStatus, StreamPusher
 from uplink.sources import CameraStreams, Recordings
-
-log = logging.getLogger(__name__)
 
 
 class PushRefused(Exception):
@@ -62,7 +59,6 @@ class UplinkService:
         self._forwarders: dict[str, EventForwarder] = {}
         self._on_demand: dict[tuple[str, str], StreamPusher] = {}
         self._cascades: dict[str, CascadeAgent] = {}
-        self._cascade_errors: dict[str, str] = {}
 
     @property
     def platforms(self) -> list[PlatformConfig]:
@@ -94,23 +90,13 @@ class UplinkService:
         for platform_id in list(self._cascades):
             if wanted.get(platform_id) != self._cascades[platform_id].platform:
                 await self._cascades.pop(platform_id).stop()
-        for platform_id in list(self._cascade_errors):
-            if platform_id not in wanted:
-                del self._cascade_errors[platform_id]
         for platform_id, platform in wanted.items():
-            if platform_id in self._cascades:
-                continue
-            agent = CascadeAgent(platform, self._store, self._catalogue, self._kind, self._streams, self._recordings)
-            try:
-                await agent.start()
-            except OSError as error:  # our SIP port is taken, or the address is not ours
-                reason = f"cannot open the SIP port: {error.strerror or error}"
-                log.error("GB/T 28181 %s: %s", platform_id, reason)
-                self._cascade_errors[platform_id] = reason
-                await agent.stop()
-                continue
-            self._cascade_errors.pop(platform_id, None)
-            self._cascades[platform_id] = agent
+            if platform_id not in self._cascades:
+                agent = CascadeAgent(
+                    platform, self._store, self._catalogue, self._kind, self._streams, self._recordings
+                )
+                agent.start()
+                self._cascades[platform_id] = agent
 
     async def stop(self) -> None:
         await asyncio.gather(
@@ -171,8 +157,8 @@ class UplinkService:
                     events=self._store.uplink.stats(platform.id) if platform.events else None,
                     last_attempt_at=forwarder.last_attempt_at if forwarder else None,
                     pushes=sorted(pushes, key=lambda s: s.camera_id),
-                    gb28181=cascade.status() if cascade else None,
-                    gb28181_error=self._cascade_errors.get(platform.id),
+                    gb28181=cascade.status() if cascade and cascade.error is None else None,
+                    gb28181_error=cascade.error if cascade else None,
                 )
             )
         return out

@@ -46,7 +46,9 @@ class Message:
         return self.first.split()[0] if not self.is_response else self.header("cseq").split()[1]
 
     def xml(self) -> ET.Element:
-        text = self.body.decode("gb18030")
+        declared = re.match(rb'<\?xml[^>]*encoding="([^"]+)"', self.body)
+        charset = declared.group(1).decode().lower() if declared else "utf-8"
+        text = self.body.decode("gb18030" if charset.startswith("gb") else charset)
         return ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
 
 

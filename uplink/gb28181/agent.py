@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 ALLOW = "REGISTER, MESSAGE, INVITE, ACK, BYE, CANCEL, INFO, SUBSCRIBE, NOTIFY, OPTIONS"
 CATALOG_WATCH_S = 1.0
 RESPONSE_TIMEOUT_S = 10.0
+PORT_RETRY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +84,31 @@ class CascadeAgent:
         )
         self._alarms_kind = kind
         self._alarms: AlarmReporter | None = None
+        self._main: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.error: str | None = None  # why it is not running, where it cannot
         self._spawned: set[asyncio.Task[None]] = set()
         self._catalog_state: dict[str, tuple[CatalogEntry, bool]] | None = None
         self._catalog_cache: tuple[object, Catalog] | None = None
 
     # --- life ---------------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Opens our SIP port (OSError where it is taken) and starts registering."""
-        await self.endpoint.open(self.gb.local_host, self.gb.local_port)
+    def start(self) -> None:
+        self._main = asyncio.create_task(self._run(), name=f"gb28181-{self.platform.id}")
+
+    async def _run(self) -> None:
+        """Opens our SIP port (again and again, where another program holds it), then starts the work."""
+        while True:
+            try:
+                await self.endpoint.open(self.gb.local_host, self.gb.local_port)
+                break
+            except OSError as error:
+                reason = f"cannot open SIP port {self.gb.local_host}:{self.gb.local_port}: {error.strerror or error}"
+                if self.error != reason:
+                    log.error("GB/T 28181 %s: %s; trying again every %g s", self.platform.id, reason, PORT_RETRY_S)
+                self.error = reason
+                await asyncio.sleep(PORT_RETRY_S)
+        self.error = None
         self._identity = Identity(self.gb, self.endpoint.local)
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(self.gb.host, self.gb.port, type=socket.SOCK_DGRAM)
@@ -123,6 +139,9 @@ class CascadeAgent:
         ]
 
     async def stop(self) -> None:
+        if self._main is not None:
+            self._main.cancel()
+            await asyncio.gather(self._main, return_exceptions=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -82,7 +82,9 @@ class Registration:
             else:
                 failures = 0
                 now = time.time()
-                self._set("registered", None, registered_at=now, expires_at=now + granted, keepalive_misses=0)
+                why = self.status.reason  # what made us register again, shown until the next loss
+                again = f"registered again after: {why}" if why and not why.startswith("registered again") else why
+                self._set("registered", again, registered_at=now, expires_at=now + granted, keepalive_misses=0)
                 log.info("GB/T 28181 %s: registered with %s for %d s", self._gb.local_id, self._server, granted)
                 lost = await self._keep_alive(refresh_after=max(granted - 30, granted * 0.5))
                 if lost is not None:
@@ -144,8 +146,10 @@ class Registration:
                 challenge, "REGISTER", uri, self._gb.local_id, self._gb.password.get_secret_value()
             )
             answer = await self._exchange(expires, credentials, timeout, proxy=answer.status == 407)
-            if answer.status in (401, 407):
-                raise Refused("the platform refused our id and password (wrong password?)")
+            if answer.status in (401, 403, 407):
+                raise Refused(
+                    f"the platform refused our id and password (wrong password?): {answer.status} {answer.reason}"
+                )
         if answer.status == 423 and expires:  # Interval Too Brief: ask again for what it allows
             minimum = int(answer.header("min-expires") or 0)
             if minimum > expires:

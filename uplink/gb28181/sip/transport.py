@@ -22,7 +22,7 @@ Receiver = Callable[[SipRequest | SipResponse, Address], None]
 Malformed = Callable[[SipParseError, Address], None]
 
 CONNECT_TIMEOUT_S = 5.0
-_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*([0-9]+)[ \t]*$", re.I | re.M)
+_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*([0-9]+)[ \t]*\r?$", re.I | re.M)
 
 
 class SipTransport(ABC):
@@ -58,11 +58,17 @@ class UdpTransport(SipTransport, asyncio.DatagramProtocol):
     def __init__(self, receive: Receiver, malformed: Malformed) -> None:
         super().__init__(receive, malformed)
         self._transport: asyncio.DatagramTransport | None = None
+        self._closed: asyncio.Future[None] | None = None
 
     async def open(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
+        self._closed = loop.create_future()
         self._transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
         self.local = self._transport.get_extra_info("sockname")[:2]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | bytes, int]) -> None:
         if not data.strip():
@@ -81,6 +87,8 @@ class UdpTransport(SipTransport, asyncio.DatagramProtocol):
     async def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+            if self._closed is not None:
+                await self._closed  # the socket is closed now: the port can be opened again at once
 
 
 class TcpTransport(SipTransport):
@@ -166,3 +174,6 @@ class TcpTransport(SipTransport):
         with contextlib.suppress(Exception):
             await asyncio.gather(*self._readers, return_exceptions=True)
         self._writers.clear()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
