@@ -261,3 +261,81 @@ def test_unusable_storage_path_is_named() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"storage": {"data_dir": "data\x00x"}})
     assert any(p.path == "storage.data_dir" and "NUL" in p.message for p in caught.value.problems)
+
+
+def _gb_config(**gb: object) -> dict:
+    camera = {"name": "x", "institution": "hl-jly", "role": "gate", "source": {"url": "rtsp://h/x"}}
+    return {
+        "organisation": {
+            "gb_id": "32068100002150000001",
+            "towns": [{"id": "hl", "name": "汇龙镇", "institutions": [{"id": "hl-jly", "name": "敬老院"}]}],
+        },
+        "cameras": [
+            {**camera, "id": "a", "gb_id": "32068100001320000001"},
+            {**camera, "id": "b", "gb_id": "32068100001320000002"},
+        ],
+        "uplink": {
+            "platforms": [
+                {
+                    "id": "nantong",
+                    "name": "南通",
+                    "gb28181": {
+                        "server_id": "32060000002000000001",
+                        "host": "127.0.0.1",
+                        "local_id": "32068100002000000001",
+                        "password": "x",
+                        **gb,
+                    },
+                }
+            ]
+        },
+    }
+
+
+def test_a_gb28181_cascade_loads_with_its_defaults() -> None:
+    config = parse_config(_gb_config())
+    gb = config.uplink.platforms[0].gb28181
+    assert gb is not None and gb.realm == "3206000000" and gb.transport == "udp" and gb.charset == "GB2312"
+    assert gb.announced_media_host == "127.0.0.1" and config.cameras[0].gb_id == "32068100001320000001"
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        (lambda c: c["cameras"][0].update(gb_id="3206810000132000001"), "cameras[0].gb_id", "20 digits"),
+        (lambda c: c["cameras"][0].update(gb_id="32068100002160000001"), "cameras[0].gb_id", "131 or 132, not 216"),
+        (lambda c: c["organisation"].update(gb_id="32068100001320000009"), "organisation.gb_id", "215 or 216"),
+        (lambda c: c["cameras"][1].update(gb_id="32068100001320000001"), "cameras[1].gb_id", "used twice"),
+        (
+            lambda c: c["uplink"]["platforms"][0]["gb28181"].update(local_id="32068100001320000001"),
+            "uplink.platforms[0].gb28181.local_id",
+            "200, not 132",
+        ),
+        (
+            lambda c: c["uplink"]["platforms"][0]["gb28181"].update(local_id="32068100002150000001"),
+            "uplink.platforms[0].gb28181.local_id",
+            "200, not 215",
+        ),
+        (
+            lambda c: c["uplink"]["platforms"].append({**c["uplink"]["platforms"][0], "id": "second"}),
+            "uplink.platforms[1].gb28181.local_port",
+            "another cascade's SIP port",
+        ),
+        (
+            lambda c: c["uplink"]["platforms"][0]["gb28181"].update(transport="sctp"),
+            "uplink.platforms[0].gb28181.transport",
+            "Input should be",
+        ),
+        (
+            lambda c: c["uplink"]["platforms"][0]["gb28181"].update(charset="BIG5"),
+            "uplink.platforms[0].gb28181.charset",
+            "Input should be",
+        ),
+    ],
+)
+def test_gb28181_mistakes_name_their_field(change, path: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    data = _gb_config()
+    change(data)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert any(p.path == path and message in p.message for p in caught.value.problems), caught.value
