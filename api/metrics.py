@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
@@ -110,26 +111,68 @@ class LiveViewerCollector(Collector):
 
 
 class UplinkCollector(Collector):
-    """Forwarding to each upper platform: the outbox depth, its oldest message, what was delivered and refused."""
+    """Each upper platform: the event outbox (depth, oldest message, delivered, refused), each pushed stream, and
+    the GB/T 28181 cascade (registered, sessions, video sent, the alarm outbox)."""
 
     def __init__(self, uplink: UplinkService) -> None:
         self._uplink = uplink
 
     def collect(self) -> Iterator[Metric]:
-        pending = GaugeMetricFamily("vms_uplink_pending", "Messages not yet taken by the platform", labels=["platform"])
+        by_platform = ["platform"]
+        pending = GaugeMetricFamily("vms_uplink_pending", "Messages not yet taken by the platform", labels=by_platform)
         oldest = GaugeMetricFamily(
-            "vms_uplink_oldest_pending_seconds", "Age of the oldest message not yet taken", labels=["platform"]
+            "vms_uplink_oldest_pending_seconds", "Age of the oldest message not yet taken", labels=by_platform
         )
-        delivered = CounterMetricFamily("vms_uplink_delivered", "Messages the platform took", labels=["platform"])
-        parked = GaugeMetricFamily("vms_uplink_parked", "Messages the platform refused for good", labels=["platform"])
+        delivered = CounterMetricFamily("vms_uplink_delivered", "Messages the platform took", labels=by_platform)
+        parked = GaugeMetricFamily("vms_uplink_parked", "Messages the platform refused for good", labels=by_platform)
+        by_push = ["platform", "camera", "mode"]
+        push_up = GaugeMetricFamily("vms_uplink_push_up", "1 while a push sends packets", labels=by_push)
+        push_bytes = CounterMetricFamily("vms_uplink_push_bytes", "Bytes pushed", labels=by_push)
+        push_connections = CounterMetricFamily(
+            "vms_uplink_push_connections", "Connections made to the media server", labels=by_push
+        )
+        registered = GaugeMetricFamily(
+            "vms_uplink_gb28181_registered", "1 while registered with the platform", labels=by_platform
+        )
+        keepalive_age = GaugeMetricFamily(
+            "vms_uplink_gb28181_keepalive_age_seconds",
+            "Since the platform last answered a keepalive",
+            labels=by_platform,
+        )
+        sessions = GaugeMetricFamily(
+            "vms_uplink_gb28181_sessions", "Video sessions the platform holds", labels=by_platform
+        )
+        video_bytes = CounterMetricFamily(
+            "vms_uplink_gb28181_video_bytes", "Video sent to the platform (PS over RTP)", labels=by_platform
+        )
+        alarms_pending = GaugeMetricFamily(
+            "vms_uplink_gb28181_alarms_pending", "Alarms not yet taken by the platform", labels=by_platform
+        )
+        now = time.time()
         for platform in self._uplink.health():
-            if platform.events is None:
-                continue
-            pending.add_metric([platform.id], platform.events.pending)
-            oldest.add_metric([platform.id], oldest_age_s(platform.events) or 0.0)
-            delivered.add_metric([platform.id], platform.events.delivered)
-            parked.add_metric([platform.id], platform.events.parked)
-        yield from (pending, oldest, delivered, parked)
+            if platform.events is not None:
+                pending.add_metric([platform.id], platform.events.pending)
+                oldest.add_metric([platform.id], oldest_age_s(platform.events) or 0.0)
+                delivered.add_metric([platform.id], platform.events.delivered)
+                parked.add_metric([platform.id], platform.events.parked)
+            for push in platform.pushes:
+                labels = [platform.id, push.camera_id, push.mode]
+                push_up.add_metric(labels, 1.0 if push.state == "pushing" else 0.0)
+                push_bytes.add_metric(labels, push.bytes_sent)
+                push_connections.add_metric(labels, push.connections)
+            cascade = platform.gb28181
+            if cascade is not None:
+                registration = cascade.registration
+                registered.add_metric([platform.id], 1.0 if registration.state == "registered" else 0.0)
+                if registration.last_keepalive_at is not None:
+                    keepalive_age.add_metric([platform.id], max(0.0, now - registration.last_keepalive_at))
+                sessions.add_metric([platform.id], len(cascade.sessions))
+                video_bytes.add_metric([platform.id], cascade.bytes_sent)
+                alarms_pending.add_metric([platform.id], cascade.alarms.pending if cascade.alarms else 0)
+            elif platform.gb28181_error is not None:
+                registered.add_metric([platform.id], 0.0)
+        yield from (pending, oldest, delivered, parked, push_up, push_bytes, push_connections)
+        yield from (registered, keepalive_age, sessions, video_bytes, alarms_pending)
 
 
 def registry_for(

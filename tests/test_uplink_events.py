@@ -167,17 +167,13 @@ def _upper_platforms_page_shows(service: RunningService) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.rig.browser import artifacts_dir, chromium
+    from tests.rig.browser import artifacts_dir, chromium, log_in
     from tests.running_service import ADMIN_PASSWORD
 
     driver = chromium()
     try:
-        driver.get(service.base_url + "/ui/#/uplink")
+        log_in(driver, service.base_url + "/ui/#/uplink", "admin", ADMIN_PASSWORD)
         wait = WebDriverWait(driver, 15, poll_frequency=0.2)
-        wait.until(lambda d: d.find_element(By.ID, "login-form").is_displayed())
-        driver.find_element(By.NAME, "username").send_keys("admin")
-        driver.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
         section = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".uplink-platform[data-platform=nantong]"))
         wait.until(lambda d: "已推送\n2" in section.text or "已推送 2" in section.text)
         assert "南通市民政养老服务平台" in section.text and "待推送\n0" in section.text.replace(" 0", "\n0")

@@ -241,6 +241,9 @@ def test_cascade_over_udp(cameras: RtspServer, tmp_path: Path) -> None:
 
             with service.client() as client:
                 answer_text = client.get("/api/uplink/platforms").text
+                metrics = client.get("/metrics").text
+            assert 'vms_uplink_gb28181_registered{platform="nantong"} 1.0' in metrics
+            assert re.search(r'vms_uplink_gb28181_video_bytes_total\{platform="nantong"\} [1-9]', metrics), metrics
             gb = json.loads(answer_text)[0]["gb28181"]
             assert gb["registration"]["state"] == "registered" and gb["cameras"] == 3
             assert gb["cameras_without_id"] == ["lobby"] and gb["bytes_sent"] > 100_000
@@ -423,6 +426,8 @@ def test_cascade_over_tcp_with_recordings_and_subscriptions(cameras: RtspServer,
             assert alarm.findtext("DeviceID") == KITCHEN_ID and alarm.findtext("AlarmMethod") == "6"
             assert alarm.findtext("Info/AlarmType") == "1"
 
+            _upper_platforms_page_shows_the_cascade(service)
+
             # The configuration changes: a camera leaves, another gets an id.
             config["cameras"] = [c for c in config["cameras"] if c["id"] != "exit"]
             next(c for c in config["cameras"] if c["id"] == "lobby")["gb_id"] = "32068100001320000004"
@@ -464,6 +469,29 @@ def test_a_wrong_password_backs_off_and_a_silent_platform_is_registered_with_aga
             assert "keepalives unanswered" in (registration["reason"] or ""), registration
         finally:
             service.stop()
+
+
+def _upper_platforms_page_shows_the_cascade(service: RunningService) -> None:
+    """The 上级平台 page, in Chromium: registered, the cameras cascaded, the one without an id named."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.rig.browser import artifacts_dir, chromium, log_in
+    from tests.running_service import ADMIN_PASSWORD
+
+    driver = chromium()
+    try:
+        log_in(driver, service.base_url + "/ui/#/uplink", "admin", ADMIN_PASSWORD)
+        wait = WebDriverWait(driver, 15, poll_frequency=0.2)
+        table = wait.until(
+            lambda d: d.find_element(By.CSS_SELECTOR, ".uplink-platform[data-platform=nantong] .uplink-gb")
+        )
+        wait.until(lambda d: "已注册" in table.text)
+        assert "GB/T 28181 级联" in driver.find_element(By.CSS_SELECTOR, ".uplink-platform").text
+        assert LOCAL_ID in table.text and "lobby" in table.text and "127.0.0.1:" in table.text
+        driver.save_screenshot(str(artifacts_dir() / "web-ui-uplink-gb28181.png"))
+    finally:
+        driver.quit()
 
 
 SIPP = Path(__file__).parent / "rig" / "sipp"

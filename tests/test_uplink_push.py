@@ -138,6 +138,8 @@ def test_pushed_over_rtmp_and_rtsp_without_re_encoding(cameras: RtspServer, tmp_
                 what="the gate pushed over RTMP",
             )
             assert STREAM_KEY not in client.get("/api/uplink/platforms").text
+            metrics = client.get("/metrics").text
+            assert 'vms_uplink_push_up{camera="gate",mode="always",platform="nantong"} 1.0' in metrics, metrics
             assert pushing["url"] == f"rtmp://127.0.0.1:{rtmp_port}/live" and pushing["mode"] == "always"
             refused = _wait(
                 lambda: (p := _push(client, "kitchen"))["state"] == "refused" and p, what="H.265 over RTMP refused"

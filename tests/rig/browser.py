@@ -40,3 +40,15 @@ def chromium(width: int = 1400, height: int = 900) -> webdriver.Chrome:
     ):
         options.add_argument(flag)
     return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+
+
+def log_in(driver: webdriver.Chrome, url: str, username: str, password: str) -> None:
+    """Opens `url` of the web UI and logs in on the form it shows."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    WebDriverWait(driver, 15, poll_frequency=0.2).until(lambda d: d.find_element(By.ID, "login-form").is_displayed())
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
