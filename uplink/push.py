@@ -71,6 +71,10 @@ def push_secrets(push: StreamPushConfig) -> tuple[str, ...]:
 
 
 class StreamPusher(SubscriptionWorker):
+    # Packets taken in batches, not a wake-up each (as the recorder does): the media server's own buffering does
+    # not notice the tenth of a second.
+    pause_s = 0.1
+
     def __init__(self, hub: Hub, platform_id: str, push: StreamPushConfig) -> None:
         super().__init__(
             hub, f"push:{platform_id}", capacity=QUEUE_PACKETS, thread_name=f"push-{platform_id}-{push.camera}"

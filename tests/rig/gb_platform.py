@@ -370,9 +370,13 @@ def offer(
 class RtpReceiver:
     """The platform's media port: RTP over UDP, or RFC 4571-framed over TCP (listening, or connecting to vms)."""
 
-    def __init__(self, transport: str = "udp") -> None:
+    def __init__(self, transport: str = "udp", keep: bool = True) -> None:
         self.transport = transport
+        self.keep = keep  # False: count only (benchmarks)
         self.packets: list[tuple[int, int, bool, int, int, bytes, float]] = []  # seq, ts, marker, ssrc, pt, payload, at
+        self.count = 0
+        self.bytes = 0
+        self.first_at: float | None = None
         self.closed_at: float | None = None
         self._stop = threading.Event()
         self._listener: socket.socket | None = None
@@ -431,6 +435,12 @@ class RtpReceiver:
                 return
 
     def _packet(self, data: bytes) -> None:
+        self.count += 1
+        self.bytes += len(data)
+        if self.first_at is None:
+            self.first_at = time.time()
+        if not self.keep:
+            return
         first, second, seq, ts, ssrc = struct.unpack(">BBHII", data[:12])
         assert first >> 6 == 2, "RTP version 2"
         self.packets.append((seq, ts, bool(second & 0x80), ssrc, second & 0x7F, data[12:], time.time()))

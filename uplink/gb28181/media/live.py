@@ -22,7 +22,11 @@ CONNECT_TIMEOUT_S = 10.0
 class LiveMedia(SubscriptionWorker):
     """Sends until stopped; `ended(reason)` is called (from its thread) where it stops on its own."""
 
-    poll_s = 0.1  # a BYE's stop is seen within this
+    poll_s = 0.1
+    # Frames taken in batches, not a wake-up each: a third of the cascade's CPU (bench/uplink.py), for at most
+    # this much more delay, which the platform's jitter buffer of a second or so does not notice. A BYE's stop
+    # ends the rest at once.
+    pause_s = 0.1
 
     def __init__(
         self, hub: Hub, name: str, channel: RtpChannel, ssrc: int, payload_type: int, ended: Callable[[str], None]
