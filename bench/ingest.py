@@ -53,8 +53,11 @@ def cpu_and_rss(processes: list[psutil.Process]) -> Reading:
     return Reading(cpu, rss)
 
 
-def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subprocess.Popen[bytes], str]:
-    """`vms run` over these camera URLs; `sections` add to its configuration (e.g. recording=...)."""
+def start_vms(
+    urls: list[str], workdir: Path, camera_fields: dict[str, object] | None = None, **sections: object
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`vms run` over these camera URLs; `sections` add to its configuration (e.g. recording=...);
+    `camera_fields`: a camera's further fields, each a value or a format with `{i}`, the camera's index."""
     port = free_port()
     config = {
         "recording": {"enabled": False},  # ingest alone, unless a section says otherwise
@@ -74,6 +77,7 @@ def start_vms(urls: list[str], workdir: Path, **sections: object) -> tuple[subpr
                 "role": "other",
                 "source": {"url": url},
                 "detectors": [{"type": "tamper", "enabled": False}],
+                **{k: v.format(i=i) if isinstance(v, str) else v for k, v in (camera_fields or {}).items()},
             }
             for i, url in enumerate(urls)
         ],

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -29,13 +28,12 @@ from pathlib import Path
 import av
 import httpx
 import psutil
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, stop_processes
+from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes
 
 from core.store import Store
 from media.nal import AnnexBFramer
@@ -52,71 +50,34 @@ PASSWORD = "bench-gb-password"
 SECRET = "whsec_" + base64.b64encode(b"bench-platform-secret-of-32-byte").decode()
 
 
+GB_ID_FORMAT = "32068100001320{i:06d}"
+
+
 def camera_gb_id(i: int) -> str:
-    return f"32068100001320{i:06d}"
+    return GB_ID_FORMAT.format(i=i)
 
 
-def start_vms(
+def start_cascading_vms(
     urls: list[str], workdir: Path, platform: UpperPlatform, events_url: str, pushes: list[str]
 ) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    config = {
-        "recording": {"enabled": False},  # what is measured is carrying video upward
-        "storage": {"data_dir": str(workdir / "data")},
-        "organisation": {
-            "id": "bench",
-            "name": "基准",
-            "towns": [{"id": "t", "name": "镇", "institutions": [{"id": "i", "name": "机构"}]}],
-        },
-        "cameras": [
-            {
-                "id": f"cam{i}",
-                "name": f"摄像机{i}",
-                "institution": "i",
-                "role": "other",
-                "gb_id": camera_gb_id(i),
-                "source": {"url": url},
-                "detectors": [{"type": "tamper", "enabled": False}],
-            }
-            for i, url in enumerate(urls)
-        ],
-        "uplink": {
-            "platforms": [
-                {
-                    "id": "city",
-                    "name": "市平台",
-                    "events": {"url": events_url, "secret": SECRET, "snapshot": "none"},
-                    "push": [{"camera": f"cam{i}", "url": url, "mode": "on_demand"} for i, url in enumerate(pushes)],
-                    "gb28181": {
-                        "server_id": "32060000002000000001",
-                        "host": "127.0.0.1",
-                        "port": platform.port,
-                        "local_id": LOCAL_ID,
-                        "password": PASSWORD,
-                        "local_port": free_port(),
-                        "keepalive_s": 30,
-                    },
-                }
-            ]
+    """vms over the cameras (each with a GB id), an upper platform that takes events, pushes and the cascade."""
+    city = {
+        "id": "city",
+        "name": "市平台",
+        "events": {"url": events_url, "secret": SECRET, "snapshot": "none"},
+        "push": [{"camera": f"cam{i}", "url": url, "mode": "on_demand"} for i, url in enumerate(pushes)],
+        "gb28181": {
+            "server_id": "32060000002000000001",
+            "host": "127.0.0.1",
+            "port": platform.port,
+            "local_id": LOCAL_ID,
+            "password": PASSWORD,
+            "local_port": free_port(),
+            "keepalive_s": 30,
         },
     }
-    path = workdir / "vms.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vms", "run", "--config", str(path), "--port", str(port), "--log-level", "warning"],
-        cwd=workdir,
-        env={**os.environ, "VMS_ADMIN_PASSWORD": ADMIN_PASSWORD},
-        stdout=(workdir / "vms.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("vms did not start:\n" + (workdir / "vms.log").read_text())
+    # Recording stays off: what is measured is carrying video upward.
+    return start_vms(urls, workdir, {"gb_id": GB_ID_FORMAT}, uplink={"platforms": [city]})
 
 
 def ffmpeg_copy(url: str, out_format: str, destination: str) -> subprocess.Popen[bytes]:
@@ -190,7 +151,7 @@ def main() -> None:
         receiver = WebhookReceiver(SECRET)
         with RtspServer(mounts) as server, UpperPlatform(PASSWORD, "udp") as platform:
             urls = [server.url(f"/cam{i}") for i in range(n)]
-            vms, base = start_vms(
+            vms, base = start_cascading_vms(
                 urls,
                 workdir,
                 platform,

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from core.store import Store
+from tests.rig.violations import open_violation
 
 
 def _open(store: Store, camera_id: str, at: float) -> int:
-    return store.violations.open(
-        camera_id=camera_id,
-        institution_id="i",
-        type="covered_lens",
-        zone=None,
-        zone_points=None,
-        onset_at=at,
-        started_at=at,
-        confidence=0.9,
-        bbox=None,
-        clip_start=at - 10,
-        snapshot=None,
-    )
+    return open_violation(store, camera_id, "i", at, snapshot=None)
 
 
 def test_every_change_is_logged_in_its_own_transaction_with_the_violation_as_it_stood() -> None:
