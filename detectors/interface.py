@@ -20,6 +20,34 @@ BBox = tuple[float, float, float, float]  # x, y, width, height; normalised to t
 
 
 @dataclass(frozen=True, slots=True)
+class Detection:
+    """An object a model found in a picture."""
+
+    label: str
+    class_id: int
+    score: float
+    box: BBox
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        x, y, w, h = self.box
+        return x + w / 2, y + h / 2
+
+    @property
+    def foot(self) -> tuple[float, float]:
+        """Where it stands: the middle of the box's bottom edge."""
+        x, y, w, h = self.box
+        return x + w / 2, y + h
+
+
+class FrameModels(Protocol):
+    """The models' findings in one frame, each model run at most once however many detectors ask."""
+
+    def detect(self, model: str) -> Sequence[Detection]:
+        """What the model at path `model` finds in the frame (above its lowest score)."""
+
+
+@dataclass(frozen=True, slots=True)
 class FrameNeed:
     """The frames a detector wants: key frames only (static scenes), or decoded frames at `fps`."""
 
@@ -40,6 +68,7 @@ class AnalysisFrame:
     snapshot can be taken in colour and at full size, but only when a violation needs one.
     `spoiled` names the conditions of the view that violations running on the camera have taken away
     (`ViolationKind.spoils`: "view" while the lens is covered, "aim" while the camera points elsewhere).
+    `models` runs a neural model on this frame when a detector first asks (`detectors/models/`).
     """
 
     at: float
@@ -49,6 +78,7 @@ class AnalysisFrame:
     height: int = 0
     chroma: np.ndarray | None = None
     spoiled: frozenset[str] = frozenset()
+    models: FrameModels | None = None
 
     def bgr(self, max_width: int = 960) -> np.ndarray:
         """The picture in colour (BGR), scaled down to at most `max_width` wide."""

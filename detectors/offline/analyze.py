@@ -143,6 +143,8 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         analysis = CameraAnalysis(camera, width, height)  # ZoneMismatch names the camera and the zone
+        if analysis.problems:
+            raise ValueError("; ".join(analysis.problems))
         key_only = analysis.need.key_frames_only
         stream.codec_context.thread_count = 1
         if key_only:

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 from core.config.models import CameraConfig
 from detectors.interface import AnalysisFrame, FrameNeed, Observation, Relearns
+from detectors.models.frame_models import MODEL_WIDTH, SharedFrameModels
+from detectors.models.yolo_onnx import ModelError
 from detectors.plugin import PlannedDetector, PlannedWatch
 from detectors.registry import KINDS, camera_detectors
 from detectors.violations.events import ViolationEvent
@@ -24,6 +26,7 @@ class CameraAnalysis:
         self.camera = camera
         self.width, self.height = 0, 0
         self.planned: list[PlannedDetector] = []
+        self.problems: list[str] = []  # detectors that cannot run (a model file that cannot be used), and why
         self._trackers: dict[tuple[str, str | None], ViolationTracker] = {}
         self._rules: dict[str, PlannedDetector | PlannedWatch] = {}
         self.watches: list[PlannedWatch] = [
@@ -43,11 +46,13 @@ class CameraAnalysis:
         """
         if (width, height) == (self.width, self.height):
             return []
-        planned = [
-            p
-            for plugin, settings in camera_detectors(self.camera)
-            for p in plugin.plan(settings, self.camera, width, height)
-        ]
+        planned: list[PlannedDetector] = []
+        self.problems = []
+        for plugin, settings in camera_detectors(self.camera):
+            try:
+                planned += plugin.plan(settings, self.camera, width, height)
+            except ModelError as error:  # this detector cannot run; the camera's others do
+                self.problems.append(f"camera {self.camera.id!r}, detector {settings.type}: {error}")
         ended = [
             e
             for (k, _), t in list(self._trackers.items())
@@ -77,7 +82,10 @@ class CameraAnalysis:
         return FrameNeed(key_frames_only=fps == 0.0, fps=fps)
 
     def process(self, frame: AnalysisFrame) -> list[ViolationEvent]:
-        frame = replace(frame, spoiled=self._spoiled_by_running())
+        # A model runs on this frame only if a detector asks, and once however many ask.
+        source = frame
+        models = SharedFrameModels(lambda: source.bgr(MODEL_WIDTH))
+        frame = replace(frame, spoiled=self._spoiled_by_running(), models=models)
         observations: list[Observation] = []
         for planned in self.planned:
             observations += planned.detector.observe(frame)

@@ -123,6 +123,10 @@ class CameraPipeline(SubscriptionWorker):
             log.error("%s", error)
             self.analysis.without_zones()
             self._emit(self.analysis.set_picture(info.width, info.height, now), None)
+        if self.analysis.problems:
+            self.error = "; ".join(self.analysis.problems)
+            for problem in self.analysis.problems:
+                log.error("%s", problem)
         try:
             self._decoder = FrameDecoder(info, key_frames_only=self.analysis.need.key_frames_only)
         except Exception as error:

@@ -3,8 +3,9 @@
 The clear route is learnt as a long-term background. A pixel is *occupied* when it differs from the
 route (after compensating the picture's overall brightness, so lights switched on or off and gradual
 daylight changes do not count) and it did not change since the previous sample: people walking through
-move between two key frames and never count, a box or a cart stays. The zone's occupied share is
-observed on every sample; the violation layer then asks it to hold for the dwell time.
+move between two key frames and never count, a box or a cart stays; a person standing or queueing there is
+found by the person model (run only when the zone would count as blocked) and does not count either. The zone's
+occupied share is observed on every sample; the violation layer then asks it to hold for the dwell time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.scaler import analysis_size
-from detectors.interface import KEY_FRAMES, AnalysisFrame, BBox, Observation
+from detectors.interface import KEY_FRAMES, AnalysisFrame, BBox, Detection, Observation
+from detectors.models.frame_models import MODELS
+from detectors.models.persons import PersonModel, people
 from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
 from detectors.violations.rules import AlarmParams
 from detectors.violations.schedule import ArmingSchedule
@@ -43,6 +46,10 @@ class BlockedRouteParams(AlarmParams):
     contrast: Annotated[float, Field(ge=4, le=100)] = 18.0  # grey levels a pixel must differ from the route
     learn_s: Annotated[float, Field(ge=0, le=600)] = 6.0  # first seconds: the clear route is learnt
     absorb_s: Annotated[float, Field(ge=300, le=7 * 86400)] = 3600.0  # stationary things fade into the route
+    # People standing or queueing on the route are not a blockage: where the zone would count as blocked, the
+    # person model looks, and what lies within people's boxes does not count. What a person left still does.
+    ignore_people: bool = True
+    person: PersonModel = PersonModel()
 
 
 class BlockedRouteSettings(DetectorSettings):
@@ -146,6 +153,14 @@ class BlockedRouteDetector:
             occupied = stationary & zone.mask
             share = float(occupied.sum()) / zone.area if zone.area else 0.0
             active = share >= self.params.threshold
+            standing = 0
+            if active and self.params.ignore_people:
+                found = people(frame, self.params.person)
+                standing = len(found)
+                if found:
+                    occupied = occupied & ~_boxes(found, occupied.shape)
+                    share = float(occupied.sum()) / zone.area if zone.area else 0.0
+                    active = share >= self.params.threshold
             confidence = min(1.0, share / self.params.threshold / 2 + 0.5) if active else share
             observations.append(
                 Observation(
@@ -155,7 +170,7 @@ class BlockedRouteDetector:
                     zone.name,
                     round(confidence, 3),
                     _bbox(occupied, width, height),
-                    {"occupied_share": round(share, 3), "gain": round(gain, 3)},
+                    {"occupied_share": round(share, 3), "gain": round(gain, 3), "people": standing},
                 )
             )
         return observations
@@ -189,6 +204,18 @@ def _gain(gray: np.ndarray, background: np.ndarray) -> float:
     return float(np.clip(np.median(gray[valid] / background[valid]), 0.05, 20.0))
 
 
+def _boxes(found: Sequence[Detection], shape: tuple[int, ...]) -> np.ndarray:
+    """The pixels within people's boxes (grown a little: edges and shadows), at analysis size."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), bool)
+    for detection in found:
+        x, y, w, h = detection.box
+        x0, x1 = max(0, int((x - 0.1 * w) * width)), min(width, int((x + 1.1 * w) * width) + 1)
+        y0, y1 = max(0, int((y - 0.05 * h) * height)), min(height, int((y + 1.1 * h) * height) + 1)
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
 def _bbox(mask: np.ndarray, width: int, height: int) -> BBox | None:
     ys, xs = np.nonzero(mask)
     if len(xs) == 0:
@@ -206,6 +233,8 @@ class BlockedRoutePlugin(DetectorPlugin[BlockedRouteSettings]):
     ) -> list[PlannedDetector]:
         for zone in settings.zones:
             check_zone_fits(camera.id, zone, width, height)
+        if settings.params.ignore_people:
+            MODELS.get(settings.params.person.model_path())  # ModelError now, naming the file
         aw, ah = analysis_size(width, height)
         masks = [zone_mask(zone, aw, ah) for zone in settings.zones]
         detector = BlockedRouteDetector(masks, settings.params)

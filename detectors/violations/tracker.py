@@ -44,6 +44,7 @@ class ViolationTracker:
         self._last_started = 0.0
         self._peak = 0.0  # the running violation's highest window confidence
         self._bbox: BBox | None = None
+        self._counting_from = 0.0  # the onset of the running activation
 
     @property
     def active(self) -> bool:
@@ -65,10 +66,12 @@ class ViolationTracker:
             confidence, bbox = self._evidence(at)
             self._peak = max(self._peak, confidence)
             self._bbox = bbox or self._bbox
-            clear_window = self._window(at, self.params.clear_s)
+            # Only what was seen since this activation's onset can clear it: with a dwell shorter than `clear_s`,
+            # the samples from before it would end it the moment it starts.
+            clear_window = [s for s in self._window(at, self.params.clear_s) if s.at >= self._counting_from - 1e-6]
             if (
                 clear_window
-                and self._share(at, self.params.clear_s) < 0.5
+                and sum(s.active for s in clear_window) / len(clear_window) < 0.5
                 and (at - self.active_since >= self.params.min_duration_s)
             ):
                 return self._end(at, "clear")
@@ -102,6 +105,7 @@ class ViolationTracker:
         confidence, bbox = self._evidence(at)
         self._peak, self._bbox = confidence, bbox
         onset = self._onset if self._onset is not None else at
+        self._counting_from = onset
         if self._last_end is not None and at - self._last_end <= self.params.realarm_s:
             self.active_since = self._last_started
             self._last_end = None

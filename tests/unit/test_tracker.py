@@ -60,3 +60,10 @@ def test_finish_ends_a_running_violation_with_its_reason() -> None:
     ended = tracker.finish(10.0, "analysis stopped")
     assert ended is not None and (ended.phase, ended.reason, ended.started_at) == ("ended", "analysis stopped", 2.0)
     assert tracker.finish(11.0) is None
+
+
+def test_a_dwell_shorter_than_clear_s_is_not_ended_by_what_came_before_it() -> None:
+    """A fall held 3 s starts; the quiet ten seconds before it must not end it at once (they did)."""
+    tracker = ViolationTracker("fall", None, AlarmParams(dwell_s=3, clear_s=10, min_share=0.6))
+    assert _feed(tracker, "." * 12 + "#" * 20, step=0.5) == [("started", 9.0)]
+    assert _feed(tracker, "." * 30, start=16.0, step=0.5) == [("ended", 21.0)]

@@ -1,0 +1,57 @@
+"""Models loaded once per process and run at most once per frame: the first detector of a camera that asks for a
+model's findings in a frame runs it, the others read the result."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from detectors.interface import Detection
+from detectors.models.yolo_onnx import YoloOnnxModel
+
+MIN_SCORE = 0.25  # what a model reports at all; each rule sets its own, higher bar
+MODEL_WIDTH = 960  # the picture handed to a model: enough for a 640 px input, far less to convert than 1080p
+
+
+class ModelCache:
+    """Every model the configuration names, loaded on first use and shared by the cameras (sessions are
+    thread-safe). ModelError where a file cannot be used."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._models: dict[str, YoloOnnxModel] = {}
+
+    def get(self, path: str) -> YoloOnnxModel:
+        with self._lock:
+            model = self._models.get(path)
+            if model is None:
+                model = self._models[path] = YoloOnnxModel(Path(path), self._threads)
+            return model
+
+
+MODELS = ModelCache()
+
+
+class SharedFrameModels:
+    """One frame's findings by model; `bgr` gives the picture (converted only if a model runs)."""
+
+    runs = 0  # models run, process-wide (statistics for tests and benchmarks)
+
+    def __init__(self, bgr: Callable[[], np.ndarray], cache: ModelCache = MODELS) -> None:
+        self._bgr = bgr
+        self._cache = cache
+        self._found: dict[str, Sequence[Detection]] = {}
+        self._picture: np.ndarray | None = None
+
+    def detect(self, model: str) -> Sequence[Detection]:
+        found = self._found.get(model)
+        if found is None:
+            if self._picture is None:
+                self._picture = self._bgr()
+            found = self._found[model] = self._cache.get(model).detect(self._picture, MIN_SCORE)
+            SharedFrameModels.runs += 1
+        return found

@@ -1,0 +1,137 @@
+"""Clips with real people in them, composed from Debian opencv-doc's `vtest.avi` (PETS footage of people walking
+on a campus, 768x576, 10 fps): the empty scene is the per-pixel median of its frames (people never stand still
+long enough to stay in it); a person is cut out of a frame where the shipped model finds them upright, and pasted
+walking, standing or lying (turned on their side) onto the empty scene.
+
+Each clip is H.264 at 10 fps, cached under `tests/.media` by its recipe."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from tests.rig.media import clip_cache_dir
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+FPS = 10
+# A pedestrian in frame 660 (the shipped model finds them upright at 0.64, nobody near), cut out against the
+# empty scene.
+PERSON_FRAME = 660
+PERSON_BOX = (288, 345, 366, 500)  # x0, y0, x1, y1 in pixels
+
+
+@cache
+def footage() -> tuple[np.ndarray, ...]:
+    if not VTEST.exists():
+        raise FileNotFoundError(f"{VTEST} is missing: install the Debian package opencv-doc (./dev install does)")
+    with av.open(str(VTEST)) as container:
+        return tuple(frame.to_ndarray(format="bgr24") for frame in container.decode(video=0))
+
+
+@cache
+def empty_scene() -> np.ndarray:
+    return np.median(np.stack(footage()[::10]), axis=0).astype(np.uint8)
+
+
+@cache
+def person(scale: float = 1.2) -> tuple[np.ndarray, np.ndarray]:
+    """(the person's picture, the mask of their pixels), scaled."""
+    x0, y0, x1, y1 = PERSON_BOX
+    crop = footage()[PERSON_FRAME][y0:y1, x0:x1]
+    differs = np.abs(crop.astype(np.int16) - empty_scene()[y0:y1, x0:x1].astype(np.int16)).sum(axis=2) > 40
+    mask = cv2.morphologyEx(differs.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    if count > 1:  # the person alone, not a passer-by's legs at the crop's edge
+        mask = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    picture = cv2.resize(crop, None, fx=scale, fy=scale)
+    return picture, cv2.resize(mask, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def paste(scene: np.ndarray, picture: np.ndarray, mask: np.ndarray, foot: tuple[int, int]) -> np.ndarray:
+    """`picture` onto a copy of `scene`, its bottom middle at `foot` (x, y)."""
+    out = scene.copy()
+    height, width = picture.shape[:2]
+    x, y = foot[0] - width // 2, foot[1] - height
+    region = out[y : y + height, x : x + width]
+    region[mask] = picture[mask]
+    return out
+
+
+BOX = Path("/usr/share/doc/opencv-doc/examples/data/box.png")
+
+
+@cache
+def box() -> tuple[np.ndarray, np.ndarray]:
+    """opencv-doc's photo of a box (grey) as a brown carton, and its mask."""
+    grey = cv2.imread(str(BOX), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise FileNotFoundError(f"{BOX} is missing: install the Debian package opencv-doc")
+    grey = cv2.resize(grey, None, fx=0.4, fy=0.4)
+    carton = np.dstack([grey * 0.45, grey * 0.6, grey * 0.85]).astype(np.uint8)
+    return carton, np.ones(grey.shape, bool)
+
+
+@dataclass(frozen=True)
+class Shot:
+    """`seconds` of one of: "crowd" (the real footage from `start`), "empty", "walk" (from `a` to `b`),
+    "stand" (at `a`), "lie" (on their side at `a`); with a carton standing at `box_at` where given."""
+
+    kind: str
+    seconds: float
+    a: tuple[int, int] = (0, 0)
+    b: tuple[int, int] = (0, 0)
+    start: int = 0
+    box_at: tuple[int, int] | None = None
+
+
+def frames(shots: Sequence[Shot]) -> Iterator[np.ndarray]:
+    empty = empty_scene()
+    upright, upright_mask = person()
+    lying, lying_mask = (np.ascontiguousarray(np.rot90(a)) for a in person())
+    for shot in shots:
+        count = round(shot.seconds * FPS)
+        scene = paste(empty, *box(), shot.box_at) if shot.box_at else empty
+        for n in range(count):
+            if shot.kind == "crowd":
+                yield footage()[(shot.start + n) % len(footage())]
+            elif shot.kind == "empty":
+                yield scene
+            elif shot.kind == "walk":
+                t = n / max(1, count - 1)
+                foot = (round(shot.a[0] + (shot.b[0] - shot.a[0]) * t), round(shot.a[1] + (shot.b[1] - shot.a[1]) * t))
+                yield paste(scene, upright, upright_mask, foot)
+            elif shot.kind == "stand":
+                yield paste(scene, upright, upright_mask, shot.a)
+            elif shot.kind == "lie":
+                yield paste(scene, lying, lying_mask, shot.a)
+            else:
+                raise ValueError(shot.kind)
+
+
+def people_clip(name: str, shots: Sequence[Shot]) -> Path:
+    """The clip of `shots`, encoded once and cached by its recipe."""
+    recipe = json.dumps([shot.__dict__ for shot in shots])
+    path = clip_cache_dir() / f"people-{name}-{hashlib.sha1(recipe.encode()).hexdigest()[:10]}.mp4"
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial.mp4")
+    with av.open(str(partial), "w") as output:
+        stream = output.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
+        stream.options = {"g": str(2 * FPS), "bf": "0", "preset": "veryfast", "crf": "23"}
+        for picture in frames(shots):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    partial.rename(path)
+    return path
