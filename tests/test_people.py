@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,32 @@ def test_a_carton_left_by_a_person_still_blocks_the_route(clips: dict[str, Path]
     (found,) = _found(clips["left-box"], "evacuation_route", [route])
     x, _, w, _ = found.bbox or [0, 0, 0, 0]
     assert found.type == "blocked_route" and 28 <= found.start_s <= 40 and x + w / 2 > 380, found  # the carton
+
+
+def test_someone_in_the_kitchen_out_of_hours_is_flagged_until_they_leave() -> None:
+    clip = people_clip(
+        "after-hours",
+        [Shot("empty", 5), Shot("walk", 3, (150, 450), (380, 450)), Shot("stand", 12, (380, 450)), Shot("empty", 10)],
+    )
+    rule = {
+        "type": "after_hours_presence",
+        "zones": [{"name": "操作间", "points": [[0.1, 0.4], [0.9, 0.4], [0.9, 0.95], [0.1, 0.95]]}],
+        "schedule": [{"start": "00:00", "end": "24:00"}],  # the clip's times are all "out of hours"
+        "params": {"dwell_s": 5, "clear_s": 3},
+    }
+    (found,) = _found(clip, "kitchen", [rule])
+    assert found.type == "after_hours_presence" and found.label == "非工作时间有人" and found.zone == "操作间"
+    assert 9.0 <= found.start_s <= 13.0, found  # in from 5-6 s, and 5 s of dwell
+    assert 20.0 <= found.end_s <= 26.0, found  # gone at 20 s, then clear
+    # Within working hours (the window misses the clip's times, the first seconds of 1970 in local time).
+    hour = datetime.fromtimestamp(0).hour
+    working = [{"start": f"{(hour + 2) % 24:02d}:00", "end": f"{(hour + 3) % 24:02d}:00"}]
+    assert _found(clip, "kitchen", [{**rule, "schedule": working}]) == []
+
+
+def test_the_after_hours_rule_must_be_told_the_hours() -> None:
+    with pytest.raises(ValueError, match="hours outside work"):
+        detector_settings([{"type": "after_hours_presence"}])
 
 
 def test_the_model_runs_once_a_frame_for_all_of_a_cameras_detectors(clips: dict[str, Path]) -> None:

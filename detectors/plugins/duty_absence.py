@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-import numpy as np
 from pydantic import Field
 
 from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.scaler import analysis_size
 from detectors.interface import AnalysisFrame, FrameNeed, Observation
 from detectors.models.frame_models import MODELS
-from detectors.models.persons import MotionGate, PersonMemory, PersonModel, people, standing_in
+from detectors.models.persons import PersonModel
+from detectors.models.presence import ZonePresence
 from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
 from detectors.violations.rules import AlarmParams
 from detectors.violations.schedule import ArmingSchedule
@@ -55,50 +55,29 @@ class DutyAbsenceDetector:
     kinds: tuple[str, ...] = (KIND.type,)
 
     def __init__(self, zones: list[ZoneMask], params: DutyAbsenceParams) -> None:
-        self.zones = zones
         self.params = params
         self.need = FrameNeed(key_frames_only=False, fps=params.person.sample_fps)
-        self._gate = MotionGate(_union(zones))
-        self._memory = PersonMemory(params.person.fall_labels)
-        self._present: dict[str | None, bool] = {}
-        self._counts: dict[str | None, int] = {}
-        self._last_at = float("-inf")
+        self._presence = ZonePresence(zones, params.person)
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
-        if frame.at - self._last_at < 1.0 / self.params.person.sample_fps - 1e-3:
+        if not self._presence.sampled(frame):
             return []
-        self._last_at = frame.at
-        names: list[str | None] = [zone.name for zone in self.zones] or [None]
+        names = self._presence.names
         if frame.spoiled & KIND.needs or float(frame.gray.mean()) < self.params.dark_luma:
             reason = "view unusable" if frame.spoiled & KIND.needs else "too dark to see anyone"
             return [Observation(KIND.type, None, frame.at, name, detail={"reason": reason}) for name in names]
-        if self._gate.due(frame, self.params.person.refresh_s) or not self._present:
-            upright, fallen = self._memory.people(frame.at, people(frame, self.params.person))
-            found = upright + fallen  # seated, asleep, even fallen: someone is there
-            self._gate.looked(frame)
-            zones: list[ZoneMask | None] = list(self.zones) or [None]
-            self._present = {zone.name if zone else None: bool(standing_in(found, zone)) for zone in zones}
-            self._counts = {zone.name if zone else None: len(standing_in(found, zone)) for zone in zones}
+        counts = self._presence.counts(frame)
         return [
             Observation(
                 KIND.type,
-                not self._present[name],
+                counts[name] == 0,
                 frame.at,
                 name,
-                confidence=0.9 if not self._present[name] else 0.0,
-                detail={"people": self._counts.get(name, 0)},
+                confidence=0.9 if counts[name] == 0 else 0.0,
+                detail={"people": counts[name]},
             )
             for name in names
         ]
-
-
-def _union(zones: list[ZoneMask]) -> np.ndarray | None:
-    if not zones:
-        return None
-    mask = zones[0].mask.copy()
-    for zone in zones[1:]:
-        mask |= zone.mask
-    return mask
 
 
 class DutyAbsencePlugin(DetectorPlugin[DutyAbsenceSettings]):

@@ -1,0 +1,48 @@
+"""How many people stand in each of a camera's zones, looked at with the person model only where something moved
+there since the last look (or `refresh_s` passed): the shared core of the rules about people being somewhere
+(duty post attended, kitchen occupied out of hours)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.interface import AnalysisFrame
+from detectors.models.persons import MotionGate, PersonMemory, PersonModel, people, standing_in
+from detectors.zones import ZoneMask
+
+
+class ZonePresence:
+    def __init__(self, zones: list[ZoneMask], model: PersonModel) -> None:
+        self.zones = zones
+        self.model = model
+        self.names: list[str | None] = [zone.name for zone in zones] or [None]
+        self._gate = MotionGate(_union(zones))
+        self._memory = PersonMemory(model.fall_labels)
+        self._counts: dict[str | None, int] | None = None
+        self._last_at = float("-inf")
+
+    def sampled(self, frame: AnalysisFrame) -> bool:
+        """Whether this frame is one to judge at the model's `sample_fps` (the camera may decode more)."""
+        if frame.at - self._last_at < 1.0 / self.model.sample_fps - 1e-3:
+            return False
+        self._last_at = frame.at
+        return True
+
+    def counts(self, frame: AnalysisFrame) -> dict[str | None, int]:
+        """People in each zone (seated, asleep or fallen count), by zone name (None: the whole picture)."""
+        if self._counts is None or self._gate.due(frame, self.model.refresh_s):
+            upright, fallen = self._memory.people(frame.at, people(frame, self.model))
+            found = upright + fallen
+            self._gate.looked(frame)
+            zones: list[ZoneMask | None] = list(self.zones) or [None]
+            self._counts = {zone.name if zone else None: len(standing_in(found, zone)) for zone in zones}
+        return self._counts
+
+
+def _union(zones: list[ZoneMask]) -> np.ndarray | None:
+    if not zones:
+        return None
+    mask = zones[0].mask.copy()
+    for zone in zones[1:]:
+        mask |= zone.mask
+    return mask
