@@ -80,6 +80,15 @@ class AnalysisFrame:
     spoiled: frozenset[str] = frozenset()
     models: FrameModels | None = None
 
+    def luma(self, max_width: int) -> np.ndarray:
+        """The luma plane at up to `max_width` wide, finer than `gray` where the camera's picture allows."""
+        width = min(max_width, self.width) if self.width else 0
+        width -= width % 4  # the sizes `analysis_size` gives, so zone masks drawn at it fit
+        if self.source is None or width <= self.gray.shape[1]:
+            return self.gray
+        height = max(4, round(self.height * width / self.width))
+        return self.source.to_ndarray(format="gray", width=width, height=height - height % 4)
+
     def bgr(self, max_width: int = 960) -> np.ndarray:
         """The picture in colour (BGR), scaled down to at most `max_width` wide."""
         if self.source is None:

@@ -41,3 +41,13 @@ def zone_mask(zone: ZoneConfig, width: int, height: int) -> ZoneMask:
     cv2.fillPoly(mask, [polygon], 1)
     as_bool = mask.astype(bool)
     return ZoneMask(zone.name, tuple(zone.points), as_bool, int(as_bool.sum()))
+
+
+def union_mask(zones: list[ZoneMask]) -> np.ndarray | None:
+    """The pixels of any of the zones; None (the whole picture) where there are none."""
+    if not zones:
+        return None
+    mask = zones[0].mask.copy()
+    for zone in zones[1:]:
+        mask |= zone.mask
+    return mask

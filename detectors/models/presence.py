@@ -4,11 +4,9 @@ there since the last look (or `refresh_s` passed): the shared core of the rules 
 
 from __future__ import annotations
 
-import numpy as np
-
 from detectors.interface import AnalysisFrame
 from detectors.models.persons import MotionGate, PersonMemory, PersonModel, people, standing_in
-from detectors.zones import ZoneMask
+from detectors.zones import ZoneMask, union_mask
 
 
 class ZonePresence:
@@ -16,7 +14,7 @@ class ZonePresence:
         self.zones = zones
         self.model = model
         self.names: list[str | None] = [zone.name for zone in zones] or [None]
-        self._gate = MotionGate(_union(zones))
+        self._gate = MotionGate(union_mask(zones))
         self._memory = PersonMemory(model.fall_labels)
         self._counts: dict[str | None, int] | None = None
         self._last_at = float("-inf")
@@ -37,12 +35,3 @@ class ZonePresence:
             zones: list[ZoneMask | None] = list(self.zones) or [None]
             self._counts = {zone.name if zone else None: len(standing_in(found, zone)) for zone in zones}
         return self._counts
-
-
-def _union(zones: list[ZoneMask]) -> np.ndarray | None:
-    if not zones:
-        return None
-    mask = zones[0].mask.copy()
-    for zone in zones[1:]:
-        mask |= zone.mask
-    return mask

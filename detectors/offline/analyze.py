@@ -154,7 +154,6 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
         started: dict[tuple[str, str | None], ViolationEvent] = {}
         last_at = 0.0
         next_at = 0.0
-        step = 1.0 / analysis.need.fps if analysis.need.fps else 0.0
         try:
             for packet in container.demux(stream):
                 if packet.size == 0 or (key_only and not packet.is_keyframe):
@@ -163,9 +162,10 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
                     if frame.pts is None:
                         continue
                     at = float(frame.pts * time_base)
-                    if step and at < next_at:
+                    fps = analysis.need.fps  # a detector may ask for more frames at times (at night)
+                    if fps and at < next_at:
                         continue
-                    next_at = at + step
+                    next_at = at + (1.0 / fps if fps else 0.0)
                     last_at = at
                     for event in analysis.process(scaler.scale(frame, at)):
                         yield from _track(event, started, width, height)

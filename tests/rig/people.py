@@ -83,7 +83,8 @@ def box() -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class Shot:
     """`seconds` of one of: "crowd" (the real footage from `start`), "empty", "walk" (from `a` to `b`),
-    "stand" (at `a`), "lie" (on their side at `a`); with a carton standing at `box_at` where given."""
+    "stand" (at `a`), "lie" (on their side at `a`), "rat" (a rat running from `a` to `b`); with a carton
+    standing at `box_at` where given; `night`: as a camera's infrared night picture (grey, darker, grainy)."""
 
     kind: str
     seconds: float
@@ -91,35 +92,58 @@ class Shot:
     b: tuple[int, int] = (0, 0)
     start: int = 0
     box_at: tuple[int, int] | None = None
+    night: bool = False
 
 
 def frames(shots: Sequence[Shot]) -> Iterator[np.ndarray]:
     empty = empty_scene()
     upright, upright_mask = person()
     lying, lying_mask = (np.ascontiguousarray(np.rot90(a)) for a in person())
+    grain = np.random.default_rng(7)
     for shot in shots:
         count = round(shot.seconds * FPS)
         scene = paste(empty, *box(), shot.box_at) if shot.box_at else empty
         for n in range(count):
+            t = n / max(1, count - 1)
+            along = (round(shot.a[0] + (shot.b[0] - shot.a[0]) * t), round(shot.a[1] + (shot.b[1] - shot.a[1]) * t))
             if shot.kind == "crowd":
-                yield footage()[(shot.start + n) % len(footage())]
-            elif shot.kind == "empty":
-                yield scene
+                picture = footage()[(shot.start + n) % len(footage())]
+            elif shot.kind in ("empty", "rat"):
+                picture = scene
             elif shot.kind == "walk":
-                t = n / max(1, count - 1)
-                foot = (round(shot.a[0] + (shot.b[0] - shot.a[0]) * t), round(shot.a[1] + (shot.b[1] - shot.a[1]) * t))
-                yield paste(scene, upright, upright_mask, foot)
+                picture = paste(scene, upright, upright_mask, along)
             elif shot.kind == "stand":
-                yield paste(scene, upright, upright_mask, shot.a)
+                picture = paste(scene, upright, upright_mask, shot.a)
             elif shot.kind == "lie":
-                yield paste(scene, lying, lying_mask, shot.a)
+                picture = paste(scene, lying, lying_mask, shot.a)
             else:
                 raise ValueError(shot.kind)
+            if shot.night:
+                picture = night(picture, grain)
+            yield rat(picture, along, shot.night) if shot.kind == "rat" else picture
+
+
+def night(picture: np.ndarray, grain: np.random.Generator) -> np.ndarray:
+    """The camera's infrared picture of the same scene: no colour, darker, grainy."""
+    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32) * 0.45 + 10
+    grey += grain.normal(0, 4, grey.shape).astype(np.float32)
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def rat(picture: np.ndarray, at: tuple[int, int], infrared: bool) -> np.ndarray:
+    """A rat (a body of about 22x10 pixels and its tail) running at `at`: fur that shines under infrared, dark
+    brown by day."""
+    shape = np.zeros(picture.shape[:2], np.uint8)
+    cv2.ellipse(shape, at, (11, 5), 0, 0, 360, 255, -1)
+    cv2.line(shape, (at[0] - 10, at[1]), (at[0] - 24, at[1] + 3), 255, 2)
+    alpha = cv2.GaussianBlur(shape, (5, 5), 0).astype(np.float32)[..., None] / 255
+    fur = picture.astype(np.float32) + 45 if infrared else np.full_like(picture, (30, 45, 60), np.float32)
+    return np.clip(picture * (1 - alpha) + fur * alpha, 0, 255).astype(np.uint8)
 
 
 def people_clip(name: str, shots: Sequence[Shot]) -> Path:
     """The clip of `shots`, encoded once and cached by its recipe."""
-    recipe = json.dumps([shot.__dict__ for shot in shots])
+    recipe = json.dumps([{k: v for k, v in shot.__dict__.items() if k != "night" or v} for shot in shots])
     path = clip_cache_dir() / f"people-{name}-{hashlib.sha1(recipe.encode()).hexdigest()[:10]}.mp4"
     if path.exists():
         return path
