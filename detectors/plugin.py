@@ -87,3 +87,8 @@ class DetectorPlugin(Generic[SettingsT]):
     def watches(self, settings: SettingsT, camera: CameraConfig) -> list[PlannedWatch]:
         """Detectors fed by packet arrival rather than pictures."""
         return []
+
+    def declared_kinds(self, settings: SettingsT) -> tuple[ViolationKind, ...]:
+        """Kinds a configuration entry declares beyond the plug-in's own `kinds` (an operator's model mapping
+        its classes to kinds named in the configuration); the registry adds them to the catalogue."""
+        return ()

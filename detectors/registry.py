@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import operator
 import pkgutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import reduce
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,7 +33,10 @@ def _discover() -> dict[str, DetectorPlugin[Any]]:
 
 
 PLUGINS: dict[str, DetectorPlugin[Any]] = _discover()
-KINDS: dict[str, ViolationKind] = {kind.type: kind for plugin in PLUGINS.values() for kind in plugin.kinds}
+_BUILT_IN = {kind.type: kind for plugin in PLUGINS.values() for kind in plugin.kinds}
+# The catalogue: the plug-ins' kinds, and those the configuration declares (`declare_kinds`), kept once declared
+# because violations of them stay in the store.
+KINDS: dict[str, ViolationKind] = dict(_BUILT_IN)
 
 if TYPE_CHECKING:
     DetectorEntry = DetectorSettings
@@ -53,6 +56,30 @@ def label(kind: str) -> str:
     """The Chinese name of a violation kind (the kind itself for one no plug-in declares)."""
     known = KINDS.get(kind)
     return known.zh if known else kind
+
+
+def declared_kinds(cameras: Iterable[CameraConfig]) -> dict[str, ViolationKind]:
+    """The kinds the cameras' detector entries declare beyond the plug-ins' own (an operator's model mapping its
+    classes onto kinds named in the configuration); ValueError naming the camera and the kind where one would
+    mean something other than a kind of that name already does."""
+    declared: dict[str, ViolationKind] = {}
+    for camera in cameras:
+        for entry in camera.detectors:
+            plugin = PLUGINS.get(entry.type)
+            for kind in plugin.declared_kinds(entry) if plugin else ():
+                known = _BUILT_IN.get(kind.type) or declared.get(kind.type)
+                if known is not None and known != kind:
+                    raise ValueError(
+                        f"camera {camera.id!r}: violation type {kind.type!r} is already {known.zh} ({known.en}, "
+                        f"{known.severity}); map the class onto it without labels, or name a new type"
+                    )
+                declared[kind.type] = kind
+    return declared
+
+
+def declare_kinds(cameras: Iterable[CameraConfig]) -> None:
+    """Add the kinds the cameras declare to the catalogue (`KINDS`)."""
+    KINDS.update(declared_kinds(cameras))
 
 
 def camera_detectors(camera: CameraConfig) -> list[tuple[DetectorPlugin[Any], DetectorSettings]]:

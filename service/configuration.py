@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import model_validator
+
 from core.config import CameraConfig, Config, loader
-from detectors.registry import DetectorEntry
+from detectors.registry import DetectorEntry, declared_kinds
 
 
 class CameraFile(CameraConfig):
@@ -16,6 +18,11 @@ class CameraFile(CameraConfig):
 
 class ConfigFile(Config):
     cameras: list[CameraFile] = []
+
+    @model_validator(mode="after")
+    def _kinds_mean_one_thing(self) -> ConfigFile:
+        declared_kinds(self.cameras)  # ValueError naming the camera and the violation type
+        return self
 
 
 def load_config(path: Path) -> Config:

@@ -20,7 +20,7 @@ from core.redaction import RedactingFilter
 from core.signed_urls import UrlSigner
 from core.store import Store
 from detectors.pipeline.factory import DetectionFactory
-from detectors.registry import KINDS
+from detectors.registry import KINDS, declare_kinds
 from detectors.violations.feed import FeedItem, ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
 from recordings.service import RecordingService
@@ -57,6 +57,7 @@ class Service:
     ) -> None:
         self.directory = Directory.of(config)
         self.config_path = config_path
+        declare_kinds(config.cameras)  # the violation types the configuration names, for the store and the API
         self.store = Store.open(config.storage.database_path)
         # Detectors run beside every camera; violations go to the store and to live listeners, and their
         # video is held and cut into evidence clips by the recordings side, which says when a clip is cut.
@@ -125,6 +126,7 @@ class Service:
         config = config.model_copy(
             update={"server": self.config.server, "storage": self.config.storage, "recording": recording}
         )
+        declare_kinds(config.cameras)
         directory = Directory.of(config)
         await asyncio.to_thread(self._sync_store, directory)
         self.directory = directory  # one assignment: readers see the old or the new, never a mix

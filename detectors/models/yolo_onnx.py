@@ -86,8 +86,8 @@ class YoloOnnxModel:
         found = []
         for index in np.array(chosen).reshape(-1):
             bx, by, bw, bh = boxes[index]
-            x0, y0 = max(0.0, bx / width), max(0.0, by / height)
-            x1, y1 = min(1.0, (bx + bw) / width), min(1.0, (by + bh) / height)
+            x0, y0 = max(0.0, float(bx) / width), max(0.0, float(by) / height)
+            x1, y1 = min(1.0, float(bx + bw) / width), min(1.0, float(by + bh) / height)
             class_id = int(class_ids[index])
             found.append(
                 Detection(

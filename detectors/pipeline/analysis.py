@@ -9,7 +9,7 @@ from detectors.interface import AnalysisFrame, FrameNeed, Observation, Relearns
 from detectors.models.frame_models import MODEL_WIDTH, SharedFrameModels
 from detectors.models.yolo_onnx import ModelError
 from detectors.plugin import PlannedDetector, PlannedWatch
-from detectors.registry import KINDS, camera_detectors
+from detectors.registry import KINDS, camera_detectors, declare_kinds
 from detectors.violations.events import ViolationEvent
 from detectors.violations.tracker import ViolationTracker
 
@@ -24,6 +24,7 @@ class CameraAnalysis:
 
     def __init__(self, camera: CameraConfig, width: int | None = None, height: int | None = None) -> None:
         self.camera = camera
+        declare_kinds([camera])  # the kinds its entries name (the service has declared them already)
         self.width, self.height = 0, 0
         self.planned: list[PlannedDetector] = []
         self.problems: list[str] = []  # detectors that cannot run (a model file that cannot be used), and why
@@ -50,9 +51,19 @@ class CameraAnalysis:
         self.problems = []
         for plugin, settings in camera_detectors(self.camera):
             try:
-                planned += plugin.plan(settings, self.camera, width, height)
+                plans = plugin.plan(settings, self.camera, width, height)
             except ModelError as error:  # this detector cannot run; the camera's others do
                 self.problems.append(f"camera {self.camera.id!r}, detector {settings.type}: {error}")
+                continue
+            taken = {kind for p in planned for kind in p.detector.kinds} | self._watch_kinds
+            twice = sorted({kind for p in plans for kind in p.detector.kinds} & taken)
+            if twice:  # one tracker per kind and zone: two detectors feeding it would fight
+                self.problems.append(
+                    f"camera {self.camera.id!r}, detector {settings.type}: {', '.join(twice)} already reported by "
+                    "another detector of the camera"
+                )
+                continue
+            planned += plans
         ended = [
             e
             for (k, _), t in list(self._trackers.items())
