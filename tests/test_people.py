@@ -182,6 +182,7 @@ def test_a_live_duty_room_left_empty_raises_absence(clips: dict[str, Path], tmp_
                     "institution": "hl-jly",
                     "role": "duty_room",
                     "record": False,
+                    "blur_faces": True,  # the snapshot goes through the face model
                     "source": {"url": server.url("/duty")},
                     "detectors": [
                         {"type": "tamper", "enabled": False},

@@ -209,6 +209,7 @@ class CameraConfig(_Frozen):
     gb_id: CameraGbId | None = Field(
         default=None, description="its GB/T 28181 id (type 131 or 132) for upper platforms"
     )
+    blur_faces: bool = Field(default=False, description="faces under a mosaic in its violations' snapshots")
 
 
 # --- service ----------------------------------------------------------------------------------

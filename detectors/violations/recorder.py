@@ -48,7 +48,7 @@ class ViolationRecorder:
             snapshot = None
             if frame is not None:
                 try:
-                    snapshot = snapshot_jpeg(frame, zone_points, event.bbox)
+                    snapshot = snapshot_jpeg(frame, zone_points, event.bbox, blur_faces=camera.blur_faces)
                 except Exception:
                     log.exception("camera %s: snapshot failed", camera.id)
             violation_id = self.repository.open(

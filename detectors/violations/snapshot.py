@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from detectors.interface import AnalysisFrame, BBox
+from detectors.models.faces import pixelate_faces
 
 _ZONE = (0, 215, 255)  # amber, BGR
 _REGION = (0, 0, 255)  # red
@@ -19,8 +20,12 @@ def snapshot_jpeg(
     bbox: BBox | None,
     max_width: int = 960,
     quality: int = 85,
+    blur_faces: bool = False,
 ) -> bytes:
+    """The picture, with faces under a mosaic first where `blur_faces` (the camera's privacy setting)."""
     image = np.ascontiguousarray(frame.bgr(max_width))
+    if blur_faces:
+        pixelate_faces(image)
     height, width = image.shape[:2]
     if zone:
         polygon = np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in zone], np.int32)
