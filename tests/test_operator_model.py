@@ -19,7 +19,7 @@ from core.config import ConfigError
 from service.configuration import parse_config
 from tests.rig.rtsp import RtspServer
 from tests.rig.tiny_model import patches_clip, tiny_kitchen_model
-from tests.running_service import RunningService
+from tests.running_service import ADMIN_PASSWORD, RunningService
 
 HAT_ZONE = [[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]  # the top left quarter
 CLASSES = {
@@ -175,5 +175,36 @@ def test_live_cameras_with_an_operators_model_and_with_a_broken_one(model: Path,
                 assert str(broken) in status["error"] and "does not exist" in status["error"], status
                 assert status["detectors"] == ["suspected_rodents"], status  # the rodents detector runs
                 assert client.get("/api/violations", params={"camera": "bad"}).json() == []
+            _the_page_shows(service, {"未戴厨师帽", "垃圾桶盖未盖"})
         finally:
             service.stop()
+
+
+def _the_page_shows(service: RunningService, labels: set[str]) -> None:
+    """The violations page (real Chromium) names the new kinds in Chinese, with their severity: it holds no list
+    of kinds, it reads the service's."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.rig.browser import artifacts_dir, chromium
+
+    browser = chromium()
+    try:
+        browser.get(service.base_url + "/ui/#/violations")
+        wait = WebDriverWait(browser, 15, poll_frequency=0.2)
+        wait.until(lambda d: d.find_element(By.ID, "login-form").is_displayed())
+        browser.find_element(By.NAME, "username").send_keys("admin")
+        browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+        wait.until(lambda d: labels <= {row.text.split(" ", 1)[-1] for row in _type_cells(d)})
+        badges = [cell.find_element(By.CSS_SELECTOR, ".severity.minor").text for cell in _type_cells(browser)]
+        assert badges and set(badges) == {"一般"}, badges
+        browser.save_screenshot(str(artifacts_dir() / "web-ui-operator-model.png"))
+    finally:
+        browser.quit()
+
+
+def _type_cells(driver: Any) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return list(driver.find_elements(By.CSS_SELECTOR, "#violations-table tbody tr td:nth-child(4)"))

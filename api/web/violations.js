@@ -71,11 +71,12 @@ export class ViolationsPage {
   render() {
     const list = [...this.rows.values()].sort((a, b) => b.started_at - a.started_at);
     this.status.textContent = list.length ? "" : t("violations.none");
-    this.body.replaceChildren(...list.map((v) => el("tr", { dataset: { violation: v.id, state: v.state } },
+    this.body.replaceChildren(...list.map((v) => el("tr", { dataset: { violation: v.id, state: v.state, severity: v.severity } },
       el("td", {}, formatTime(v.started_at), v.ended_at ? ` – ${formatTime(v.ended_at)}` : ""),
       el("td", {}, v.institution.name),
       el("td", {}, v.camera.name, v.zone ? ` · ${v.zone}` : ""),
-      el("td", {}, t(`violation.${v.type}`)),
+      el("td", {}, el("span", { class: `severity ${v.severity}` }, t(`severity.${v.severity}`)), " ",
+        t(`violation.${v.type}`)),
       el("td", { class: `violation-state ${v.state}` }, t(`violations.${v.state}`)),
       el("td", {}, v.snapshot_url ? el("a", { href: v.snapshot_url, target: "_blank" },
         el("img", { src: v.snapshot_url, alt: v.label, class: "violation-snapshot" })) : ""),
