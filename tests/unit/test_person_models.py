@@ -30,7 +30,7 @@ def test_a_pytorch_model_goes_to_ultralytics_which_says_when_it_is_missing() -> 
     if importlib.util.find_spec("ultralytics") is not None:
         assert ModelCache().get(str(pt)).names == {0: "Normal", 1: "Fall"}
         return
-    with pytest.raises(ModelError, match=r"best.pt is a PyTorch model: it needs ultralytics and torch.*vms models export"):
+    with pytest.raises(ModelError, match=r"best.pt is a PyTorch model: it needs ultralytics and torch.*models export"):
         ModelCache().get(str(pt))
 
 
