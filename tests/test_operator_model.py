@@ -186,16 +186,12 @@ def _the_page_shows(service: RunningService, labels: set[str]) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.rig.browser import artifacts_dir, chromium
+    from tests.rig.browser import artifacts_dir, chromium, log_in
 
     browser = chromium()
     try:
-        browser.get(service.base_url + "/ui/#/violations")
+        log_in(browser, service.base_url + "/ui/#/violations", "admin", ADMIN_PASSWORD)
         wait = WebDriverWait(browser, 15, poll_frequency=0.2)
-        wait.until(lambda d: d.find_element(By.ID, "login-form").is_displayed())
-        browser.find_element(By.NAME, "username").send_keys("admin")
-        browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
         wait.until(lambda d: labels <= {row.text.split(" ", 1)[-1] for row in _type_cells(d)})
         badges = [cell.find_element(By.CSS_SELECTOR, ".severity.minor").text for cell in _type_cells(browser)]
         assert badges and set(badges) == {"一般"}, badges

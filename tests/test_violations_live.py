@@ -130,16 +130,12 @@ def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_fac
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
-        from tests.rig.browser import artifacts_dir, chromium
+        from tests.rig.browser import artifacts_dir, chromium, log_in
 
         browser = chromium()
         try:
-            browser.get(service.base_url + "/ui/#/violations")
+            log_in(browser, service.base_url + "/ui/#/violations", "admin", ADMIN_PASSWORD)
             wait = WebDriverWait(browser, 15, poll_frequency=0.2)
-            wait.until(lambda d: d.find_element(By.ID, "login-form").is_displayed())
-            browser.find_element(By.NAME, "username").send_keys("admin")
-            browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-            browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
             row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"tr[data-violation='{live['id']}']"))
             assert "消防通道占用" in row.text and "一楼疏散通道" in row.text and "进行中" in row.text
             wait.until(

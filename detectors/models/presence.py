@@ -4,8 +4,11 @@ there since the last look (or `refresh_s` passed): the shared core of the rules 
 
 from __future__ import annotations
 
-from detectors.interface import AnalysisFrame
+from collections.abc import Callable
+
+from detectors.interface import AnalysisFrame, Observation
 from detectors.models.persons import MotionGate, PersonMemory, PersonModel, people, standing_in
+from detectors.plugin import ViolationKind
 from detectors.zones import ZoneMask, union_mask
 
 
@@ -35,3 +38,22 @@ class ZonePresence:
             zones: list[ZoneMask | None] = list(self.zones) or [None]
             self._counts = {zone.name if zone else None: len(standing_in(found, zone)) for zone in zones}
         return self._counts
+
+    def observe(
+        self, frame: AnalysisFrame, kind: ViolationKind, dark_luma: float, holds: Callable[[int], bool]
+    ) -> list[Observation]:
+        """`kind`'s observations per zone at the sampling rate: whether it `holds` for the zone's count of people;
+        nothing to say while the view is spoiled or too dark to see anyone."""
+        if not self.sampled(frame):
+            return []
+        if frame.spoiled & kind.needs or float(frame.gray.mean()) < dark_luma:
+            reason = "view unusable" if frame.spoiled & kind.needs else "too dark to see anyone"
+            return [Observation(kind.type, None, frame.at, name, detail={"reason": reason}) for name in self.names]
+        counts = self.counts(frame)
+        observations = []
+        for name in self.names:
+            held = holds(counts[name])
+            observations.append(
+                Observation(kind.type, held, frame.at, name, 0.9 if held else 0.0, detail={"people": counts[name]})
+            )
+        return observations

@@ -65,17 +65,7 @@ class AfterHoursDetector:
         self._presence = ZonePresence(zones, params.person)
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
-        if not self._presence.sampled(frame):
-            return []
-        names = self._presence.names
-        if frame.spoiled & KIND.needs or float(frame.gray.mean()) < self.params.dark_luma:
-            reason = "view unusable" if frame.spoiled & KIND.needs else "too dark to see anyone"
-            return [Observation(KIND.type, None, frame.at, name, detail={"reason": reason}) for name in names]
-        counts = self._presence.counts(frame)
-        return [
-            Observation(KIND.type, counts[n] > 0, frame.at, n, 0.9 if counts[n] else 0.0, detail={"people": counts[n]})
-            for n in names
-        ]
+        return self._presence.observe(frame, KIND, self.params.dark_luma, lambda people: people > 0)
 
 
 class AfterHoursPlugin(DetectorPlugin[AfterHoursSettings]):
