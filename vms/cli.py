@@ -1,4 +1,4 @@
-"""Command line: `vms run`, `vms check-config`, `vms user ...`, `vms analyze`."""
+"""Command line: `vms run`, `vms check-config`, `vms user ...`, `vms analyze`, `vms models ...`."""
 
 from __future__ import annotations
 
@@ -142,6 +142,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from vms.models_command import cmd_models as models  # onnxruntime, and ultralytics for .pt files: only here
+
+    return models(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vms", description="民政服务机构视频监管平台 / civil-affairs video supervision"
@@ -188,6 +194,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--config", type=Path, help="YAML with 'detectors:' as in a camera's configuration")
     analyze.set_defaults(func=cmd_analyze)
+
+    models = commands.add_parser("models", help="inspect model files; export ultralytics .pt weights to ONNX")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    info = model_commands.add_parser("info", help="classes, input size and provenance of a model file")
+    info.add_argument("model", help="an .onnx file, an ultralytics .pt file, or 'person' / 'face' (the shipped ones)")
+    info.add_argument("--json", action="store_true", help="one JSON object")
+    info.set_defaults(func=cmd_models)
+    export = model_commands.add_parser("export", help="export ultralytics .pt weights to an ONNX file vms runs")
+    export.add_argument("model", help="the .pt file (needs: pip install ultralytics torch onnx onnxslim)")
+    export.add_argument(
+        "--imgsz", default="640", help="input size: N, or HEIGHTxWIDTH such as 384x640; multiples of 32 (default 640)"
+    )
+    export.add_argument("--out", type=Path, help="the ONNX file to write (default: ./<name>-<imgsz>.onnx)")
+    export.add_argument("--json", action="store_true", help="show the exported model as one JSON object")
+    export.set_defaults(func=cmd_models)
     return parser
 
 

@@ -1,9 +1,12 @@
 """The other backend: an ultralytics model file (`.pt`) run by ultralytics itself on PyTorch, for a site that has
-them installed (this project does not install them: onnxruntime runs the same models in a fraction of the time
-and memory; `vms models export` turns a `.pt` into the ONNX file the default backend reads)."""
+them installed. This project does not install them (PyTorch alone is gigabytes): onnxruntime runs the same
+convolutions at about the same speed at equal threads (docs/performance.md), and `vms models export` turns a
+`.pt` into the ONNX file the default backend reads. ultralytics is kept from the network (`YOLO_OFFLINE`): without
+it, its import looks up hosts."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,8 @@ class UltralyticsModel:
     def __init__(self, path: Path, threads: int = 1) -> None:
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
+        for name, value in (("YOLO_OFFLINE", "1"), ("YOLO_AUTOINSTALL", "false"), ("YOLO_VERBOSE", "false")):
+            os.environ.setdefault(name, value)
         try:
             import torch
             from ultralytics import YOLO
@@ -26,7 +31,7 @@ class UltralyticsModel:
                 f"model file {path} is a PyTorch model: it needs ultralytics and torch installed, or export it to ONNX "
                 f"with `vms models export {path}` where they are"
             ) from None
-        torch.set_num_threads(threads)
+        self._torch, self._threads = torch, threads
         try:
             self._model: Any = YOLO(str(path))
         except Exception as error:
@@ -35,11 +40,11 @@ class UltralyticsModel:
             raise ModelError(f"model file {path} is a {self._model.task} model, not a detection model")
         self.path = path
         self.names: dict[int, str] = {int(k): str(v) for k, v in self._model.names.items()}
-        self.size = (640, 640)
         self._lock = threading.Lock()  # an ultralytics predictor keeps per-call state
 
     def detect(self, bgr: np.ndarray, min_score: float = 0.25, iou: float = 0.45) -> list[Detection]:
         with self._lock:
+            self._torch.set_num_threads(self._threads)  # ultralytics sets its own (cores - 1) at each predictor set-up
             (result,) = self._model.predict(bgr, conf=min_score, iou=iou, device="cpu", verbose=False)
         boxes = result.boxes
         found = []
