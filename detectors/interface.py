@@ -40,11 +40,15 @@ class Detection:
         return x + w / 2, y + h
 
 
+InputSize = tuple[int, int]  # a model's input, height and width in pixels
+
+
 class FrameModels(Protocol):
     """The models' findings in one frame, each model run at most once however many detectors ask."""
 
-    def detect(self, model: str) -> Sequence[Detection]:
-        """What the model at path `model` finds in the frame (above its lowest score)."""
+    def detect(self, model: str, input_size: InputSize | None = None) -> Sequence[Detection]:
+        """What the model at path `model` finds in the frame (above its lowest score), run at `input_size` where
+        given (else the file's own)."""
 
 
 @dataclass(frozen=True, slots=True)

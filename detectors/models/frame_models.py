@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from detectors.interface import Detection
+from detectors.interface import Detection, InputSize
 from detectors.models.yolo_onnx import YoloOnnxModel
 from detectors.models.yolo_torch import UltralyticsModel
 
@@ -33,15 +33,19 @@ class ModelCache:
     def __init__(self, threads: int = 1) -> None:
         self._threads = threads
         self._lock = threading.Lock()
-        self._models: dict[str, DetectionModel] = {}
+        self._models: dict[tuple[str, InputSize | None], DetectionModel] = {}
 
-    def get(self, path: str) -> DetectionModel:
-        """The model at `path`: ONNX on onnxruntime, or a `.pt` on ultralytics where that is installed."""
+    def get(self, path: str, input_size: InputSize | None = None) -> DetectionModel:
+        """The model at `path`: ONNX on onnxruntime (at `input_size` where given, else the file's), or a `.pt` on
+        ultralytics where that is installed."""
         with self._lock:
-            model = self._models.get(path)
+            model = self._models.get((path, input_size))
             if model is None:
-                backend = UltralyticsModel if path.endswith(".pt") else YoloOnnxModel
-                model = self._models[path] = backend(Path(path), self._threads)
+                if path.endswith(".pt"):
+                    model = UltralyticsModel(Path(path), self._threads)
+                else:
+                    model = YoloOnnxModel(Path(path), self._threads, input_size)
+                self._models[(path, input_size)] = model
             return model
 
 
@@ -56,14 +60,15 @@ class SharedFrameModels:
     def __init__(self, bgr: Callable[[], np.ndarray], cache: ModelCache = MODELS) -> None:
         self._bgr = bgr
         self._cache = cache
-        self._found: dict[str, Sequence[Detection]] = {}
+        self._found: dict[tuple[str, InputSize | None], Sequence[Detection]] = {}
         self._picture: np.ndarray | None = None
 
-    def detect(self, model: str) -> Sequence[Detection]:
-        found = self._found.get(model)
+    def detect(self, model: str, input_size: InputSize | None = None) -> Sequence[Detection]:
+        found = self._found.get((model, input_size))
         if found is None:
             if self._picture is None:
                 self._picture = self._bgr()
-            found = self._found[model] = self._cache.get(model).detect(self._picture, MIN_SCORE)
+            detections = self._cache.get(model, input_size).detect(self._picture, MIN_SCORE)
+            found = self._found[(model, input_size)] = detections
             SharedFrameModels.runs += 1
         return found

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 from detectors.interface import Detection
+from detectors.models.input_size import resize_input
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,8 @@ class ModelError(Exception):
 class YoloOnnxModel:
     """Thread-safe (onnxruntime sessions are): one instance serves every camera of the process."""
 
-    def __init__(self, path: Path, threads: int = 1) -> None:
+    def __init__(self, path: Path, threads: int = 1, input_size: tuple[int, int] | None = None) -> None:
+        """`input_size` (height, width): run the model at another size than the file's (`input_size.py`)."""
         self.path = path
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
@@ -38,6 +41,8 @@ class YoloOnnxModel:
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own types for a file that is not a model
             raise ModelError(f"model file {path} cannot be loaded: {str(error).splitlines()[0][:200]}") from None
+        if input_size is not None and tuple(self._session.get_inputs()[0].shape[2:]) != input_size:
+            self._session = self._resized(path, options, input_size)
         meta = self._session.get_modelmeta().custom_metadata_map
         if meta.get("task", "detect") != "detect":
             raise ModelError(f"model file {path} is a {meta['task']} model, not a detection model")
@@ -64,6 +69,14 @@ class YoloOnnxModel:
         if classes is not None and classes != len(names):
             raise ModelError(f"model file {path} has {classes} class outputs but names {len(names)} classes")
         self.names: dict[int, str] = {int(k): str(v) for k, v in names.items()}
+
+    @staticmethod
+    def _resized(path: Path, options: ort.SessionOptions, size: tuple[int, int]) -> ort.InferenceSession:
+        try:
+            model = resize_input(onnx.load(str(path)), *size)
+        except ValueError as error:
+            raise ModelError(f"model file {path} cannot run at {size[0]}x{size[1]}: {error}") from None
+        return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
     def detect(self, bgr: np.ndarray, min_score: float = 0.25, iou: float = 0.45) -> list[Detection]:
         """Objects in one BGR picture, best first."""

@@ -20,7 +20,6 @@ from pydantic import Field, ValidationInfo, field_validator
 from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.scaler import analysis_size
 from detectors.interface import KEY_FRAMES, AnalysisFrame, BBox, Detection, Observation
-from detectors.models.frame_models import MODELS
 from detectors.models.persons import PersonModel, people
 from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
 from detectors.violations.rules import AlarmParams
@@ -234,7 +233,7 @@ class BlockedRoutePlugin(DetectorPlugin[BlockedRouteSettings]):
         for zone in settings.zones:
             check_zone_fits(camera.id, zone, width, height)
         if settings.params.ignore_people:
-            MODELS.get(settings.params.person.model_path())  # ModelError now, naming the file
+            settings.params.person.load(width, height)
         aw, ah = analysis_size(width, height)
         masks = [zone_mask(zone, aw, ah) for zone in settings.zones]
         detector = BlockedRouteDetector(masks, settings.params)

@@ -17,7 +17,6 @@ from pydantic import Field
 from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.scaler import analysis_size
 from detectors.interface import AnalysisFrame, FrameNeed, Observation
-from detectors.models.frame_models import MODELS
 from detectors.models.persons import PersonModel
 from detectors.models.presence import ZonePresence
 from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
@@ -72,7 +71,7 @@ class DutyAbsencePlugin(DetectorPlugin[DutyAbsenceSettings]):
     ) -> list[PlannedDetector]:
         for zone in settings.zones:
             check_zone_fits(camera.id, zone, width, height)
-        MODELS.get(settings.params.person.model_path())  # ModelError now, naming the file, not at the first look
+        settings.params.person.load(width, height)
         aw, ah = analysis_size(width, height)
         detector = DutyAbsenceDetector([zone_mask(z, aw, ah) for z in settings.zones], settings.params)
         return [PlannedDetector(detector, settings.params, ArmingSchedule(settings.schedule))]

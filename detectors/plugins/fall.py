@@ -16,7 +16,6 @@ from pydantic import Field
 from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.scaler import analysis_size
 from detectors.interface import AnalysisFrame, Detection, FrameNeed, Observation
-from detectors.models.frame_models import MODELS
 from detectors.models.persons import MotionGate, PersonMemory, PersonModel, people, standing_in
 from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
 from detectors.violations.rules import AlarmParams
@@ -97,7 +96,7 @@ class FallPlugin(DetectorPlugin[FallSettings]):
     def plan(self, settings: FallSettings, camera: CameraConfig, width: int, height: int) -> list[PlannedDetector]:
         for zone in settings.zones:
             check_zone_fits(camera.id, zone, width, height)
-        MODELS.get(settings.params.person.model_path())  # ModelError now, naming the file, not at the first look
+        settings.params.person.load(width, height)
         aw, ah = analysis_size(width, height)
         detector = FallDetector([zone_mask(z, aw, ah) for z in settings.zones], settings.params)
         return [PlannedDetector(detector, settings.params, ArmingSchedule(settings.schedule))]

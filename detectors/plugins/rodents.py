@@ -23,7 +23,6 @@ from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.lighting import lights_off
 from detectors.frames.scaler import analysis_size
 from detectors.interface import AnalysisFrame, FrameNeed, Observation
-from detectors.models.frame_models import MODELS
 from detectors.models.persons import PersonModel, people
 from detectors.motion.small_movers import Mover, SmallMovers
 from detectors.plugin import DetectorPlugin, PlannedDetector, ViolationKind
@@ -146,7 +145,7 @@ class RodentPlugin(DetectorPlugin[RodentSettings]):
         for zone in settings.zones:
             check_zone_fits(camera.id, zone, width, height)
         if settings.params.ignore_people:
-            MODELS.get(settings.params.person.model_path())  # ModelError now, naming the file
+            settings.params.person.load(width, height)
         aw, ah = analysis_size(width, height, settings.params.analysis_width)
         detector = RodentDetector([zone_mask(z, aw, ah) for z in settings.zones], settings.params)
         return [PlannedDetector(detector, settings.params, ArmingSchedule(settings.schedule))]
