@@ -213,11 +213,16 @@ def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HL_JLY_CAMERA_PASSWORD", "NANTONG_WEBHOOK_SECRET", "NANTONG_STREAM_KEY", "NANTONG_GB_PASSWORD"):
         monkeypatch.setenv(name, "whsec_c2VjcmV0")
     config = load_config(Path(__file__).parent.parent / "docs" / "vms.example.yaml")
-    assert [c.id for c in config.cameras] == ["hl-jly-gate", "hl-jly-exit-1", "bh-fly-kitchen"]
+    assert [c.id for c in config.cameras] == ["hl-jly-gate", "hl-jly-exit-1", "hl-jly-duty", "bh-fly-kitchen"]
+    assert [[d.type for d in c.detectors] for c in config.cameras[2:]] == [
+        ["duty_absence", "fall"],
+        ["tamper", "after_hours_presence", "rodents"],
+    ]
+    assert config.cameras[2].blur_faces
     assert [(p.id, len(p.push)) for p in config.uplink.platforms] == [("nantong", 1)]
     gb = config.uplink.platforms[0].gb28181
     assert gb is not None and gb.realm == "3206000000" and config.cameras[0].gb_id == "32068100001320000001"
-    assert config.retention_hours(config.cameras[2]) == 336
+    assert config.retention_hours(config.cameras[3]) == 336
 
 
 @pytest.mark.parametrize("password", ["pa/ss", "p#ss?x", "a@b:c", "简单密码"])
