@@ -134,6 +134,7 @@ def test_events_reach_the_platform_exactly_once_in_order_through_failures_and_a_
         assert {event_id(r.id) for r in receiver.taken} == logged
     finally:
         store.close()
+        service.stop()
         if receiver is not None:
             receiver.stop()
 
