@@ -57,7 +57,7 @@ def clips() -> dict[str, Path]:
 def test_an_emptied_duty_room_raises_absence_after_the_dwell(clips: dict[str, Path]) -> None:
     (found,) = _found(clips["duty"], "duty_room", [{"type": "duty_absence", "params": {"dwell_s": 5, "clear_s": 2}}])
     assert found.type == "duty_absent" and found.label == "值班脱岗"
-    assert 12.5 <= found.start_s <= 14.0, found  # empty from 8 s, and 5 s of dwell
+    assert 12.5 <= found.start_s <= 18.5, found  # empty from 8 s, seen within recheck_s (5 s), and 5 s of dwell
 
 
 def test_a_smaller_model_input_sees_less(clips: dict[str, Path]) -> None:

@@ -1,6 +1,6 @@
 """How many people stand in each of a camera's zones, looked at with the person model only where something moved
-there since the last look (or `refresh_s` passed): the shared core of the rules about people being somewhere
-(duty post attended, kitchen occupied out of hours)."""
+there since the last look (or `refresh_s` passed), and while people are there only every `recheck_s`: the shared
+core of the rules about people being somewhere (duty post attended, kitchen occupied out of hours)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from detectors.zones import ZoneMask, union_mask
 
 
 class ZonePresence:
-    def __init__(self, zones: list[ZoneMask], model: PersonModel) -> None:
+    """`recheck_s`: while people are there, the model looks again at most this often though they move (their
+    leaving is seen within it); while nobody is, at once when something moves (an arrival is seen at once)."""
+
+    def __init__(self, zones: list[ZoneMask], model: PersonModel, recheck_s: float = 5.0) -> None:
         self.zones = zones
         self.model = model
+        self.recheck_s = recheck_s
         self.names: list[str | None] = [zone.name for zone in zones] or [None]
         self._gate = MotionGate(union_mask(zones))
         self._memory = PersonMemory(model.fall_labels)
@@ -31,6 +35,9 @@ class ZonePresence:
 
     def counts(self, frame: AnalysisFrame) -> dict[str | None, int]:
         """People in each zone (seated, asleep or fallen count), by zone name (None: the whole picture)."""
+        last = self._counts
+        if last is not None and any(last.values()) and frame.at - self._gate.looked_at < self.recheck_s:
+            return last
         if self._counts is None or self._gate.due(frame, self.model.refresh_s):
             upright, fallen = self._memory.people(frame.at, people(frame, self.model))
             found = upright + fallen

@@ -39,6 +39,7 @@ class DutyAbsenceParams(AlarmParams):
     min_share: Annotated[float, Field(ge=0.5, le=1.0)] = 0.9
     clear_s: Annotated[float, Field(ge=1, le=600)] = 5.0  # someone back this long ends it
     dark_luma: Annotated[float, Field(ge=0, le=128)] = 25.0  # a darker picture says nothing
+    recheck_s: Annotated[float, Field(ge=1, le=600)] = 5.0  # while someone is there, the model looks this often
     person: PersonModel = PersonModel()
 
 
@@ -56,7 +57,7 @@ class DutyAbsenceDetector:
     def __init__(self, zones: list[ZoneMask], params: DutyAbsenceParams) -> None:
         self.params = params
         self.need = FrameNeed(key_frames_only=False, fps=params.person.sample_fps)
-        self._presence = ZonePresence(zones, params.person)
+        self._presence = ZonePresence(zones, params.person, params.recheck_s)
 
     def observe(self, frame: AnalysisFrame) -> list[Observation]:
         return self._presence.observe(frame, KIND, self.params.dark_luma, lambda people: people == 0)

@@ -32,7 +32,7 @@ class FallParams(AlarmParams):
     realarm_s: Annotated[float, Field(ge=0, le=86400)] = 120.0
     memory_s: Annotated[float, Field(ge=1, le=600)] = 30.0  # how long an upright person is remembered
     watch_s: Annotated[float, Field(ge=0, le=600)] = 20.0  # after a movement, the model keeps looking this long
-    person: PersonModel = PersonModel(sample_fps=2.0)
+    person: PersonModel = PersonModel(sample_fps=1.0)
 
 
 class FallSettings(DetectorSettings):
