@@ -84,6 +84,13 @@ class AnalysisFrame:
     spoiled: frozenset[str] = frozenset()
     models: FrameModels | None = None
 
+    @property
+    def aspect(self) -> float:
+        """Width over height of the camera's picture."""
+        if self.width and self.height:
+            return self.width / self.height
+        return float(self.gray.shape[1] / self.gray.shape[0])
+
     def luma(self, max_width: int) -> np.ndarray:
         """The luma plane at up to `max_width` wide, finer than `gray` where the camera's picture allows."""
         width = min(max_width, self.width) if self.width else 0

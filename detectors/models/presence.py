@@ -39,7 +39,7 @@ class ZonePresence:
         if last is not None and any(last.values()) and frame.at - self._gate.looked_at < self.recheck_s:
             return last
         if self._counts is None or self._gate.due(frame, self.model.refresh_s):
-            upright, fallen = self._memory.people(frame.at, people(frame, self.model))
+            upright, fallen = self._memory.people(frame.at, people(frame, self.model), frame.aspect)
             found = upright + fallen
             self._gate.looked(frame)
             zones: list[ZoneMask | None] = list(self.zones) or [None]

@@ -67,7 +67,7 @@ class FallDetector:
             self._moved_at = frame.at
         watching = frame.at - self._moved_at <= self.params.watch_s or bool(self._down)
         if watching or frame.at - self._gate.looked_at >= self.params.person.refresh_s:
-            _, fallen = self._memory.people(frame.at, people(frame, self.params.person))
+            _, fallen = self._memory.people(frame.at, people(frame, self.params.person), frame.aspect)
             self._down = fallen
             self._gate.looked(frame)
         observations = []

@@ -65,6 +65,17 @@ def test_a_fall_counts_where_a_person_was_standing_just_before() -> None:
         assert upright == [] and len(fallen) == 1, t
 
 
+def test_a_fall_box_standing_taller_than_wide_is_someone_upright() -> None:
+    """The shipped model calls some pedestrians of the PETS crowd at 1080p "Fall" (0.44, a 120x170 px box)."""
+    memory = PersonMemory(["Fall"], memory_s=30)
+    memory.people(0.0, [_person(0.3, 0.3)])
+    mislabelled = _fallen(0.33, 0.33, w=120 / 1920, h=170 / 1080, score=0.44)
+    upright, fallen = memory.people(1.0, [mislabelled], aspect=1920 / 1080)
+    assert fallen == [] and upright == [mislabelled]
+    lying = _fallen(0.3, 0.55, w=400 / 1920, h=120 / 1080)  # the same person down: wider than tall
+    assert memory.people(2.0, [lying], aspect=1920 / 1080)[1] == [lying]
+
+
 def test_things_on_the_floor_never_count() -> None:
     memory = PersonMemory(["Fall"], memory_s=30)
     cloth = _fallen(0.08, 0.85, 0.14, 0.08, score=0.5)
