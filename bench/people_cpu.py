@@ -54,11 +54,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import av
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import detect_cpu
 from core.config.models import CameraConfig
 from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
@@ -199,18 +198,7 @@ def make_stream(name: str) -> Path:
 
 def load(clip: Path) -> tuple[StreamInfo, list[MediaPacket], float, float]:
     """The stream's packets in memory, its length in seconds and its bitrate in Mbit/s."""
-    with av.open(str(clip)) as container:
-        stream = container.streams.video[0]
-        cc = stream.codec_context
-        info = StreamInfo(
-            1, cc.name, None, cc.width, cc.height, stream.time_base, cc.extradata, float(stream.average_rate), 0.0
-        )
-        packets = [
-            MediaPacket(1, bytes(p), p.pts, p.dts, p.duration or 0, stream.time_base, p.is_keyframe, 0.0)
-            for p in container.demux(stream)
-            if p.size
-        ]
-    seconds = len(packets) / float(info.frame_rate or FPS)
+    info, packets, seconds = detect_cpu.load(clip)
     return info, packets, seconds, sum(len(p.data) for p in packets) * 8 / seconds / 1e6
 
 
