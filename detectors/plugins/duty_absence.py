@@ -2,7 +2,8 @@
 
 The person model looks at the duty zone (the whole picture where none is drawn) at `sample_fps`, but only where
 something moved there since it last looked, or `refresh_s` passed: a guard asleep at the desk does not move and is
-still there, an empty room does not move and is still empty. Someone seated or lying down counts as present
+still there, an empty room does not move and is still empty; while someone is there it looks again only every
+`recheck_s` (their leaving is seen within it, well inside the dwell). Someone seated or lying down counts as present
 (the model finds people in any pose). A picture too dark to see anyone says nothing (the camera-health detector
 reports a dark or covered camera itself). The violation starts when the room has been empty for `dwell_s`
 (10 minutes by default) within the arming schedule (24 hours unless given), and ends when someone is back.
