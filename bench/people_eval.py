@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +56,7 @@ from detectors.models.frame_models import SharedFrameModels
 from detectors.offline.analyze import FoundViolation, analysis_camera, analyze
 from detectors.registry import detector_settings
 from tests.rig import people as rig
+from tests.rig.media import encode_pictures
 from tests.rig.people import Shot
 
 FOLDER = ROOT / "bench" / ".media" / "people_eval"
@@ -150,20 +150,7 @@ def encode(clip: Clip) -> Path:
     """The clip as a camera would send it (H.264, no B-frames, 2 s GOP), encoded once and cached by its recipe."""
     recipe = json.dumps([[type(s).__name__, s.__dict__] for s in clip.segments])
     path = FOLDER / f"{clip.rule}-{clip.name}-{hashlib.sha1(recipe.encode()).hexdigest()[:10]}.mp4"
-    if path.exists():
-        return path
-    partial = path.with_suffix(".partial.mp4")
-    with av.open(str(partial), "w") as output:
-        stream = output.add_stream("libx264", rate=rig.FPS)
-        stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
-        stream.options = {"g": str(2 * rig.FPS), "bf": "0", "preset": "veryfast", "crf": "23"}
-        for picture in frames(clip.segments):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
-                output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
-    partial.rename(path)
-    return path
+    return encode_pictures(path, frames(clip.segments), rig.FPS)
 
 
 def duty_clips(dwell: float) -> list[Clip]:

@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
+
+import av
+import numpy as np
 
 FFMPEG = "/usr/bin/ffmpeg"
 
@@ -137,3 +141,25 @@ def make_clip(
     tmp.replace(out)
     sidecar.write_text(json.dumps(params))
     return out
+
+
+def encode_pictures(path: Path, pictures: Iterable[np.ndarray], fps: int) -> Path:
+    """BGR pictures encoded as a camera would send them (H.264, no B-frames, 2 s GOP) into `path`, unless it is
+    there already (the caller names it by its recipe); written aside and renamed, so a half-written clip is never
+    taken for a cached one."""
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial.mp4")
+    with av.open(str(partial), "w") as output:
+        stream = output.add_stream("libx264", rate=fps)
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"g": str(2 * fps), "bf": "0", "preset": "veryfast", "crf": "23"}
+        for n, picture in enumerate(pictures):
+            if n == 0:  # the clip takes the pictures' size
+                stream.height, stream.width = picture.shape[:2]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    partial.rename(path)
+    return path

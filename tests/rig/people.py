@@ -18,7 +18,7 @@ import av
 import cv2
 import numpy as np
 
-from tests.rig.media import clip_cache_dir
+from tests.rig.media import clip_cache_dir, encode_pictures
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 FPS = 10
@@ -145,17 +145,4 @@ def people_clip(name: str, shots: Sequence[Shot]) -> Path:
     """The clip of `shots`, encoded once and cached by its recipe."""
     recipe = json.dumps([{k: v for k, v in shot.__dict__.items() if k != "night" or v} for shot in shots])
     path = clip_cache_dir() / f"people-{name}-{hashlib.sha1(recipe.encode()).hexdigest()[:10]}.mp4"
-    if path.exists():
-        return path
-    partial = path.with_suffix(".partial.mp4")
-    with av.open(str(partial), "w") as output:
-        stream = output.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = 768, 576, "yuv420p"
-        stream.options = {"g": str(2 * FPS), "bf": "0", "preset": "veryfast", "crf": "23"}
-        for picture in frames(shots):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
-                output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
-    partial.rename(path)
-    return path
+    return encode_pictures(path, frames(shots), FPS)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.rig.media import clip_cache_dir
+from tests.rig.media import clip_cache_dir, encode_pictures
 
 CLASSES = ("no_hat", "cig", "lid_off")
 
@@ -55,23 +55,14 @@ def patches_clip(name: str, shots: list[tuple[float, dict[str, tuple[int, int, i
     or "blue" patches; cached under tests/.media by its recipe."""
     recipe = json.dumps(shots)
     path = clip_cache_dir() / f"patches-{name}-{hashlib.sha1(recipe.encode()).hexdigest()[:10]}.mp4"
-    if path.exists():
-        return path
     bgr = {"red": (0, 0, 255), "green": (0, 255, 0), "blue": (255, 0, 0)}
-    partial = path.with_suffix(".partial.mp4")
-    with av.open(str(partial), "w") as output:
-        stream = output.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        stream.options = {"g": "20", "bf": "0", "preset": "veryfast", "crf": "23"}
+
+    def pictures() -> Iterator[np.ndarray]:
         for seconds, patches in shots:
             picture = np.zeros((480, 640, 3), np.uint8)
             for colour, (x, y, w, h) in patches.items():
                 picture[y : y + h, x : x + w] = bgr[colour]
-            frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
             for _ in range(round(seconds * 10)):
-                for packet in stream.encode(frame):
-                    output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
-    partial.rename(path)
-    return path
+                yield picture
+
+    return encode_pictures(path, pictures(), 10)
