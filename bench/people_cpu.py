@@ -68,6 +68,7 @@ from detectors.pipeline.analysis import CameraAnalysis
 from detectors.registry import detector_settings
 from media.packet import MediaPacket, StreamInfo
 from tests.rig import people as rig
+from tests.rig.media import h264_camera_args
 from tests.rig.people import Shot
 
 FOLDER = ROOT / "bench" / ".media" / "people_cpu"
@@ -157,22 +158,7 @@ def make_stream(name: str) -> Path:
         "-",
         "-vf",
         f"scale={WIDTH}:{HEIGHT}:flags=bicubic,fps={FPS},noise=alls=12:allf=t+u",
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "main",
-        "-preset",
-        "veryfast",
-        "-bf",
-        "0",
-        "-g",
-        str(gop),
-        "-keyint_min",
-        str(gop),
-        "-sc_threshold",
-        "0",
-        "-x264-params",
-        "open-gop=0",
+        *h264_camera_args(gop),
         "-pix_fmt",
         "yuv420p",
         "-b:v",

@@ -28,6 +28,28 @@ def clip_cache_dir() -> Path:
     return d
 
 
+def h264_camera_args(gop: int, profile: str = "main") -> list[str]:
+    """ffmpeg's encoder arguments for H.264 as cameras send it: no B-frames, a fixed closed GOP of `gop` frames."""
+    return [
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        profile,
+        "-preset",
+        "veryfast",
+        "-bf",
+        "0",
+        "-g",
+        str(gop),
+        "-keyint_min",
+        str(gop),
+        "-sc_threshold",
+        "0",
+        "-x264-params",
+        "open-gop=0",
+    ]
+
+
 def make_clip(
     path: str | Path,
     *,
@@ -73,24 +95,7 @@ def make_clip(
     src = f"{pattern}=size={width}x{height}:rate={fps},noise=alls=12:allf=t+u"
     vcodec: list[str]
     if codec == "h264":
-        vcodec = [
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            profile,
-            "-preset",
-            "veryfast",
-            "-bf",
-            "0",
-            "-g",
-            str(gop),
-            "-keyint_min",
-            str(gop),
-            "-sc_threshold",
-            "0",
-            "-x264-params",
-            "open-gop=0",
-        ]
+        vcodec = h264_camera_args(gop, profile)
     elif codec == "hevc":
         vcodec = [
             "-c:v",
