@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from detectors.offline.analyze import FoundViolation, analysis_camera, analyze
 from detectors.registry import detector_settings
 from tests.rig.people import Shot, people_clip
@@ -57,3 +59,8 @@ def test_grain_lights_going_off_and_a_person_at_night_are_not_rodents() -> None:
 def test_a_rat_by_daylight_is_not_this_rules() -> None:
     clip = people_clip("rat-day", [Shot("empty", 6), Shot("rat", 4, (100, 520), (600, 500)), Shot("empty", 6)])
     assert _rodents(clip) == []
+
+
+def test_rodent_sizes_out_of_order_are_refused_naming_both() -> None:
+    with pytest.raises(ValueError, match=r"min_area \(0.01\) must be below max_area \(0.004\)"):
+        detector_settings([{"type": "rodents", "params": {"min_area": 0.01}}])

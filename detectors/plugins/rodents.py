@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from core.config.models import CameraConfig, DetectorSettings, ZoneConfig
 from detectors.frames.lighting import lights_off
@@ -57,6 +57,12 @@ class RodentParams(AlarmParams):
     # looks (once a second at most), and while it finds anyone the rule says nothing.
     ignore_people: bool = True
     person: PersonModel = PersonModel()
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> RodentParams:
+        if self.min_area >= self.max_area:
+            raise ValueError(f"min_area ({self.min_area}) must be below max_area ({self.max_area})")
+        return self
 
 
 class RodentSettings(DetectorSettings):
