@@ -41,6 +41,7 @@ class ReadInterrupter:
     def __init__(self, container: Any, timeout_address: int) -> None:
         self._container = container  # the address stays valid as long as this reference does
         self._timeout = ctypes.c_double.from_address(timeout_address)
+        self.fired = False
 
     @classmethod
     def attach(cls, container: Any, opened_after: float, opened_before: float) -> ReadInterrupter | None:
@@ -58,7 +59,12 @@ class ReadInterrupter:
         return cls(container, base + matches[0] + 8)
 
     def interrupt(self) -> None:
-        """Make the read in progress (or the next one) give up within FFmpeg's polling slice."""
+        """Make the read in progress (or the next one) give up within FFmpeg's polling slice.
+
+        FFmpeg usually ends that read with AVERROR_EXIT, but the RTSP demuxer turns an abort met while it reads
+        an interleaved reply into EIO: a caller tells an interruption from a failure by `fired`, not by the error.
+        """
+        self.fired = True
         self._timeout.value = 0.0
 
 

@@ -306,7 +306,11 @@ class CameraSource:
                     if first:
                         self._first_packet_at = time.monotonic()
                         first = False
-            except (av.error.ExitError, TimeoutError):
+            except (av.FFmpegError, OSError) as error:
+                interrupter = self._interrupter
+                cut_short = interrupter is not None and interrupter.fired
+                if not (cut_short or isinstance(error, av.error.ExitError | TimeoutError)):
+                    raise
                 if self._stopping:
                     raise _Stopping from None
                 # The read watchdog cut a read short, or FFmpeg's socket timeout did.

@@ -43,7 +43,8 @@ def test_interrupt_ends_a_read_blocked_on_a_camera_kept_alive_by_rtcp(rtsp: Rtsp
     reader.join(2)
     assert not reader.is_alive(), "the read did not end"
     assert time.monotonic() - interrupted < 1.0
-    assert isinstance(outcome[0], av.error.ExitError)
+    # AVERROR_EXIT as a rule; EIO when the abort meets the RTSP demuxer reading an interleaved reply.
+    assert isinstance(outcome[0], av.error.ExitError | av.error.OSError) and interrupter.fired
     container.close()
 
 
