@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import CameraConfig
+from core.roles import Permission, permits
 from core.store.audit import AuditRepository
 from core.store.users import User
 from service.service import Directory, Service
@@ -132,6 +133,58 @@ def camera_access(
 
 
 CameraDep = Annotated[CameraAccess, Depends(camera_access)]
+
+
+class PermissionCheck:
+    """A route's permission: a dependency that answers 403 to a caller whose role lacks it.
+
+    Every authenticated route depends on exactly one of these (through `Allowed` or `CameraFor`); the scope
+    matrix test reads `permission` off the route table, so a route added without one fails it.
+    """
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(self, who: CallerDep) -> Caller:
+        if not permits(who.user.role, self.permission):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"your role ({who.user.role}) may not do this: it needs {self.permission}"
+            )
+        return who
+
+
+class CameraPermissionCheck(PermissionCheck):
+    """A camera route's permission: the camera must be in the caller's scope (else 404) and the role must
+    carry the permission (else 403)."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        camera_id: Annotated[str, Path(description="a camera id", max_length=64)],
+        service: ServiceDep,
+        who: CallerDep,
+    ) -> CameraAccess:
+        access = camera_access(camera_id, service, who)
+        return CameraAccess(access.camera, super().__call__(who), access.directory)
+
+
+_checks: dict[Permission, PermissionCheck] = {}
+_camera_checks: dict[Permission, CameraPermissionCheck] = {}
+
+
+def require(permission: Permission) -> PermissionCheck:
+    """The dependency checking `permission` (one instance per permission, so FastAPI caches it per request)."""
+    return _checks.setdefault(permission, PermissionCheck(permission))
+
+
+def camera_for(permission: Permission) -> CameraPermissionCheck:
+    return _camera_checks.setdefault(permission, CameraPermissionCheck(permission))
+
+
+ViewerDep = Annotated[Caller, Depends(require(Permission.VIEW))]
+ViewCameraDep = Annotated[CameraAccess, Depends(camera_for(Permission.VIEW))]
+LiveCameraDep = Annotated[CameraAccess, Depends(camera_for(Permission.LIVE))]
+PlaybackCameraDep = Annotated[CameraAccess, Depends(camera_for(Permission.PLAYBACK))]
+ExportCameraDep = Annotated[CameraAccess, Depends(camera_for(Permission.EXPORT))]
 
 
 def require_bureau(service: Service, user: User, what: str) -> None:
