@@ -16,20 +16,30 @@ from api import openapi
 from api.deps import SESSION_COOKIE
 from api.guards import BodyLimit, CrossSiteWriteGuard
 from api.metrics import registry_for
+from api.route_table import flat_routes
 from api.routes import (
+    audit,
     auth,
     cameras,
+    cases,
+    configuration,
     exports,
     health,
+    inspections,
     live,
     metrics,
+    notifications,
     organisation,
+    public_reports,
     recordings,
+    reports,
     shared,
     snapshots,
     spot_checks,
+    statistics,
     storage,
     uplink,
+    users,
     violations,
     web,
 )
@@ -50,10 +60,16 @@ async def _method_not_allowed(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if error.status_code != 405:
         return await http_exception_handler(request, error)
+    matching = [
+        route
+        for route in flat_routes(request.app.routes)
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+    ]
+    # A literal path wins over a template that also matches it (/api/users/me would over /api/users/{id}).
+    literal = [route for route in matching if route.path == request.url.path]
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
-            methods |= route.methods or set()
+    for route in literal or matching:
+        methods |= route.methods or set()
     allow = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
     return JSONResponse({"detail": error.detail}, status_code=405, headers={"Allow": allow})
 
@@ -83,23 +99,41 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _method_not_allowed)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(
+        BodyLimit,
+        larger={
+            cases.EVIDENCE_UPLOAD_PATH: cases.EVIDENCE_UPLOAD_BYTES,
+            public_reports.UPLOAD_PATH: public_reports.UPLOAD_BYTES,
+            inspections.PHOTO_UPLOAD_PATH: inspections.PHOTO_UPLOAD_BYTES,
+        },
+    )
     app.add_middleware(CrossSiteWriteGuard, cookie=SESSION_COOKIE)
     app.state.service = service
-    app.state.metrics_registry = registry_for(service.supervisor, service.recordings, service.live, service.uplink)
+    app.state.metrics_registry = registry_for(
+        service.supervisor, service.recordings, service.live, service.uplink, service.notifications
+    )
     for module in (
         health,
         auth,
+        users,
+        configuration,
+        inspections,
         organisation,
         cameras,
         recordings,
         exports,
         storage,
         violations,
+        cases,
+        reports,
+        public_reports,
+        statistics,
         live,
         snapshots,
         spot_checks,
         uplink,
+        audit,
+        notifications,
         shared,
         metrics,
         openapi,

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.config import CameraConfig
 from core.roles import Permission, permits
+from core.store.api_tokens import TOKEN_PREFIX
 from core.store.audit import AuditRepository
 from core.store.users import User
 from service.service import Directory, Service
@@ -42,13 +45,20 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def user_of_token(service: Service, token: str) -> User | None:
+    """The user a session token or an API token stands for, while it is valid."""
+    if token.startswith(TOKEN_PREFIX):
+        return service.store.api_tokens.resolve(token)
+    return service.store.sessions.resolve(token)
+
+
 def current_user(
     request: Request,
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     token = session_token(request, credentials)
-    user = service.store.sessions.resolve(token) if token else None
+    user = user_of_token(service, token) if token else None
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in", headers={"WWW-Authenticate": "Bearer"})
     return user
@@ -65,7 +75,17 @@ class Caller:
     client: str | None
     audit_log: AuditRepository
 
-    def audit(self, action: str, target: str | None = None, detail: str | None = None) -> None:
+    def audit(
+        self,
+        action: str,
+        target: str | None = None,
+        detail: str | None = None,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> None:
+        """One row of the audit log; `start`/`end`: the time range the action concerns (a playback's or an
+        export's requested range, a live view's span)."""
         self.audit_log.record(
             action,
             user_id=self.user.id,
@@ -73,10 +93,20 @@ class Caller:
             target=target,
             detail=detail,
             client=self.client,
+            start=start,
+            end=end,
         )
 
-    async def audit_async(self, action: str, target: str | None = None, detail: str | None = None) -> None:
-        await asyncio.to_thread(self.audit, action, target, detail)
+    async def audit_async(
+        self,
+        action: str,
+        target: str | None = None,
+        detail: str | None = None,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> None:
+        await asyncio.to_thread(partial(self.audit, action, target, detail, start=start, end=end))
 
 
 def caller(request: Request, service: ServiceDep, user: UserDep) -> Caller:
@@ -118,11 +148,15 @@ class CameraAccess:
     def id(self) -> str:
         return self.camera.id
 
-    def audit(self, action: str, detail: str | None = None) -> None:
-        self.caller.audit(action, self.camera.id, detail)
+    def audit(
+        self, action: str, detail: str | None = None, *, start: float | None = None, end: float | None = None
+    ) -> None:
+        self.caller.audit(action, self.camera.id, detail, start=start, end=end)
 
-    async def audit_async(self, action: str, detail: str | None = None) -> None:
-        await self.caller.audit_async(action, self.camera.id, detail)
+    async def audit_async(
+        self, action: str, detail: str | None = None, *, start: float | None = None, end: float | None = None
+    ) -> None:
+        await self.caller.audit_async(action, self.camera.id, detail, start=start, end=end)
 
 
 def camera_access(
@@ -138,7 +172,7 @@ CameraDep = Annotated[CameraAccess, Depends(camera_access)]
 class PermissionCheck:
     """A route's permission: a dependency that answers 403 to a caller whose role lacks it.
 
-    Every authenticated route depends on exactly one of these (through `Allowed` or `CameraFor`); the scope
+    Every authenticated route depends on exactly one of these (through `require`, `camera_for` or `allow`); the scope
     matrix test reads `permission` off the route table, so a route added without one fails it.
     """
 
@@ -178,6 +212,22 @@ def require(permission: Permission) -> PermissionCheck:
 
 def camera_for(permission: Permission) -> CameraPermissionCheck:
     return _camera_checks.setdefault(permission, CameraPermissionCheck(permission))
+
+
+def allow(permission: Permission) -> Any:
+    """For a route's `dependencies=[...]`, where the route reads the caller some other way."""
+    return Depends(require(permission))
+
+
+def route_permission(dependant: Dependant) -> Permission | None:
+    """The permission a route's dependencies check (depth first), or None for a public route."""
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, PermissionCheck):
+            return dependency.call.permission
+        found = route_permission(dependency)
+        if found is not None:
+            return found
+    return None
 
 
 ViewerDep = Annotated[Caller, Depends(require(Permission.VIEW))]

@@ -10,6 +10,7 @@ WebSocket upgrade) must show that the browser sent it from one of our pages: `Se
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -58,19 +59,24 @@ class CrossSiteWriteGuard:
 class BodyLimit:
     """Refuses (413) a request body over `max_bytes`: a declared length at once, a chunked one once it grows past
     the limit. The body is read before the route runs (and handed to it as it came), so a route never sees
-    part of a body that is then refused."""
+    part of a body that is then refused. `larger` names the few paths (patterns) that take more, with their
+    own limit (a photo upload)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, larger: Mapping[re.Pattern[str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for path, size in self.larger.items() if path.match(scope["path"])), self.max_bytes)
         declared = _headers(scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await _problem(send, 413, f"the request body is larger than {self.max_bytes} bytes")
+        if declared.isdigit() and int(declared) > limit:
+            await _problem(send, 413, f"the request body is larger than {limit} bytes")
             return
         received: list[Message] = []
         size = 0
@@ -80,8 +86,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break  # the client left
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await _problem(send, 413, f"the request body is larger than {self.max_bytes} bytes")
+            if size > limit:
+                await _problem(send, 413, f"the request body is larger than {limit} bytes")
                 return
             if not message.get("more_body", False):
                 break

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import WebSocket
 
-from api.deps import SESSION_COOKIE
+from api.deps import SESSION_COOKIE, user_of_token
 from core.store.users import User
 from service.service import Service
 
@@ -15,4 +15,4 @@ def websocket_user(websocket: WebSocket, service: Service) -> User | None:
     header = websocket.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
-    return service.store.sessions.resolve(token) if token else None
+    return user_of_token(service, token) if token else None

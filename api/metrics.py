@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from notify.service import Notifications
 from recordings.service import RecordingService
 from service.supervisor import Supervisor
 from streams.health import CameraState
@@ -175,11 +176,27 @@ class UplinkCollector(Collector):
         yield from (registered, keepalive_age, sessions, video_bytes, alarms_pending)
 
 
+class NotificationCollector(Collector):
+    """Each notifier's deliveries by state: pending (waiting or being retried), delivered, failed (given up)."""
+
+    def __init__(self, notifications: Notifications) -> None:
+        self._notifications = notifications
+
+    def collect(self) -> Iterator[Metric]:
+        deliveries = GaugeMetricFamily(
+            "vms_notification_deliveries", "Notification deliveries by notifier and state", labels=["notifier", "state"]
+        )
+        for (notifier, state), count in sorted(self._notifications.counts().items()):
+            deliveries.add_metric([notifier, state], count)
+        yield deliveries
+
+
 def registry_for(
     supervisor: Supervisor,
     recordings: RecordingService | None = None,
     live: LiveViewers | None = None,
     uplink: UplinkService | None = None,
+    notifications: Notifications | None = None,
 ) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(supervisor))
@@ -189,4 +206,6 @@ def registry_for(
         registry.register(LiveViewerCollector(live))
     if uplink is not None:
         registry.register(UplinkCollector(uplink))
+    if notifications is not None:
+        registry.register(NotificationCollector(notifications))
     return registry

@@ -15,9 +15,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, HTTPException, Request, status
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 
-from api.deps import UserDep
+from api.deps import UserDep, allow, route_permission
 from api.responses import problems
+from api.route_table import flat_routes
+from core.roles import Permission
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,9 +38,21 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             "description": "The request is well-formed but its values are not acceptable.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Unprocessable"}}},
         }
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
+        permissions = {
+            (route.path, method.lower()): permission
+            for route in flat_routes(app.routes)
+            if isinstance(route, APIRoute) and (permission := route_permission(route.dependant)) is not None
+            for method in route.methods or ()
+        }
+        for path_name, path in schema.get("paths", {}).items():
+            for method, operation in path.items():
                 responses = operation.get("responses", {})
+                permission = permissions.get((path_name, method))
+                if permission is not None:
+                    # Every route behind a log-in may answer 401, and 403 to a role without its permission.
+                    operation["x-permission"] = permission.value
+                    for code, refusal in problems(401, 403).items():
+                        responses.setdefault(str(code), _as_schema(refusal))
                 if "422" in responses or operation.get("parameters") or operation.get("requestBody"):
                     responses["422"] = unprocessable
                 if operation.get("requestBody"):
@@ -82,12 +97,12 @@ def _validation_error_schema() -> dict[str, Any]:
     return dict(validation_error_definition)
 
 
-@router.get(OPENAPI_URL, responses=problems(401))
+@router.get(OPENAPI_URL, dependencies=[allow(Permission.VIEW)], responses=problems(401))
 def openapi_json(request: Request, user: UserDep) -> dict[str, Any]:
     return openapi_document(request.app)
 
 
-@router.get("/api/docs", response_class=HTMLResponse, responses=problems(401))
+@router.get("/api/docs", dependencies=[allow(Permission.VIEW)], response_class=HTMLResponse, responses=problems(401))
 def docs(request: Request, user: UserDep) -> HTMLResponse:
     page = get_swagger_ui_html(
         openapi_url=OPENAPI_URL,
@@ -108,7 +123,7 @@ def docs(request: Request, user: UserDep) -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"})
 
 
-@router.get("/api/docs/{name}", responses=problems(401, 404))
+@router.get("/api/docs/{name}", dependencies=[allow(Permission.VIEW)], responses=problems(401, 404))
 def docs_asset(name: str, user: UserDep) -> Response:
     media_type = _ASSETS.get(name)
     if media_type is None:

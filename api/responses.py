@@ -29,6 +29,7 @@ _WHY = {
     405: "Not supported.",
     415: "Unsupported media type.",
     429: "Too many: a limit is reached.",
+    422: "Unprocessable.",
 }
 
 

@@ -78,7 +78,14 @@ class DetectionView(_View):
     """The camera's analysis: running, behind (skipping), broken."""
 
     camera_id: str
-    state: Literal["waiting", "running", "error", "stopped"]
+    state: Literal["waiting", "running", "no_video", "error", "stopped"] = Field(
+        description="no_video: the stream it analyses sends nothing, so nothing is being detected"
+    )
+    source: Literal["main", "detect"] = Field(
+        default="main", description="the stream it analyses: the main one, or the camera's sub-stream (detect_source)"
+    )
+    width: int | None = Field(default=None, description="the picture it analyses")
+    height: int | None = None
     key_frames_only: bool
     detectors: list[str] = Field(description="the violation kinds its detectors report")
     frames_analysed: int
@@ -89,6 +96,9 @@ class DetectionView(_View):
     mean_analysis_ms: float
     error: str | None
     active: list[str] = Field(description="violations running now, as kind or kind:zone")
+    dismissed_false_alarms: dict[str, int] = Field(
+        default={}, description="its violation cases dismissed as false alarms, by kind"
+    )
 
 
 class ZoneView(_View):
@@ -111,6 +121,7 @@ class DetectorView(BaseModel):
     zones: list[ZoneView]
     schedule: list[ArmingWindowView]
     params: dict[str, Any] = Field(description="the detector's own parameters, defaults filled in")
+    dismissed_false_alarms: int = Field(default=0, description="its violation cases dismissed as false alarms")
 
 
 class CameraView(BaseModel):
@@ -127,6 +138,11 @@ class CameraView(BaseModel):
     consumers: list[ConsumerView] = []
     recording: RecorderView | None = None
     detection: DetectionView | None = None
+    detect_source: SourceView | None = Field(default=None, description="the sub-stream its detectors analyse, if any")
+    detect_health: HealthView | None = Field(
+        default=None, description="the sub-stream's connection, with its own state, rate and reconnects"
+    )
+    detect_consumers: list[ConsumerView] = Field(default=[], description="the sub-stream's consumers (the detectors)")
 
 
 class HealthEventView(BaseModel):
@@ -137,24 +153,6 @@ class HealthEventView(BaseModel):
 
 class CameraDetail(CameraView):
     history: list[HealthEventView]
-
-
-class LoginRequest(BaseModel):
-    username: str = Field(max_length=200)
-    password: str = Field(max_length=1000)
-
-
-class UserView(BaseModel):
-    username: str
-    display_name: str | None
-    org_unit_id: str
-    role: str
-
-
-class LoginResponse(BaseModel):
-    token: str
-    expires_at: float
-    user: UserView
 
 
 class OrgNode(BaseModel):

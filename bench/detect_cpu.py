@@ -94,13 +94,14 @@ def replay_live(info: StreamInfo, packets: list[MediaPacket], clip_s: float, sec
     from core.store import Store
     from detectors.pipeline.camera_pipeline import CameraPipeline
     from detectors.violations.recorder import ViolationRecorder
+    from streams.health import HealthTracker
     from streams.hub import Hub
 
     store = Store.open(":memory:")
     hub = Hub("bench", default_capacity=100_000)
     pipeline = CameraPipeline(
         camera(),
-        SimpleNamespace(hub=hub),
+        SimpleNamespace(hub=hub, health=HealthTracker("bench", 3.0)),
         ViolationRecorder(store.violations),  # type: ignore[arg-type]
         max_lag_s=1e9,
         queue_packets=100_000,

@@ -2,6 +2,7 @@
 blocked-route/tamper camera vms ran before and the same cameras with the motion gate defeated, in one run.
 
     .venv/bin/python bench/people_cpu.py [--seconds 180] [--scenarios busy,quiet,...] [--cameras duty,...] [--live]
+        [--sub-stream]
 
 All scenarios and cameras with --live take about 25 minutes on 2 cores, plus encoding the streams the first time.
 
@@ -38,9 +39,12 @@ Each camera replays the demuxed packets as the hub hands them to the analysis th
 times (video time), decoding what the camera's detectors need (key frames only, or every frame sampled at the
 rate asked, as detectors/pipeline/camera_pipeline.py does). `--live` adds the duty and kitchen cameras through
 the service's own path (Hub -> Subscription -> CameraPipeline thread, published at 10x real time, arrival times
-in video time). CPU is the process time (user + system, all threads: onnxruntime's included; the model cache
-runs one intra-op thread) per second of video, as a share of one core; wall is the elapsed time per second of
-video (it includes waiting on a busy machine). Model runs are SharedFrameModels.runs per minute of video.
+in video time). `--sub-stream` adds each camera again on the scenario's sub-stream (子码流: the same frames at
+640x360, 25 fps, 2 s GOP, 512 kbit/s, as a camera's `detect_source` sends them), in the same run, so the two
+figures sit side by side (`<camera> @sub`); zones are normalised, so the cameras are the same. CPU is the process
+time (user + system, all threads: onnxruntime's included; the model cache runs one intra-op thread) per second
+of video, as a share of one core; wall is the elapsed time per second of video (it includes waiting on a busy
+machine). Model runs are SharedFrameModels.runs per minute of video.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ from tests.rig.people import Shot
 
 FOLDER = ROOT / "bench" / ".media" / "people_cpu"
 WIDTH, HEIGHT, FPS, GOP_S, BITRATE = 1920, 1080, 25, 2, "4M"
+SUB_WIDTH, SUB_HEIGHT, SUB_BITRATE = 640, 360, "512k"  # a camera's sub-stream, analysed where `detect_source` names it
 ROUTE_ZONE = [[0.44, 0.5], [0.55, 0.5], [0.55, 0.77], [0.44, 0.77]]  # where the quiet scenes' person sits
 TARGET = 0.05  # of one core per duty-room or kitchen camera, person model on
 HEADROOM = 0.8  # of the box's cores given to detection when counting cameras
@@ -131,10 +136,11 @@ def camera(name: str) -> CameraConfig:
     return analysis_camera(detector_settings(detectors), role, camera_id=name)  # type: ignore[arg-type]
 
 
-def make_stream(name: str) -> Path:
-    """The scenario upscaled to a camera's 1080p25 stream, encoded once (ffmpeg, libx264 veryfast)."""
+def make_stream(name: str, width: int = WIDTH, height: int = HEIGHT, bitrate: str = BITRATE) -> Path:
+    """The scenario scaled to a camera's stream (1080p25 main, or its 640x360 sub-stream), encoded once (ffmpeg,
+    libx264 veryfast)."""
     shots = SCENARIOS[name]
-    path = FOLDER / f"{name}-{WIDTH}x{HEIGHT}-{BITRATE}-gop{GOP_S}.mp4"
+    path = FOLDER / f"{name}-{width}x{height}-{bitrate}-gop{GOP_S}.mp4"
     if path.exists():
         return path
     FOLDER.mkdir(parents=True, exist_ok=True)
@@ -157,16 +163,16 @@ def make_stream(name: str) -> Path:
         "-i",
         "-",
         "-vf",
-        f"scale={WIDTH}:{HEIGHT}:flags=bicubic,fps={FPS},noise=alls=12:allf=t+u",
+        f"scale={width}:{height}:flags=bicubic,fps={FPS},noise=alls=12:allf=t+u",
         *h264_camera_args(gop),
         "-pix_fmt",
         "yuv420p",
         "-b:v",
-        BITRATE,
+        bitrate,
         "-maxrate",
-        BITRATE,
+        bitrate,
         "-bufsize",
-        BITRATE,
+        bitrate,
         "-an",
         str(partial),
     ]
@@ -242,6 +248,7 @@ def replay_live(info: StreamInfo, packets: list[MediaPacket], seconds: float, na
     from core.store.violations import ViolationFilter
     from detectors.pipeline.camera_pipeline import CameraPipeline
     from detectors.violations.recorder import ViolationRecorder
+    from streams.health import HealthTracker
     from streams.hub import Hub
 
     frame_s = 1.0 / (info.frame_rate or FPS)
@@ -260,7 +267,7 @@ def replay_live(info: StreamInfo, packets: list[MediaPacket], seconds: float, na
     hub = Hub("bench", default_capacity=100_000)
     pipeline = Counted(
         camera(name),
-        SimpleNamespace(hub=hub),
+        SimpleNamespace(hub=hub, health=HealthTracker("bench", 3.0)),
         ViolationRecorder(store.violations),  # type: ignore[arg-type]
         max_lag_s=1e9,
         queue_packets=100_000,
@@ -304,6 +311,9 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"of {', '.join(SCENARIOS)} (default all)")
     parser.add_argument("--cameras", default=",".join([*cameras(), "decode-only"]), help="which cameras")
     parser.add_argument("--live", action="store_true", help="also duty and kitchen through the real pipeline")
+    parser.add_argument(
+        "--sub-stream", action="store_true", help="also each camera on the scenario's 640x360 sub-stream (@sub)"
+    )
     args = parser.parse_args()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     names = [c.strip() for c in args.cameras.split(",") if c.strip()]
@@ -324,15 +334,22 @@ def main() -> None:
             f"\n{scenario}: {info.width}x{info.height} {info.frame_rate:g} fps H.264, {mbps:.1f} Mbit/s, "
             f"{keys} key frames in {clip_s:.0f} s, {args.seconds:g} s of video per camera"
         )
+        rows = [(n, replay) for n in names] + (
+            [(f"{n} live", replay_live) for n in ("duty", "kitchen") if n in names] if args.live else []
+        )
+        streams = {"": (info, packets)}
+        if args.sub_stream:
+            sub_info, sub_packets, _, sub_mbps = load(make_stream(scenario, SUB_WIDTH, SUB_HEIGHT, SUB_BITRATE))
+            streams[" @sub"] = (sub_info, sub_packets)
+            rows += [(f"{n} @sub", replay) for n in names]
+            print(f"@sub: its sub-stream, {sub_info.width}x{sub_info.height} H.264, {sub_mbps:.1f} Mbit/s")
         print(
             f"{'camera':16} {'CPU/core':>8} {'wall/video':>10} {'model runs/min':>14} {'frames analysed':>15} "
             f"{'decoded':>8}  alarms raised"
         )
-        rows = [(n, replay) for n in names] + (
-            [(f"{n} live", replay_live) for n in ("duty", "kitchen") if n in names] if args.live else []
-        )
         for name, run in rows:
-            r = run(info, packets, args.seconds, name.removesuffix(" live"))
+            stream_info, stream_packets = streams[" @sub" if name.endswith(" @sub") else ""]
+            r = run(stream_info, stream_packets, args.seconds, name.removesuffix(" live").removesuffix(" @sub"))
             results[(scenario, name)] = r
             minutes = r["video"] / 60
             print(
@@ -346,14 +363,15 @@ def main() -> None:
         f"2-core box at {HEADROOM:.0%} of both cores (1.6 cores) given to detection, ingest and recording not counted"
     )
     for scenario in chosen:
-        for name in ("duty", "kitchen", "route-before", "route-now"):
+        shown = ("duty", "kitchen", "route-before", "route-now")
+        for name in [*shown, *(f"{n} @sub" for n in shown)]:
             r = results.get((scenario, name))
             if r is None:
                 continue
             share = r["cpu"] / r["video"]
             verdict = "" if name.startswith("route") else ("  meets target" if share <= TARGET else "  MISSES target")
             print(
-                f"{scenario:12} {name:13} {share:6.2%} of a core -> {int(2 * HEADROOM / share):3d} cameras per box"
+                f"{scenario:12} {name:18} {share:6.2%} of a core -> {int(2 * HEADROOM / share):3d} cameras per box"
                 f"{verdict}"
             )
         for name in ("duty", "kitchen"):

@@ -30,7 +30,7 @@ class Role(StrEnum):
     TOWN_OFFICER = "town_officer"  # 镇(街道)民政干部: own town
     SAFETY_MANAGER = "safety_manager"  # 机构安全管理员: own institution
     AUDITOR = "auditor"  # 审计员: reads the audit log
-    VIEWER = "viewer"  # 值守查看员: watches, changes nothing
+    VIEWER = "viewer"  # 只读账户: states and lists (a wall display, a reviewer), no video, changes nothing
 
 
 _SUPERVISOR = frozenset(
@@ -51,13 +51,13 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TOWN_OFFICER: _SUPERVISOR,
     Role.SAFETY_MANAGER: frozenset({Permission.VIEW, Permission.LIVE, Permission.PLAYBACK, Permission.HANDLE_CASES}),
     Role.AUDITOR: frozenset({Permission.VIEW, Permission.READ_AUDIT}),
-    Role.VIEWER: frozenset({Permission.VIEW, Permission.LIVE}),
+    Role.VIEWER: frozenset({Permission.VIEW}),
 }
 
 # The unit kinds a role's account may belong to: a town officer's scope is a town, and so on.
 TOWN_KINDS = frozenset({"town", "park", "subdistrict"})
 UNIT_KINDS: dict[Role, frozenset[str]] = {
-    Role.ADMIN: frozenset({"bureau"}),
+    Role.ADMIN: frozenset({"bureau"}) | TOWN_KINDS,  # a town's administrator manages its own subtree
     Role.CITY_INSPECTOR: frozenset({"bureau"}),
     Role.TOWN_OFFICER: TOWN_KINDS,
     Role.SAFETY_MANAGER: frozenset({"institution"}),
@@ -71,7 +71,7 @@ LABELS: dict[Role, str] = {
     Role.TOWN_OFFICER: "镇街民政干部",
     Role.SAFETY_MANAGER: "机构安全管理员",
     Role.AUDITOR: "审计员",
-    Role.VIEWER: "查看员",
+    Role.VIEWER: "只读账户",
 }
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,25 @@ from pydantic import SecretStr
 from core.config import Config, ConfigError
 from core.organisation import OrgTree
 from core.redaction import RedactingFilter
+from core.roles import Role
 from core.signed_urls import UrlSigner
 from core.store import Store
+from core.store.login_throttle import LoginPolicy
+from core.store.reports import ReportPolicy
 from detectors.pipeline.factory import DetectionFactory
 from detectors.registry import KINDS, declare_kinds
 from detectors.violations.feed import FeedItem, ViolationFeed
 from detectors.violations.recorder import ViolationRecorder
+from notify.service import Notifications
 from recordings.service import RecordingService
+from service.case_notices import CaseNotices
+from service.cases import CaseDesk
+from service.config_audit import Requester, audit_reload, describe, refused
 from service.configuration import load_config
 from service.health_history import HealthHistory
+from service.public_reports import ReportDesk
 from service.supervisor import Changes, Supervisor
+from service.violation_notices import ViolationNotices
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
 from uplink.push import PushFactory
@@ -59,6 +69,14 @@ class Service:
         self.config_path = config_path
         declare_kinds(config.cameras)  # the violation types the configuration names, for the store and the API
         self.store = Store.open(config.storage.database_path)
+        login = config.server.login
+        self.store.login_throttle.policy = LoginPolicy(
+            account_failures=login.lock_after,
+            account_window_s=login.within_minutes * 60,
+            lock_s=login.lock_minutes * 60,
+            client_failures=login.address_failures,
+            client_window_s=login.address_minutes * 60,
+        )
         # Detectors run beside every camera; violations go to the store and to live listeners, and their
         # video is held and cut into evidence clips by the recordings side, which says when a clip is cut.
         self.violation_feed = ViolationFeed()
@@ -68,7 +86,10 @@ class Service:
         )
         # Always-on pushes to upper platforms ride on the camera's one connection, like the recorder.
         self.pushes = PushFactory(lambda: self.config.uplink.platforms)
-        self.supervisor = Supervisor(config.ingest, consumers=[self.recordings.recorders, self.detection, self.pushes])
+        # The detectors read a camera's sub-stream where it names a `detect_source`, the rest its main stream.
+        self.supervisor = Supervisor(
+            config.ingest, consumers=[self.recordings.recorders, self.pushes], detect_consumers=[self.detection]
+        )
         self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
         self.live = LiveViewers(self.supervisor, lambda: self.config.live)
         self.snapshots = SnapshotCache()
@@ -76,6 +97,32 @@ class Service:
         self.urls = UrlSigner.from_file(config.storage.data_dir / "url-signing.key")
         self.uplink = UplinkService(
             self.store, lambda: self.directory, KINDS.get, self.urls, self.pushes, self.supervisor, self.recordings
+        )
+        # Cases (隐患): each violation opens one or joins its open one; closing a case lets its video go.
+        self.cases = CaseDesk(
+            self.store,
+            lambda: self.config.cases,
+            lambda: self.tree,
+            _severity,
+            self.recordings.evidence,
+            self.violation_feed,
+        )
+        # Public hazard reports (隐患举报): accepting one opens a case through the case desk.
+        self.reports = ReportDesk(self.store, self.cases)
+        reports = config.public_reports
+        self.store.reports.policy = ReportPolicy(per_client=reports.per_address, window_s=reports.within_minutes * 60)
+        # Notifications: notices (urgent violations starting; cases, through `notifications.notify`) delivered
+        # to the configured webhooks, group robots and SMS gateways, each message stored and retried.
+        self.notifications = Notifications(self.store.notifications, lambda: self.config.notifications, self._contains)
+        self.violation_notices = ViolationNotices(
+            self.violation_feed,
+            self.notifications,
+            lambda: self.tree,
+            self._camera_name,
+            lambda: self.config.notifications.public_url,
+        )
+        self.cases.add_listener(
+            CaseNotices(self.notifications, lambda: self.tree, lambda: self.config.notifications.public_url)
         )
         self._log_filter = log_filter
         self._register_secrets(config)
@@ -93,21 +140,28 @@ class Service:
         await asyncio.to_thread(self._ensure_admin)
         await asyncio.to_thread(self.store.violations.close_all_active, time.time(), "service restarted")
         await self.recordings.start()
+        await self.notifications.start()
+        self.violation_notices.start()  # before the cameras: no violation starts unheard
         await self.supervisor.apply(self.config.cameras)
         await self.uplink.apply()
         self.history.start()
+        self.cases.start()
         log.info("service: %d camera(s) configured", len(self.config.cameras))
 
     async def stop(self) -> None:
+        await self.cases.stop()
         await self.live.close_all()
         await self.uplink.stop()
         final = await self.supervisor.stop_all()
         await self.recordings.stop()
         await self.history.stop(final)
+        await self.violation_notices.stop()
+        await self.notifications.stop()
         self.store.close()
 
-    async def reload(self) -> Changes | None:
-        """Re-read the configuration file; a bad file is reported and the running configuration kept."""
+    async def reload(self, by: Requester | None = None) -> Changes | None:
+        """Re-read the configuration file; a bad file is reported and the running configuration kept. Either way
+        the audit log says so, with `by` (None: the SIGHUP)."""
         if self.config_path is None:
             log.warning("reload: the service runs on embedded defaults; nothing to reload")
             return None
@@ -115,6 +169,8 @@ class Service:
             config = await asyncio.to_thread(load_config, self.config_path)
         except ConfigError as error:
             log.error("reload refused, running configuration kept: %s", error)
+            outcome = refused([p.path for p in error.problems])
+            await asyncio.to_thread(audit_reload, self.store.audit, self.config_path, by, outcome)
             return None
         for section in ("server", "storage"):
             if getattr(config, section) != getattr(self.config, section):
@@ -133,12 +189,20 @@ class Service:
         self.supervisor.reconfigure(config.ingest)
         self.recordings.reconfigure(config)
         await self.uplink.apply()
-        return await self.supervisor.apply(config.cameras)
+        changes = await self.supervisor.apply(config.cameras)
+        await asyncio.to_thread(audit_reload, self.store.audit, self.config_path, by, f"applied: {describe(changes)}")
+        return changes
 
     def reload_in_background(self) -> None:
         """For a signal handler: reload, and log whatever goes wrong rather than lose it."""
         task = asyncio.ensure_future(self.reload())
         task.add_done_callback(_log_failure)
+
+    def _contains(self) -> Callable[[str, str], bool]:
+        return self.tree.contains
+
+    def _camera_name(self, camera_id: str) -> str | None:
+        return next((camera.name for camera in self.config.cameras if camera.id == camera_id), None)
 
     def _clip_settled(self, violation_id: int) -> None:
         record = self.store.violations.get(violation_id)
@@ -155,11 +219,15 @@ class Service:
             return
         found: list[SecretStr | None] = []
         for cam in config.cameras:
-            found += [cam.source.password, *cam.source.query_secrets.values()]
+            for source in (cam.source, cam.detect_source):
+                if source is not None:
+                    found += [source.password, *source.query_secrets.values()]
         for platform in config.uplink.platforms:
             found += [platform.events.secret if platform.events else None]
             found += [secret for push in platform.push for secret in (push.password, push.stream_key)]
             found += [platform.gb28181.password if platform.gb28181 else None]
+        for notifier in config.notifications.notifiers:
+            found += notifier.secrets()
         self._log_filter.add_secrets(
             text
             for secret in found
@@ -172,7 +240,7 @@ class Service:
         if self.store.users.count():
             return
         password = os.environ.get(ADMIN_PASSWORD_ENV) or secrets.token_urlsafe(12)
-        self.store.users.create("admin", password, self.tree.root_id, role="admin", display_name="管理员")
+        self.store.users.create("admin", password, self.tree.root_id, role=Role.ADMIN, display_name="管理员")
         if ADMIN_PASSWORD_ENV in os.environ:
             log.info("created user 'admin' with the password from %s", ADMIN_PASSWORD_ENV)
             return
@@ -182,6 +250,12 @@ class Service:
         with os.fdopen(fd, "w") as handle:
             handle.write(password + "\n")
         log.warning("created user 'admin'; its initial password is in %s", secret_file)
+
+
+def _severity(kind: str) -> str:
+    """A violation kind's severity, which sets its case's deadline (a kind no longer declared: major)."""
+    known = KINDS.get(kind)
+    return known.severity if known else "major"
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -1,4 +1,9 @@
-"""Starts, stops and restarts camera pipelines; a change to one camera touches no other."""
+"""Starts, stops and restarts camera pipelines; a change to one camera touches no other.
+
+A camera is one connection, or two where it names a `detect_source` (its sub-stream): the consumers that
+analyse the picture (the detectors) read that one, everything else the main stream. The sub-stream has its own
+health and back-off, and a change of it restarts it and its consumers alone.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from core.config import CameraConfig, IngestConfig
+from core.config import CameraConfig, IngestConfig, SourceConfig
 from streams.camera import CameraStream
 from streams.health import HealthSnapshot, HealthTracker
 from streams.source import SourceSettings
@@ -17,10 +22,25 @@ from streams.source import SourceSettings
 log = logging.getLogger(__name__)
 
 
+DETECT_SUFFIX = ":detect"  # the sub-stream's name in logs and its health: `<camera>:detect` (ids hold no ':')
+
+StreamKey = tuple[SourceSettings, float, int, int]
+
+
 def source_settings(camera: CameraConfig, ingest: IngestConfig) -> SourceSettings:
-    src = camera.source
+    return _settings(camera.id, camera.source, ingest)
+
+
+def detect_source_settings(camera: CameraConfig, ingest: IngestConfig) -> SourceSettings | None:
+    """The sub-stream's connection settings, or None where the camera is analysed on its main stream."""
+    if camera.detect_source is None:
+        return None
+    return _settings(camera.id + DETECT_SUFFIX, camera.detect_source, ingest)
+
+
+def _settings(name: str, src: SourceConfig, ingest: IngestConfig) -> SourceSettings:
     return SourceSettings(
-        camera_id=camera.id,
+        camera_id=name,
         url=src.url,
         username=src.username,
         password=src.password.get_secret_value() if src.password else None,
@@ -39,6 +59,7 @@ class Changes:
     removed: list[str] = field(default_factory=list)
     restarted: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)  # metadata only, stream untouched
+    detect_restarted: list[str] = field(default_factory=list)  # the sub-stream and its consumers only
 
 
 class CameraConsumer(Protocol):
@@ -67,23 +88,45 @@ class ConsumerFactory(Protocol):
         """Start a consumer of `stream`, or None where this camera needs none."""
 
 
+class DetectConsumerFactory(Protocol):
+    """Attaches a consumer that analyses the picture: it reads the camera's sub-stream where the camera names a
+    `detect_source`, else the main stream."""
+
+    name: str
+
+    def key(self, camera: CameraConfig) -> Hashable:
+        """As `ConsumerFactory.key`."""
+
+    def attach(
+        self, camera: CameraConfig, stream: CameraStream, main: CameraStream | None = None
+    ) -> CameraConsumer | None:
+        """Start a consumer of `stream`; `main` is the camera's main stream where `stream` is its sub-stream."""
+
+
 @dataclass
 class _Pipeline:
     camera: CameraConfig
     stream: CameraStream | None  # None while the camera is disabled
     tracker: HealthTracker  # the stream's, or an idle one that says "stopped"
-    key: tuple[SourceSettings, float, int, int] | None  # what the stream was built from
+    key: StreamKey | None  # what the stream was built from
     consumers: dict[str, tuple[Hashable, CameraConsumer | None]] = field(default_factory=dict)
+    detect_stream: CameraStream | None = None  # the sub-stream's connection, where the camera names one
+    detect_key: StreamKey | None = None
 
 
 class Supervisor:
     """Owns every camera's pipeline. Methods are called from the event loop; threads do the I/O."""
 
     def __init__(
-        self, ingest: IngestConfig, stop_timeout_s: float = 5.0, consumers: Sequence[ConsumerFactory] = ()
+        self,
+        ingest: IngestConfig,
+        stop_timeout_s: float = 5.0,
+        consumers: Sequence[ConsumerFactory] = (),
+        detect_consumers: Sequence[DetectConsumerFactory] = (),
     ) -> None:
         self._ingest = ingest
         self._factories = list(consumers)
+        self._detect_factories = list(detect_consumers)
         self._stop_timeout_s = stop_timeout_s
         self._pipelines: dict[str, _Pipeline] = {}
         self._lock = asyncio.Lock()
@@ -106,6 +149,10 @@ class Supervisor:
                     if current.camera != camera:
                         current.camera = camera
                         changes.updated.append(camera_id)
+                    if current.stream is not None and current.detect_key != self._detect_key(camera):
+                        # Only the sub-stream changed: recording and live view on the main stream go on.
+                        await self._restart_detect(current)
+                        changes.detect_restarted.append(camera_id)
                     # Also when only a consumer's own settings changed (e.g. the recording section).
                     await self._refresh_consumers(current)
                     continue
@@ -116,11 +163,12 @@ class Supervisor:
                 self._pipelines[camera_id] = self._start(wanted[camera_id])
             if any((changes.added, changes.removed, changes.restarted, changes.updated)):
                 log.info(
-                    "supervisor: added %s, removed %s, restarted %s, updated %s",
+                    "supervisor: added %s, removed %s, restarted %s, updated %s (detect stream restarted %s)",
                     changes.added,
                     changes.removed,
                     changes.restarted,
                     changes.updated,
+                    changes.detect_restarted,
                 )
             return changes
 
@@ -136,12 +184,20 @@ class Supervisor:
             await self._stop_all(pipelines)
             return {p.camera.id: p.tracker.snapshot() for p in pipelines}
 
-    def _key(self, camera: CameraConfig) -> tuple[SourceSettings, float, int, int] | None:
+    def _key(self, camera: CameraConfig) -> StreamKey | None:
         """The arguments a camera's stream is built from (None while disabled); a change of them needs a restart."""
         if not camera.enabled:
             return None
+        return self._stream_key(source_settings(camera, self._ingest))
+
+    def _detect_key(self, camera: CameraConfig) -> StreamKey | None:
+        """The same for the camera's sub-stream; None where it has none (or is disabled)."""
+        settings = detect_source_settings(camera, self._ingest)
+        return self._stream_key(settings) if settings is not None and camera.enabled else None
+
+    def _stream_key(self, settings: SourceSettings) -> StreamKey:
         ingest = self._ingest
-        return (source_settings(camera, ingest), ingest.stall_after_s, ingest.gop_cache_bytes, ingest.queue_packets)
+        return (settings, ingest.stall_after_s, ingest.gop_cache_bytes, ingest.queue_packets)
 
     def _start(self, camera: CameraConfig) -> _Pipeline:
         key = self._key(camera)
@@ -152,8 +208,43 @@ class Supervisor:
         # Consumers subscribe before the first packet, so the recorder misses nothing of the first GOP.
         for factory in self._factories:
             pipeline.consumers[factory.name] = (factory.key(camera), self._attach(factory, camera, stream))
+        self._open_detect(pipeline, stream)
         stream.start()
         return pipeline
+
+    def _open_detect(self, pipeline: _Pipeline, main: CameraStream) -> None:
+        """The sub-stream's connection, where the camera names one, and the consumers that analyse the picture."""
+        camera = pipeline.camera
+        pipeline.detect_key = self._detect_key(camera)
+        detect = CameraStream(*pipeline.detect_key) if pipeline.detect_key is not None else None
+        attached = False
+        for factory in self._detect_factories:
+            consumer = self._attach_detect(factory, camera, detect, main)
+            pipeline.consumers[factory.name] = (factory.key(camera), consumer)
+            attached = attached or consumer is not None
+        # Where nothing analyses the camera's picture (no detector, health analytics off), the sub-stream is not
+        # dialled at all: a connection nobody reads is a camera's bandwidth and a licence slot for nothing.
+        pipeline.detect_stream = detect if attached else None
+        if pipeline.detect_stream is not None:
+            pipeline.detect_stream.start()  # after its consumers subscribed, as the main stream's
+
+    async def _restart_detect(self, pipeline: _Pipeline) -> None:
+        """A new sub-stream (or none, or a first one): its connection and its consumers alone restart."""
+        assert pipeline.stream is not None
+        names = {factory.name for factory in self._detect_factories}
+        old = [c for name, (_, c) in pipeline.consumers.items() if name in names and c is not None]
+        await self._wait_stopped([pipeline.detect_stream] if pipeline.detect_stream is not None else [], "source")
+        await self._wait_stopped(old, "consumer")
+        self._open_detect(pipeline, pipeline.stream)
+
+    def _attach_detect(
+        self, factory: DetectConsumerFactory, camera: CameraConfig, detect: CameraStream | None, main: CameraStream
+    ) -> CameraConsumer | None:
+        try:
+            return factory.attach(camera, detect, main) if detect is not None else factory.attach(camera, main)
+        except Exception:
+            log.exception("camera %s: %s could not start", camera.id, factory.name)
+            return None
 
     def _attach(self, factory: ConsumerFactory, camera: CameraConfig, stream: CameraStream) -> CameraConsumer | None:
         try:
@@ -174,11 +265,22 @@ class Supervisor:
                 continue
             await self._wait_stopped([old] if old is not None else [], "consumer")
             pipeline.consumers[factory.name] = (key, self._attach(factory, pipeline.camera, pipeline.stream))
+        for detect_factory in self._detect_factories:
+            key = detect_factory.key(pipeline.camera)
+            old_key, old = pipeline.consumers.get(detect_factory.name, (None, None))
+            if old_key == key and detect_factory.name in pipeline.consumers:
+                continue
+            if pipeline.detect_key is not None and pipeline.detect_stream is None:
+                await self._restart_detect(pipeline)  # the sub-stream was left closed: dial it now if needed
+                return
+            await self._wait_stopped([old] if old is not None else [], "consumer")
+            consumer = self._attach_detect(detect_factory, pipeline.camera, pipeline.detect_stream, pipeline.stream)
+            pipeline.consumers[detect_factory.name] = (key, consumer)
 
     async def _stop_all(self, pipelines: Sequence[_Pipeline]) -> None:
         # Streams first: their hubs then tell every consumer the stream ended, and the recorder closes
         # its segment on that rather than on an abrupt stop.
-        streams = [p.stream for p in pipelines if p.stream is not None]
+        streams = [s for p in pipelines for s in (p.stream, p.detect_stream) if s is not None]
         await self._wait_stopped(streams, "source")
         consumers = [c for p in pipelines for _, c in p.consumers.values() if c is not None]
         await self._wait_stopped(consumers, "consumer")
@@ -211,6 +313,15 @@ class Supervisor:
     def health(self, camera_id: str) -> HealthSnapshot | None:
         pipeline = self._pipelines.get(camera_id)
         return pipeline.tracker.snapshot() if pipeline else None
+
+    def detect_stream(self, camera_id: str) -> CameraStream | None:
+        """The camera's sub-stream connection; None where it is analysed on its main stream (or not running)."""
+        pipeline = self._pipelines.get(camera_id)
+        return pipeline.detect_stream if pipeline else None
+
+    def detect_health(self, camera_id: str) -> HealthSnapshot | None:
+        stream = self.detect_stream(camera_id)
+        return stream.health.snapshot() if stream is not None else None
 
     def snapshots(self) -> dict[str, HealthSnapshot]:
         return {cid: snap for cid in list(self._pipelines) if (snap := self.health(cid)) is not None}

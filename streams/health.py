@@ -121,6 +121,17 @@ class HealthTracker:
             self._marks.append((at, self._packets, self._bytes, self._last_media_time))
             self._next_mark = at + 1.0
 
+    @property
+    def last_packet_at(self) -> float | None:
+        """When the latest packet arrived (wall clock): a plain read, for a watcher that asks often."""
+        return self._last_packet_at
+
+    @property
+    def picture_size(self) -> tuple[int, int] | None:
+        """The current connection's picture size, once it is known."""
+        info = self._info
+        return (info.width, info.height) if info is not None and info.width and info.height else None
+
     def failed(self, error: str, next_attempt_at: float | None) -> None:
         now = time.time()
         with self._lock:

@@ -111,6 +111,13 @@ class Hub:
     def info(self) -> StreamInfo | None:
         return self._info
 
+    def latest_keyframe(self) -> tuple[StreamInfo, MediaPacket] | None:
+        """The session's parameters and its latest key frame, where the cache holds it; no subscription needed."""
+        with self._lock:
+            if self._info is None or not self._gop or not self._gop[0].keyframe:
+                return None
+            return self._info, self._gop[0]
+
     def consumers(self) -> list[ConsumerStats]:
         """Live consumers, then the most recently detached ones (so health can say who fell behind)."""
         with self._lock:

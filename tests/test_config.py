@@ -212,6 +212,8 @@ def test_check_config_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HL_JLY_CAMERA_PASSWORD", "NANTONG_WEBHOOK_SECRET", "NANTONG_STREAM_KEY", "NANTONG_GB_PASSWORD"):
         monkeypatch.setenv(name, "whsec_c2VjcmV0")
+    for name in ("WECOM_ROBOT_KEY", "DINGTALK_TOKEN", "DINGTALK_SECRET", "SMS_GATEWAY_KEY", "OPS_WEBHOOK_SECRET"):
+        monkeypatch.setenv(name, "notifier-secret")
     config = load_config(Path(__file__).parent.parent / "docs" / "vms.example.yaml")
     assert [c.id for c in config.cameras] == ["hl-jly-gate", "hl-jly-exit-1", "hl-jly-duty", "bh-fly-kitchen"]
     assert [[d.type for d in c.detectors] for c in config.cameras[2:]] == [
@@ -223,6 +225,12 @@ def test_documented_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     gb = config.uplink.platforms[0].gb28181
     assert gb is not None and gb.realm == "3206000000" and config.cameras[0].gb_id == "32068100001320000001"
     assert config.retention_hours(config.cameras[3]) == 336
+    assert [(n.type, n.id) for n in config.notifications.notifiers] == [
+        ("wecom", "bureau-wecom"),
+        ("dingtalk", "hl-dingtalk"),
+        ("sms", "duty-sms"),
+        ("webhook", "county-hook"),
+    ]
 
 
 @pytest.mark.parametrize("password", ["pa/ss", "p#ss?x", "a@b:c", "简单密码"])

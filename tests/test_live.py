@@ -79,7 +79,7 @@ def live_service(
                 "--org",
                 "ny",
                 "--role",
-                "inspector",
+                "town_officer",
                 "--password-stdin",
                 "--config",
                 str(service.config_path),
@@ -408,6 +408,19 @@ def test_live_views_snapshots_and_spot_checks_are_audited(live_service: RunningS
         rows = db.execute("SELECT username, action, target, detail FROM audit_log").fetchall()
     assert ("admin", "live_view", "gate", "webrtc") in rows
     assert ("admin", "live_view", "gate", "fmp4") in rows
+    # Each view's end too, with the span watched, however the transport ended it.
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(live_service.workdir / "data" / "vms.db") as db:
+            ends = db.execute(
+                "SELECT detail, range_start, range_end FROM audit_log"
+                " WHERE action = 'live_view.end' AND target = 'gate'"
+            ).fetchall()
+        if {"webrtc", "fmp4"} <= {detail for detail, _, _ in ends} or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert {"webrtc", "fmp4"} <= {detail for detail, _, _ in ends}
+    assert all(start < end for _, start, end in ends)
     assert ("admin", "snapshot", "gate", None) in rows
     assert {"spot_check_start", "spot_check_finish"} <= {action for _, action, _, _ in rows}
 

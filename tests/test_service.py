@@ -131,7 +131,7 @@ def test_town_user_sees_only_its_town(service: RunningService) -> None:
         "--org",
         "ny",
         "--role",
-        "inspector",
+        "town_officer",
         "--config",
         str(service.config_path),
         "--password-stdin",

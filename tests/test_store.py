@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from core.organisation import OrgTree
+from core.roles import Role
 from core.store import Store
+from core.store.database import Database
 from core.store.health import HealthEvent, HealthSample
+from core.store.login_throttle import LoginPolicy, LoginThrottle
 from core.store.users import UserExists
 from service.configuration import parse_config
 
@@ -76,7 +79,7 @@ def test_health_history_round_trip_and_prune(store: Store) -> None:
 
 
 def test_users_passwords_and_sessions(store: Store) -> None:
-    user = store.users.create("zhang", "correct horse", "hl", role="inspector", display_name="张三")
+    user = store.users.create("zhang", "correct horse", "hl", role=Role.TOWN_OFFICER, display_name="张三")
     with pytest.raises(UserExists):
         store.users.create("zhang", "other password", "hl")
     assert store.users.authenticate("zhang", "wrong") is None
@@ -93,6 +96,86 @@ def test_users_passwords_and_sessions(store: Store) -> None:
     store.users.set_password("zhang", "new password!")  # a password change ends every session
     assert store.sessions.resolve(token) is None
     assert store.users.authenticate("zhang", "new password!") is not None
+
+
+def test_api_tokens_act_as_their_user_until_revoked_expired_or_the_password_changes(store: Store) -> None:
+    user = store.users.create("bot", "collector-password", "hl", role=Role.TOWN_OFFICER)
+    secret, token = store.api_tokens.create(user.id, "city collector")
+    assert secret.startswith("vmst_") and store.api_tokens.resolve(secret) == user
+    assert secret not in str(store.db.read("SELECT * FROM api_tokens")[0])  # only its hash is kept
+    assert store.api_tokens.get(token.id).last_used_at is not None  # type: ignore[union-attr]
+    assert store.api_tokens.resolve(secret + "x") is None
+    expired, _ = store.api_tokens.create(user.id, "old", ttl_s=-1)
+    assert store.api_tokens.resolve(expired) is None
+    assert store.api_tokens.revoke(token.id) and store.api_tokens.resolve(secret) is None
+    again, _ = store.api_tokens.create(user.id, "again")
+    store.users.update(user.id, disabled=True)
+    assert store.api_tokens.resolve(again) is None  # a disabled account's tokens act as nobody
+    store.users.update(user.id, disabled=False)
+    assert store.api_tokens.resolve(again) == store.users.get(user.id)
+    store.users.set_password("bot", "a new password")  # whoever knew the old password may hold its tokens
+    assert store.api_tokens.resolve(again) is None
+
+
+def test_role_unit_or_disabling_changes_end_the_sessions(store: Store) -> None:
+    user = store.users.create("wang", "wang-password", "hl", role=Role.TOWN_OFFICER)
+    token, _ = store.sessions.open(user.id, ttl_s=60)
+    assert store.users.update(user.id, display_name="王五") is not None
+    assert store.sessions.resolve(token) is not None  # a new name changes nothing they may see
+    changed = store.users.update(user.id, role=Role.VIEWER)
+    assert changed is not None and changed.role == "viewer" and store.sessions.resolve(token) is None
+    assert store.users.update(10_000, display_name="x") is None
+
+
+def test_the_first_roles_become_the_supervision_chains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.store import database
+
+    db = Database(tmp_path / "old.db")
+    every = database._migrations()
+    monkeypatch.setattr(database, "_migrations", lambda: [m for m in every if m[0] < 7])
+    db.migrate()  # a store as the version before roles left it
+    with db.write() as cur:
+        for unit, kind in (("qd", "bureau"), ("hl", "town"), ("hl-jly", "institution")):
+            cur.execute("INSERT INTO org_units VALUES (?, NULL, ?, ?, 0)", (unit, kind, unit))
+        for name, unit, role in (("a", "qd", "inspector"), ("b", "hl", "inspector"), ("c", "hl-jly", "inspector")):
+            cur.execute(
+                "INSERT INTO users (username, password_hash, org_unit_id, role, created_at) VALUES (?, 'x', ?, ?, 0)",
+                (name, unit, role),
+            )
+    monkeypatch.setattr(database, "_migrations", lambda: every)
+    db.migrate()
+    roles = {row["username"]: row["role"] for row in db.read("SELECT username, role FROM users")}
+    assert roles == {"a": "city_inspector", "b": "town_officer", "c": "viewer"}
+
+
+def test_log_in_lock_out_and_rate_limit(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    db.migrate()
+    throttle = LoginThrottle(db, LoginPolicy(account_failures=3, account_window_s=60, lock_s=120, client_failures=5))
+    t = 1000.0
+    assert throttle.refusal("zhang", "10.0.0.1", t) is None
+    assert not throttle.failed("zhang", "10.0.0.1", t) and not throttle.failed("zhang", "10.0.0.1", t + 1)
+    assert throttle.failed("zhang", "10.0.0.1", t + 2)  # the third locks
+    refusal = throttle.refusal("zhang", "10.0.0.9", t + 3)  # from any address
+    assert refusal is not None and refusal.locks_account and refusal.retry_after_s == 119
+    assert "locked" in refusal.reason and "2 min" in refusal.reason
+    assert throttle.refusal("zhang", None, t + 2 + 120) is None  # the lock ends
+    assert throttle.refusal("li", "10.0.0.9", t + 3) is None  # other accounts are not touched
+    # Failures spread wider than the window never lock.
+    for at in (t, t + 70, t + 140):
+        throttle.failed("spread", None, at)
+    assert throttle.refusal("spread", None, t + 141) is None
+    # An address trying many names is refused, whatever name it tries next.
+    for i in range(5):
+        throttle.failed(f"guess{i}", "10.6.6.6", t + 200 + i)
+    refusal = throttle.refusal("admin", "10.6.6.6", t + 205)
+    assert refusal is not None and not refusal.locks_account and "your address" in refusal.reason
+    assert throttle.refusal("admin", "10.0.0.2", t + 205) is None
+    throttle.failed("zhang", None, t + 300)
+    throttle.failed("zhang", None, t + 301)
+    assert throttle.failed("zhang", None, t + 302)
+    throttle.clear("zhang")  # a successful log-in, or an administrator's unlock
+    assert throttle.refusal("zhang", None, t + 303) is None
 
 
 def test_audit_log(store: Store) -> None:

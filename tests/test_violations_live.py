@@ -72,7 +72,7 @@ def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_fac
             "--org",
             "ny",
             "--role",
-            "inspector",
+            "town_officer",
             "--password-stdin",
             "--config",
             str(service.config_path),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.config import Config, ConfigError
 from core.redaction import RedactingFilter
+from core.roles import Role, placement_error
 from service.configuration import load_config
 
 log = logging.getLogger("vms")
@@ -107,6 +108,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     if args.org not in tree.units:
         print(f"unknown organisation unit {args.org!r}; known: {', '.join(tree.units)}", file=sys.stderr)
         return 2
+    why = placement_error(Role(args.role), tree.units[args.org].kind)
+    if why is not None:
+        print(why, file=sys.stderr)
+        return 2
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
     if len(password) < 8:
         print("the password must have at least 8 characters", file=sys.stderr)
@@ -114,7 +119,14 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     store = Store.open(config.storage.database_path)
     try:
         store.org.sync(tree)
-        store.users.create(args.username, password, args.org, role=args.role, display_name=args.name)
+        store.users.create(args.username, password, args.org, role=Role(args.role), display_name=args.name)
+        # From the machine's shell, not the API: the audit log names the operating-system account.
+        store.audit.record(
+            "user.created",
+            username=f"cli:{getpass.getuser()}",
+            target=f"user:{args.username}",
+            detail=f"{args.role} at {args.org}",
+        )
     except UserExists:
         print(f"user {args.username!r} exists already", file=sys.stderr)
         return 1
@@ -174,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(add)
     add.add_argument("username")
     add.add_argument("--org", required=True, help="organisation unit id (bureau, town or institution)")
-    add.add_argument("--role", default="viewer", choices=["admin", "inspector", "viewer"])
+    add.add_argument("--role", default=Role.VIEWER.value, choices=[role.value for role in Role])
     add.add_argument("--name", help="display name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=cmd_user_add)

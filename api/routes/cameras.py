@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter
 
-from api.deps import CameraDep, ServiceDep, UserDep, visible_cameras
+from api.deps import CameraDep, ServiceDep, UserDep, allow, visible_cameras
 from api.responses import problems
 from api.schemas import (
     CameraDetail,
@@ -18,13 +20,15 @@ from api.schemas import (
     RecorderView,
     SourceView,
 )
-from core.config import CameraConfig, DetectorSettings
+from core.config import CameraConfig, DetectorSettings, SourceConfig
+from core.roles import Permission
+from detectors.registry import PLUGINS
 from service.service import Directory, Service
 
 router = APIRouter(responses=problems(401))
 
 
-def detector_view(entry: DetectorSettings) -> DetectorView:
+def detector_view(entry: DetectorSettings, dismissed: Mapping[str, int] | None = None) -> DetectorView:
     data = entry.model_dump(mode="json")
     return DetectorView(
         type=entry.type,
@@ -32,7 +36,23 @@ def detector_view(entry: DetectorSettings) -> DetectorView:
         zones=data["zones"],
         schedule=data["schedule"],
         params=data.get("params", {}),
+        dismissed_false_alarms=sum((dismissed or {}).get(kind, 0) for kind in _kinds(entry)),
     )
+
+
+def _kinds(entry: DetectorSettings) -> set[str]:
+    """The violation kinds a detector entry reports: its plug-in's, and those the entry itself declares."""
+    plugin = PLUGINS.get(entry.type)
+    if plugin is None:
+        return set()
+    return {kind.type for kind in (*plugin.kinds, *plugin.declared_kinds(entry))}
+
+
+def detection_view(service: Service, camera_id: str, dismissed: dict[str, int]) -> DetectionView | None:
+    status = service.detection.status(camera_id)
+    if status is None:
+        return None
+    return DetectionView.model_validate(status).model_copy(update={"dismissed_false_alarms": dismissed})
 
 
 def camera_view(service: Service, directory: Directory, camera: CameraConfig) -> CameraView:
@@ -42,8 +62,10 @@ def camera_view(service: Service, directory: Directory, camera: CameraConfig) ->
     source = camera.source
     stream = service.supervisor.stream(camera.id)
     health = service.supervisor.health(camera.id)
+    detect_stream = service.supervisor.detect_stream(camera.id)  # the sub-stream's connection, if any
     recording = service.recordings.recorders.status(camera.id)
-    detection = service.detection.status(camera.id) if stream else None
+    # False alarms (violation cases dismissed), beside the figures of the detectors that raised them.
+    dismissed = service.store.cases.dismissals(camera.id)
     return CameraView(
         id=camera.id,
         name=camera.name,
@@ -51,27 +73,36 @@ def camera_view(service: Service, directory: Directory, camera: CameraConfig) ->
         enabled=camera.enabled,
         institution=OrgRef(id=institution.id, name=institution.name),
         town=OrgRef(id=town.id, name=town.name) if town else None,
-        source=SourceView(
-            url=source.url,
-            transport=source.transport or directory.config.ingest.transport,
-            has_credentials=bool(source.username or source.password or source.query_secrets),
-        ),
+        source=source_view(source, directory),
         retention_hours=directory.config.retention_hours(camera),
-        detectors=[detector_view(entry) for entry in camera.detectors],
+        detectors=[detector_view(entry, dismissed) for entry in camera.detectors],
         health=HealthView.model_validate(health) if health else None,
         consumers=[ConsumerView.model_validate(c) for c in (stream.hub.consumers() if stream else [])],
         recording=RecorderView.model_validate(recording) if recording else None,
-        detection=DetectionView.model_validate(detection) if detection else None,
+        detection=detection_view(service, camera.id, dismissed) if stream else None,
+        detect_source=source_view(camera.detect_source, directory) if camera.detect_source else None,
+        detect_health=HealthView.model_validate(detect_stream.health.snapshot()) if detect_stream else None,
+        detect_consumers=[
+            ConsumerView.model_validate(c) for c in (detect_stream.hub.consumers() if detect_stream else [])
+        ],
     )
 
 
-@router.get("/api/cameras")
+def source_view(source: SourceConfig, directory: Directory) -> SourceView:
+    return SourceView(
+        url=source.url,
+        transport=source.transport or directory.config.ingest.transport,
+        has_credentials=bool(source.username or source.password or source.query_secrets),
+    )
+
+
+@router.get("/api/cameras", dependencies=[allow(Permission.VIEW)])
 def list_cameras(service: ServiceDep, user: UserDep) -> list[CameraView]:
     directory = service.directory  # one consistent configuration for the whole answer
     return [camera_view(service, directory, cam) for cam in visible_cameras(directory, user)]
 
 
-@router.get("/api/cameras/{camera_id}", responses=problems(404))
+@router.get("/api/cameras/{camera_id}", dependencies=[allow(Permission.VIEW)], responses=problems(404))
 def get_camera(camera: CameraDep, service: ServiceDep) -> CameraDetail:
     history = [
         HealthEventView(at=e.at, state=e.state, detail=e.detail)
@@ -81,9 +112,8 @@ def get_camera(camera: CameraDep, service: ServiceDep) -> CameraDetail:
     return CameraDetail(**view.model_dump(), history=history)
 
 
-@router.get("/api/cameras/{camera_id}/detection", responses=problems(404))
+@router.get("/api/cameras/{camera_id}/detection", dependencies=[allow(Permission.VIEW)], responses=problems(404))
 def camera_detection(camera: CameraDep, service: ServiceDep) -> DetectionView | None:
     """How the camera's analysis is doing: which detectors run, frames analysed, whether it falls behind;
     null while the camera runs no analysis (disabled)."""
-    status = service.detection.status(camera.id)
-    return DetectionView.model_validate(status) if status else None
+    return detection_view(service, camera.id, service.store.cases.dismissals(camera.id))

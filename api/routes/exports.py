@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response, status
 from pydantic import BaseModel
 
-from api.deps import CallerDep, CameraDep, ServiceDep, UserDep, visible_camera, visible_cameras
+from api.deps import CallerDep, CameraDep, ServiceDep, UserDep, allow, visible_camera, visible_cameras
 from api.responses import Mp4File, problems
 from api.routes.recordings import retained_segments
 from api.time_range import Moment, checked_range
+from core.roles import Permission
 from core.store.exports import Export
 from core.store.users import User
 from service.service import Service
@@ -63,7 +64,12 @@ def _view(export: Export) -> ExportView:
     )
 
 
-@router.post("/api/cameras/{camera_id}/exports", status_code=status.HTTP_202_ACCEPTED, responses=problems(400, 410))
+@router.post(
+    "/api/cameras/{camera_id}/exports",
+    dependencies=[allow(Permission.EXPORT)],
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(400, 410),
+)
 def create_export(camera: CameraDep, body: ExportRequest, service: ServiceDep, response: Response) -> ExportView:
     start_ts, end_ts = checked_range(body.start, body.end, end_may_be_future=False)
     if end_ts - start_ts > MAX_EXPORT_S:
@@ -72,7 +78,7 @@ def create_export(camera: CameraDep, body: ExportRequest, service: ServiceDep, r
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
     user = camera.caller.user
     export = service.store.exports.create(camera.id, start_ts, end_ts, user.id, user.username)
-    camera.audit("export.create", f"{export.id} {start_ts:.3f}-{end_ts:.3f}")
+    camera.audit("export.create", f"{export.id} {start_ts:.3f}-{end_ts:.3f}", start=start_ts, end=end_ts)
     service.recordings.exporter.submit(export)
     response.headers["Location"] = f"/api/exports/{export.id}"
     return _view(export)
@@ -89,18 +95,23 @@ def _visible_export(service: Service, user: User, export_id: str) -> Export:
     return export
 
 
-@router.get("/api/exports")
+@router.get("/api/exports", dependencies=[allow(Permission.EXPORT)])
 def list_exports(service: ServiceDep, user: UserDep) -> list[ExportView]:
     ids = [camera.id for camera in visible_cameras(service.directory, user)]
     return [_view(e) for e in service.store.exports.recent(ids)]
 
 
-@router.get("/api/exports/{export_id}")
+@router.get("/api/exports/{export_id}", dependencies=[allow(Permission.EXPORT)])
 def get_export(export_id: ExportId, service: ServiceDep, user: UserDep) -> ExportView:
     return _view(_visible_export(service, user, export_id))
 
 
-@router.get("/api/exports/{export_id}/file", response_class=Mp4File, responses=problems(409, 410))
+@router.get(
+    "/api/exports/{export_id}/file",
+    dependencies=[allow(Permission.EXPORT)],
+    response_class=Mp4File,
+    responses=problems(409, 410),
+)
 def download_export(export_id: ExportId, service: ServiceDep, who: CallerDep) -> Mp4File:
     export = _visible_export(service, who.user, export_id)
     if export.state != "done" or not export.file_name:
@@ -108,5 +119,5 @@ def download_export(export_id: ExportId, service: ServiceDep, who: CallerDep) ->
     path = service.config.storage.exports_dir / export.file_name
     if not path.exists():
         raise HTTPException(status.HTTP_410_GONE, "the exported file has expired")
-    who.audit("export.download", export.camera_id, export.id)
+    who.audit("export.download", export.camera_id, export.id, start=export.start_ts, end=export.end_ts)
     return Mp4File(path, filename=export.file_name)

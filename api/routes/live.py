@@ -18,6 +18,7 @@ from api.deps import (
     CameraDep,
     ServiceDep,
     UserDep,
+    allow,
     visible_camera,
     visible_cameras,
 )
@@ -25,6 +26,7 @@ from api.guards import cookie_authenticated, from_own_page
 from api.live_auth import websocket_user
 from api.responses import MultipartJpegStream, SdpResponse, problems
 from api.schemas import ViewerView
+from core.roles import Permission, permits
 from core.store.users import User
 from media.multipart import multipart_part
 from service.service import Service
@@ -71,6 +73,7 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
 
 @router.post(
     "/api/cameras/{camera_id}/whep",
+    dependencies=[allow(Permission.LIVE)],
     status_code=201,
     response_class=SdpResponse,
     responses=problems(400, 404, 409, 413, 415, 429),
@@ -93,18 +96,29 @@ async def whep_offer(camera: CameraDep, request: Request, service: ServiceDep) -
     except LiveViewError as error:
         raise _refusal(error) from None
     try:
-        await camera.audit_async("live_view", "webrtc")
+        await _audit_view(service, camera, slot)
     except BaseException:
         await service.live.close(slot.id)  # no view goes unaudited, and none is left open
         raise
     return SdpResponse(answer, status_code=201, headers={"Location": f"/api/live/sessions/{slot.id}"})
 
 
+async def _audit_view(service: Service, camera: CameraAccess, slot: ViewerSlot) -> None:
+    """A live view's start (before any picture goes out), and its end with the span watched once its slot is
+    released, however it ends: the viewer leaving, a watchdog, the camera removed, shutdown."""
+    await camera.audit_async("live_view", slot.transport, start=slot.opened_at)
+
+    async def ended(slot: ViewerSlot, at: float) -> None:
+        await camera.audit_async("live_view.end", slot.transport, start=slot.opened_at, end=at)
+
+    service.live.when_released(slot, ended)
+
+
 def _may_manage(service: Service, user: User, slot: ViewerSlot) -> bool:
-    """A viewer's own sessions; an administrator's also those of the cameras in their organisation unit."""
+    """A viewer's own sessions; an operator's also those of the cameras in their organisation unit."""
     if slot.username == user.username:
         return True
-    if user.role != "admin":
+    if not permits(user.role, Permission.OPERATE):
         return False
     try:
         visible_camera(service.directory, user, slot.camera_id)
@@ -113,7 +127,9 @@ def _may_manage(service: Service, user: User, slot: ViewerSlot) -> bool:
     return True
 
 
-@router.delete("/api/live/sessions/{session_id}", status_code=204, responses=problems(404))
+@router.delete(
+    "/api/live/sessions/{session_id}", dependencies=[allow(Permission.LIVE)], status_code=204, responses=problems(404)
+)
 async def whep_close(session_id: SessionId, service: ServiceDep, user: UserDep) -> None:
     slot = service.live.slot(session_id)
     if slot is None or not _may_manage(service, user, slot):
@@ -121,7 +137,7 @@ async def whep_close(session_id: SessionId, service: ServiceDep, user: UserDep) 
     await service.live.close(session_id)
 
 
-@router.patch("/api/live/sessions/{session_id}", responses=problems(405))
+@router.patch("/api/live/sessions/{session_id}", dependencies=[allow(Permission.LIVE)], responses=problems(405))
 async def whep_trickle(session_id: SessionId, user: UserDep) -> None:
     # WHEP lets a server refuse trickle ICE; the answer carries every candidate, so the offer should too.
     raise HTTPException(
@@ -135,10 +151,10 @@ class LiveViewersView(BaseModel):
     viewers: list[ViewerView]
 
 
-@router.get("/api/live/sessions")
+@router.get("/api/live/sessions", dependencies=[allow(Permission.LIVE)])
 def live_sessions(service: ServiceDep, user: UserDep) -> LiveViewersView:
-    """Open live viewers: the user's own, and for an administrator those of the cameras in their unit."""
-    if user.role == "admin":
+    """Open live viewers: the user's own, and for an operator those of the cameras in their unit."""
+    if permits(user.role, Permission.OPERATE):
         cameras = {camera.id for camera in visible_cameras(service.directory, user)}
         viewers = [v for v in service.live.viewers() if v.username == user.username or v.camera_id in cameras]
     else:
@@ -162,6 +178,9 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
     if user is None:
         await _refuse(websocket, 4401, "not logged in")
         return
+    if not permits(user.role, Permission.LIVE):
+        await _refuse(websocket, 4403, f"your role ({user.role}) may not do this: it needs {Permission.LIVE}")
+        return
     try:
         directory = service.directory
         client = websocket.client.host if websocket.client else None
@@ -179,7 +198,7 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
     feed = Fmp4Feed(hub, f"live:fmp4:{slot.id[:6]}", asyncio.get_running_loop())
     service.live.track_fallback(slot, feed)
     try:
-        await camera.audit_async("live_view", "fmp4")
+        await _audit_view(service, camera, slot)
     except BaseException:
         feed.stop()
         service.live.release(slot)
@@ -209,7 +228,12 @@ async def fmp4_fallback(websocket: WebSocket, camera_id: str) -> None:
         service.live.release(slot)
 
 
-@router.get("/api/cameras/{camera_id}/live.mjpg", response_class=MultipartJpegStream, responses=problems(404, 409, 429))
+@router.get(
+    "/api/cameras/{camera_id}/live.mjpg",
+    dependencies=[allow(Permission.LIVE)],
+    response_class=MultipartJpegStream,
+    responses=problems(404, 409, 429),
+)
 async def mjpeg_live(camera: CameraDep, request: Request, service: ServiceDep) -> MultipartJpegStream:
     """Live view as Motion JPEG for an `<img>` (the session cookie authenticates it): decoded and re-encoded,
     so any camera codec plays in any browser, at `live.mjpeg_fps`, at most `live.mjpeg_max_width` wide."""
@@ -218,7 +242,7 @@ async def mjpeg_live(camera: CameraDep, request: Request, service: ServiceDep) -
     except LiveViewError as error:
         raise _refusal(error) from None
     try:
-        await camera.audit_async("live_view", "mjpeg")
+        await _audit_view(service, camera, slot)
     except BaseException:
         service.live.close_mjpeg(slot, viewer)  # no view goes unaudited, and none is left open
         raise

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.deps import ServiceDep, UserDep
+from api.deps import ServiceDep, UserDep, allow
 from api.responses import problems
 from api.schemas import OrgNode
+from core.roles import Permission
 
 router = APIRouter(responses=problems(401, 403))
 
 
-@router.get("/api/organisation")
+@router.get("/api/organisation", dependencies=[allow(Permission.VIEW)])
 def organisation(service: ServiceDep, user: UserDep) -> OrgNode:
     directory = service.directory
     tree = directory.tree

@@ -14,10 +14,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import CameraAccess, CameraDep, RowId, ServiceDep
+from api.deps import CameraAccess, CameraDep, RowId, ServiceDep, allow
 from api.responses import HlsPlaylist, Mp4Stream, MultipartJpegStream, SegmentStream, problems
 from api.time_range import Moment, checked_range, to_timestamp
 from core.config import CameraConfig
+from core.roles import Permission
 from core.store.recordings import Segment
 from media.mp4.file import read_layout
 from media.multipart import multipart_part
@@ -87,7 +88,9 @@ def _segments_in_range(
     return start_ts, end_ts, retained_segments(service, camera, start_ts, end_ts)
 
 
-@router.get("/api/cameras/{camera_id}/recordings", responses=problems(400, 410))
+@router.get(
+    "/api/cameras/{camera_id}/recordings", dependencies=[allow(Permission.PLAYBACK)], responses=problems(400, 410)
+)
 def list_recordings(camera: CameraDep, service: ServiceDep, start: Moment, end: Moment) -> RecordingsView:
     start_ts, end_ts, segments = _segments_in_range(service, camera.camera, start, end)
     now = time.time()
@@ -126,7 +129,10 @@ def list_recordings(camera: CameraDep, service: ServiceDep, start: Moment, end: 
 
 
 @router.get(
-    "/api/cameras/{camera_id}/recordings/playlist.m3u8", response_class=HlsPlaylist, responses=problems(400, 410)
+    "/api/cameras/{camera_id}/recordings/playlist.m3u8",
+    dependencies=[allow(Permission.PLAYBACK)],
+    response_class=HlsPlaylist,
+    responses=problems(400, 410),
 )
 def playlist(camera: CameraDep, service: ServiceDep, start: Moment, end: Moment) -> HlsPlaylist:
     """HLS (version 7, fMP4) over every segment of the range; playback starts on the key frame at or before
@@ -135,11 +141,13 @@ def playlist(camera: CameraDep, service: ServiceDep, start: Moment, end: Moment)
     segments = [s for s in segments if s.duration_s > 0]  # a segment just opened has nothing to play yet
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no video was recorded in this range")
-    camera.audit("recordings.playback", f"{start_ts:.3f}-{end_ts:.3f}")
+    camera.audit("recordings.playback", f"{start_ts:.3f}-{end_ts:.3f}", start=start_ts, end=end_ts)
     return HlsPlaylist(hls_playlist(segments, start_ts), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/cameras/{camera_id}/recordings/seek", responses=problems(400))
+@router.get(
+    "/api/cameras/{camera_id}/recordings/seek", dependencies=[allow(Permission.PLAYBACK)], responses=problems(400)
+)
 def seek(camera: CameraDep, service: ServiceDep, at: Moment) -> SeekView:
     at_ts = to_timestamp(at, "at")
     repo = service.store.recordings
@@ -152,7 +160,7 @@ def seek(camera: CameraDep, service: ServiceDep, at: Moment) -> SeekView:
     segment = found[0]
     keyframe = segment.keyframe_at_or_before(max(at_ts, segment.start_ts))
     # The web player seeks before it plays: this is where watching recorded video is audited.
-    camera.audit("recordings.playback", f"from {keyframe:.3f}")
+    camera.audit("recordings.playback", f"from {keyframe:.3f}", start=keyframe)
     return SeekView(
         segment_id=segment.id,
         segment_start=segment.start_ts,
@@ -168,6 +176,7 @@ _GAP_S = 2.0
 
 @router.get(
     "/api/cameras/{camera_id}/recordings/pictures.mjpg",
+    dependencies=[allow(Permission.PLAYBACK)],
     response_class=MultipartJpegStream,
     responses=problems(400, 410),
 )
@@ -185,7 +194,7 @@ async def recorded_picture_stream(
     segments = [s for s in found if s.duration_s > 0]
     if not segments:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "nothing was recorded at or after this time")
-    await camera.audit_async("recordings.playback", f"pictures from {start_ts:.3f}")
+    await camera.audit_async("recordings.playback", f"pictures from {start_ts:.3f}", start=start_ts)
     live = camera.directory.config.live
     pictures = recorded_pictures(
         camera.directory.config.recordings_dir, segments, start_ts, live.mjpeg_fps, live.mjpeg_max_width
@@ -255,6 +264,7 @@ def _complete_size(segment: Segment, path: Path) -> int:
 
 @router.get(
     "/api/cameras/{camera_id}/recordings/segments/{segment_id}/init.mp4",
+    dependencies=[allow(Permission.PLAYBACK)],
     response_class=Mp4Stream,
     responses=problems(410),
 )
@@ -267,6 +277,7 @@ def segment_init(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> M
 
 @router.get(
     "/api/cameras/{camera_id}/recordings/segments/{segment_id}/media.m4s",
+    dependencies=[allow(Permission.PLAYBACK)],
     response_class=SegmentStream,
     responses=problems(410),
 )
@@ -281,11 +292,12 @@ def segment_media(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> 
 
 @router.get(
     "/api/cameras/{camera_id}/recordings/segments/{segment_id}/file.mp4",
+    dependencies=[allow(Permission.PLAYBACK)],
     response_class=Mp4Stream,
     responses=problems(410),
 )
 def segment_file(camera: CameraDep, segment_id: RowId, service: ServiceDep) -> Mp4Stream:
     segment, path = _segment(camera, service, segment_id)
-    camera.audit("recordings.download", f"segment {segment_id}")
+    camera.audit("recordings.download", f"segment {segment_id}", start=segment.start_ts, end=segment.end_ts)
     size = _complete_size(segment, path)
     return _bytes(Mp4Stream, path, 0, size)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.deps import CameraDep, ServiceDep
+from api.deps import CameraDep, ServiceDep, allow
 from api.responses import JpegResponse, problems
+from core.roles import Permission
 from service.service import Service
 from streams.live.snapshot import Snapshot, SnapshotUnavailable
 
@@ -28,7 +29,12 @@ async def take_snapshot(service: Service, camera_id: str, max_age_s: float) -> S
         raise HTTPException(status.HTTP_409_CONFLICT, f"no snapshot of camera {camera_id!r}: {error}") from None
 
 
-@router.get("/api/cameras/{camera_id}/snapshot.jpg", response_class=JpegResponse, responses=problems(409))
+@router.get(
+    "/api/cameras/{camera_id}/snapshot.jpg",
+    dependencies=[allow(Permission.LIVE)],
+    response_class=JpegResponse,
+    responses=problems(409),
+)
 async def snapshot(camera: CameraDep, service: ServiceDep) -> JpegResponse:
     max_age = camera.directory.config.live.snapshot_cache_s
     picture = await take_snapshot(service, camera.id, max_age)

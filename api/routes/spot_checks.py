@@ -8,9 +8,10 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
-from api.deps import CallerDep, RowId, ServiceDep, UserDep, visible_camera, visible_institutions
+from api.deps import CallerDep, RowId, ServiceDep, UserDep, allow, visible_camera, visible_institutions
 from api.responses import JpegResponse, problems
 from api.routes.snapshots import take_snapshot
+from core.roles import Permission
 from core.store.spot_checks import SpotCheck
 from core.store.users import User
 from service.service import Directory
@@ -96,7 +97,7 @@ def _visible_check(service: ServiceDep, user: User, check_id: int) -> SpotCheck:
     return check
 
 
-@router.post("/api/spot-checks", status_code=201)
+@router.post("/api/spot-checks", dependencies=[allow(Permission.SPOT_CHECK)], status_code=201)
 def start_spot_check(body: StartSpotCheck, service: ServiceDep, who: CallerDep) -> SpotCheckView:
     directory = service.directory
     institution = _visible_institution(directory, who.user, body.institution_id)
@@ -105,7 +106,7 @@ def start_spot_check(body: StartSpotCheck, service: ServiceDep, who: CallerDep) 
     return _view(directory, check)
 
 
-@router.get("/api/spot-checks")
+@router.get("/api/spot-checks", dependencies=[allow(Permission.VIEW)])
 def list_spot_checks(service: ServiceDep, user: UserDep, institution_id: str | None = None) -> list[SpotCheckView]:
     directory = service.directory
     if institution_id is not None:
@@ -115,12 +116,17 @@ def list_spot_checks(service: ServiceDep, user: UserDep, institution_id: str | N
     return [_view(directory, c) for c in service.store.spot_checks.recent(institutions)]
 
 
-@router.get("/api/spot-checks/{check_id}")
+@router.get("/api/spot-checks/{check_id}", dependencies=[allow(Permission.VIEW)])
 def get_spot_check(check_id: RowId, service: ServiceDep, user: UserDep) -> SpotCheckView:
     return _view(service.directory, _visible_check(service, user, check_id))
 
 
-@router.post("/api/spot-checks/{check_id}/evidence", status_code=201, responses=problems(409))
+@router.post(
+    "/api/spot-checks/{check_id}/evidence",
+    dependencies=[allow(Permission.SPOT_CHECK)],
+    status_code=201,
+    responses=problems(409),
+)
 async def take_evidence(check_id: RowId, body: TakeEvidence, service: ServiceDep, who: CallerDep) -> EvidenceView:
     """Keep the camera's current picture (a fresh key frame, not an older cached one) with the check."""
     check = await asyncio.to_thread(_visible_check, service, who.user, check_id)
@@ -156,7 +162,9 @@ async def take_evidence(check_id: RowId, body: TakeEvidence, service: ServiceDep
     )
 
 
-@router.post("/api/spot-checks/{check_id}/finish", responses=problems(403, 409))
+@router.post(
+    "/api/spot-checks/{check_id}/finish", dependencies=[allow(Permission.SPOT_CHECK)], responses=problems(403, 409)
+)
 def finish_spot_check(check_id: RowId, body: FinishSpotCheck, service: ServiceDep, who: CallerDep) -> SpotCheckView:
     check = _visible_check(service, who.user, check_id)
     if check.username != who.user.username:
@@ -169,7 +177,11 @@ def finish_spot_check(check_id: RowId, body: FinishSpotCheck, service: ServiceDe
     return _view(service.directory, finished)
 
 
-@router.get("/api/spot-checks/{check_id}/evidence/{evidence_id}.jpg", response_class=JpegResponse)
+@router.get(
+    "/api/spot-checks/{check_id}/evidence/{evidence_id}.jpg",
+    dependencies=[allow(Permission.PLAYBACK)],
+    response_class=JpegResponse,
+)
 def evidence_jpeg(check_id: RowId, evidence_id: RowId, service: ServiceDep, user: UserDep) -> JpegResponse:
     check = _visible_check(service, user, check_id)
     jpeg = service.store.spot_checks.evidence_jpeg(check.id, evidence_id)

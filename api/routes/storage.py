@@ -7,8 +7,9 @@ import shutil
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, UserDep, require_bureau
+from api.deps import ServiceDep, UserDep, allow, require_bureau
 from api.responses import problems
+from core.roles import Permission
 
 router = APIRouter(responses=problems(401, 403))
 
@@ -26,7 +27,7 @@ class StorageView(BaseModel):
     cameras_failing: dict[str, str]  # camera id -> why it cannot record
 
 
-@router.get("/api/storage")
+@router.get("/api/storage", dependencies=[allow(Permission.OPERATE)])
 def storage(service: ServiceDep, user: UserDep) -> StorageView:
     require_bureau(service, user, "storage figures")
     config = service.config

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CallerDep, RowId, ServiceDep, UserDep, require_bureau
+from api.deps import CallerDep, RowId, ServiceDep, UserDep, allow, require_bureau
 from api.responses import problems
 from core.config.uplink import PlatformConfig
+from core.roles import Permission
 from uplink.service import PlatformHealth, PushRefused, oldest_age_s
 
 router = APIRouter(responses=problems(401, 403))
@@ -158,7 +159,7 @@ class ParkedView(BaseModel):
     created_at: float
 
 
-@router.get("/api/uplink/platforms")
+@router.get("/api/uplink/platforms", dependencies=[allow(Permission.OPERATE)])
 async def platforms(service: ServiceDep, user: UserDep) -> list[PlatformView]:
     require_bureau(service, user, "upper platforms")
     health = await asyncio.to_thread(service.uplink.health)
@@ -192,7 +193,9 @@ def _known(service: ServiceDep, platform_id: str) -> None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no upper platform {platform_id!r}")
 
 
-@router.get("/api/uplink/platforms/{platform_id}/parked", responses=problems(404))
+@router.get(
+    "/api/uplink/platforms/{platform_id}/parked", dependencies=[allow(Permission.OPERATE)], responses=problems(404)
+)
 def parked(platform_id: PlatformId, service: ServiceDep, user: UserDep) -> list[ParkedView]:
     require_bureau(service, user, "upper platforms")
     _known(service, platform_id)
@@ -209,7 +212,12 @@ def parked(platform_id: PlatformId, service: ServiceDep, user: UserDep) -> list[
     ]
 
 
-@router.post("/api/uplink/platforms/{platform_id}/parked/{delivery_id}/retry", status_code=204, responses=problems(404))
+@router.post(
+    "/api/uplink/platforms/{platform_id}/parked/{delivery_id}/retry",
+    dependencies=[allow(Permission.OPERATE)],
+    status_code=204,
+    responses=problems(404),
+)
 def retry(platform_id: PlatformId, delivery_id: RowId, service: ServiceDep, who: CallerDep) -> None:
     """Send a refused message again (once the platform's side is fixed)."""
     require_bureau(service, who.user, "upper platforms")
@@ -222,7 +230,11 @@ def retry(platform_id: PlatformId, delivery_id: RowId, service: ServiceDep, who:
 CameraId = Annotated[str, Path(max_length=64, description="a camera id")]
 
 
-@router.post("/api/uplink/platforms/{platform_id}/pushes/{camera_id}", responses=problems(404, 409))
+@router.post(
+    "/api/uplink/platforms/{platform_id}/pushes/{camera_id}",
+    dependencies=[allow(Permission.OPERATE)],
+    responses=problems(404, 409),
+)
 def start_push(platform_id: PlatformId, camera_id: CameraId, service: ServiceDep, who: CallerDep) -> PushView:
     """Start an on-demand push of the camera to the platform's media server."""
     require_bureau(service, who.user, "upper platforms")
@@ -235,7 +247,12 @@ def start_push(platform_id: PlatformId, camera_id: CameraId, service: ServiceDep
     return PushView.model_validate(status)
 
 
-@router.delete("/api/uplink/platforms/{platform_id}/pushes/{camera_id}", status_code=204, responses=problems(404))
+@router.delete(
+    "/api/uplink/platforms/{platform_id}/pushes/{camera_id}",
+    dependencies=[allow(Permission.OPERATE)],
+    status_code=204,
+    responses=problems(404),
+)
 def stop_push(platform_id: PlatformId, camera_id: CameraId, service: ServiceDep, who: CallerDep) -> None:
     require_bureau(service, who.user, "upper platforms")
     _known(service, platform_id)

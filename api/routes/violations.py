@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from api.deps import MAX_ROW_ID, CallerDep, RowId, ServiceDep, UserDep, visible_institutions
+from api.deps import MAX_ROW_ID, CallerDep, RowId, ServiceDep, UserDep, allow, visible_institutions
 from api.responses import EventStream, JpegResponse, Mp4File, problems
 from api.schemas import OrgRef, ViolationTypeView
 from api.time_range import Moment, to_timestamp
+from core.roles import Permission
 from core.store.users import User
 from core.store.violations import ViolationFilter, ViolationRecord
 from detectors.registry import KINDS, label
@@ -103,7 +104,7 @@ def _narrow(directory: Directory, user: User, institution: str | None, town: str
     return allowed
 
 
-@router.get("/api/violation-types")
+@router.get("/api/violation-types", dependencies=[allow(Permission.VIEW)])
 def violation_types(user: UserDep) -> list[ViolationTypeView]:
     """Every kind of violation the detectors report, with its labels and severity (the UI holds no copy)."""
     return [
@@ -112,7 +113,7 @@ def violation_types(user: UserDep) -> list[ViolationTypeView]:
     ]
 
 
-@router.get("/api/violations", responses=problems(400, 404))
+@router.get("/api/violations", dependencies=[allow(Permission.VIEW)], responses=problems(400, 404))
 def list_violations(
     service: ServiceDep,
     user: UserDep,
@@ -156,7 +157,7 @@ def _visible(service: ServiceDep, user: User, violation_id: int) -> ViolationRec
     return record
 
 
-@router.get("/api/violations/events", response_class=EventStream)
+@router.get("/api/violations/events", dependencies=[allow(Permission.VIEW)], response_class=EventStream)
 async def violation_events(request: Request, service: ServiceDep, user: UserDep) -> EventStream:
     """Server-sent events: `violation.started`, `violation.reopened`, `violation.ended` and `violation.updated`
     (its evidence clip was cut, or cannot be), each with the
@@ -181,12 +182,17 @@ async def violation_events(request: Request, service: ServiceDep, user: UserDep)
     return EventStream(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.get("/api/violations/{violation_id}", responses=problems(404))
+@router.get("/api/violations/{violation_id}", dependencies=[allow(Permission.VIEW)], responses=problems(404))
 def get_violation(violation_id: RowId, service: ServiceDep, user: UserDep) -> ViolationView:
     return _view(service.directory, _visible(service, user, violation_id))
 
 
-@router.get("/api/violations/{violation_id}/snapshot", response_class=JpegResponse, responses=problems(404))
+@router.get(
+    "/api/violations/{violation_id}/snapshot",
+    dependencies=[allow(Permission.PLAYBACK)],
+    response_class=JpegResponse,
+    responses=problems(404),
+)
 def get_snapshot(violation_id: RowId, service: ServiceDep, user: UserDep) -> JpegResponse:
     _visible(service, user, violation_id)
     jpeg = service.store.violations.snapshot(violation_id)
@@ -195,12 +201,17 @@ def get_snapshot(violation_id: RowId, service: ServiceDep, user: UserDep) -> Jpe
     return JpegResponse(jpeg, headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/api/violations/{violation_id}/clip", response_class=Mp4File, responses=problems(404, 409))
+@router.get(
+    "/api/violations/{violation_id}/clip",
+    dependencies=[allow(Permission.PLAYBACK)],
+    response_class=Mp4File,
+    responses=problems(404, 409),
+)
 def get_clip(violation_id: RowId, service: ServiceDep, who: CallerDep) -> Mp4File:
     """The evidence clip (MP4, not re-encoded), once the violation has ended and its post-roll is recorded."""
     record = _visible(service, who.user, violation_id)
     path = service.recordings.evidence.path(violation_id)
     if record.clip_status != "ready" or not path.exists():
         raise HTTPException(status.HTTP_409_CONFLICT, f"the clip is {record.clip_status}, not ready")
-    who.audit("violation.clip", record.camera_id, str(violation_id))
+    who.audit("violation.clip", record.camera_id, str(violation_id), start=record.clip_start, end=record.clip_end)
     return Mp4File(path, filename=f"violation-{violation_id}.mp4")

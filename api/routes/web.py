@@ -19,6 +19,10 @@ _TYPES = {
 }
 # The files are few and fixed: an allow-list by name leaves no path to traverse.
 _FILES = {p.name: p for p in WEB_DIR.iterdir() if p.is_file() and p.suffix in _TYPES} if WEB_DIR.is_dir() else {}
+# Third-party scripts the set-up installs with npm (./dev), never committed: served by name like our own files
+# where installed; the pages that use one say so and go on without it when it is not.
+VENDOR = {"echarts.min.js": WEB_DIR / "vendor" / "node_modules" / "echarts" / "dist" / "echarts.min.js"}
+_FILES.update({name: path for name, path in VENDOR.items() if path.is_file()})
 _HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
@@ -27,6 +31,8 @@ _HEADERS = {
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'"
     ),
 }
+# Pages the API renders itself (the printable statistics report) go out under the same policy.
+CSP_HEADERS = _HEADERS
 
 
 @router.get("/", include_in_schema=False)

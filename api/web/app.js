@@ -1,12 +1,18 @@
 // Start-up, log-in and routing between the pages (#/live, #/spot-check, #/playback, #/violations).
 
 import { api, ApiError } from "./api.js";
+import { AuditPage } from "./audit.js";
+import { CasesPage } from "./cases.js";
+import { DashboardPage } from "./dashboard.js";
 import { applyStatic, lang, onLangChange, registerViolationTypes, setLang, t } from "./i18n.js";
 import { LiveGrid } from "./grid.js";
 import { mountPlayback } from "./playback.js";
 import { SpotCheckPage } from "./spotcheck.js";
 import { OrgTree } from "./tree.js";
+import { ReportsPage } from "./reports.js";
 import { UplinkPage } from "./uplink.js";
+import { UsersPage } from "./users.js";
+import { InspectionsPage } from "./inspections.js";
 import { ViolationsPage } from "./violations.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -75,12 +81,21 @@ async function logout() {
 async function enter(user) {
   registerViolationTypes(await api("/api/violation-types"));
   const grid = new LiveGrid($("#grid"));
+  const may = (permission) => user.permissions.includes(permission);
   const tree = new OrgTree($("#org-tree"), (camera) => {
+    if (!may("live")) return;
     if (location.hash !== "#/live" && location.hash !== "") location.hash = "#/live";
     grid.play(camera);
   });
+  // The role decides which pages exist for this user; the server refuses the rest anyway.
+  for (const link of document.querySelectorAll("[data-route]")) {
+    link.hidden = Boolean(link.dataset.permission) && !may(link.dataset.permission);
+  }
   session = { user, tree, grid, spot: new SpotCheckPage($("#page-spot-check"), tree), playback: null,
-    violations: new ViolationsPage($("#page-violations")), uplink: new UplinkPage($("#page-uplink")) };
+    violations: new ViolationsPage($("#page-violations")), uplink: new UplinkPage($("#page-uplink")),
+    users: new UsersPage($("#page-users"), user, tree), audit: new AuditPage($("#page-audit"), tree),
+    cases: new CasesPage($("#page-cases"), user), reports: new ReportsPage($("#page-reports"), user),
+    inspections: new InspectionsPage($("#page-inspections"), user), home: new DashboardPage($("#page-home"), user) };
   $("#user-name").textContent = user.display_name || user.username;
   $("#login-view").hidden = true;
   $(".topbar").hidden = false;
@@ -88,7 +103,7 @@ async function enter(user) {
   await tree.load();
   route();
   // The first time this browser opens the live grid, it shows the first cameras of the user's unit at once.
-  if (grid.firstOpen && !location.hash.replace(/^#\/?/, "").replace(/^live/, "")) {
+  if (may("live") && grid.firstOpen && !location.hash.replace(/^#\/?/, "").replace(/^live/, "")) {
     grid.fill(tree.cameraOrder().filter((camera) => camera.health && camera.health.state === "online"));
   }
 }
@@ -96,7 +111,8 @@ async function enter(user) {
 function route() {
   if (!session) return;
   const page = (location.hash.replace(/^#\//, "") || "live").split("?")[0];
-  const known = ["live", "spot-check", "playback", "violations", "uplink"].includes(page) ? page : "live";
+  const open = [...document.querySelectorAll("[data-route]")].filter((link) => !link.hidden).map((link) => link.dataset.route);
+  const known = open.includes(page) ? page : open[0];
   for (const section of document.querySelectorAll(".page")) section.hidden = section.id !== `page-${known}`;
   for (const link of document.querySelectorAll("[data-route]")) link.classList.toggle("active", link.dataset.route === known);
   if (known === "spot-check") session.spot.show();
@@ -106,6 +122,12 @@ function route() {
   else session.violations.hide();
   if (known === "uplink") session.uplink.show();
   else session.uplink.hide();
+  if (known === "users") session.users.show();
+  if (known === "inspections") session.inspections.show();
+  if (known === "audit") session.audit.show();
+  if (known === "cases") session.cases.show();
+  if (known === "home") session.home.show();
+  if (known === "reports") session.reports.show();
 }
 
 boot();

@@ -42,6 +42,14 @@ export class OrgTree {
     return found;
   }
 
+  // Every organisation unit of the user's scope, by id, in the order the tree shows them.
+  units() {
+    const found = new Map();
+    const walk = (node) => { found.set(node.id, node); node.children.forEach(walk); };
+    if (this.org) walk(this.org);
+    return found;
+  }
+
   // Every camera in the order the tree shows them.
   cameraOrder() {
     const found = [];

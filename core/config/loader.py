@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from core.config.models import Config
+from core.config.notifications import reference_problems as notifier_problems
 
 ConfigT = TypeVar("ConfigT", bound=Config)
 
@@ -170,6 +171,7 @@ def _reference_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                 if isinstance(ref, str) and ref not in known:
                     problems.append(ConfigProblem(f"uplink.platforms[{p}].{key}[{r}]", f"unknown {what} {ref!r}"))
     problems += _gb_problems(data, platforms)
+    problems += [ConfigProblem(path, message) for path, message in notifier_problems(data, units)]
     return problems
 
 

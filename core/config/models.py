@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ByteSize, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from core.config.cases import CasesConfig
 from core.config.gb_ids import CameraGbId, UnitGbId
 from core.config.geometry import polygon_area, self_intersection
+from core.config.notifications import NotificationsConfig
+from core.config.public_reports import PublicReportsConfig
 from core.config.uplink import UplinkConfig
 
 Role = Literal["gate", "duty_room", "evacuation_route", "kitchen", "other"]
@@ -42,6 +45,9 @@ class InstitutionConfig(_Frozen):
     kind: Literal["elderly_care", "child_welfare", "rescue", "other"] = "elderly_care"
     address: str | None = None
     gb_id: UnitGbId | None = Field(default=None, description="its GB/T 28181 id (type 215 or 216) for upper platforms")
+    # The installation rate (安装率) asks for a kitchen camera only where the institution cooks: one without a
+    # canteen (day care, meals delivered) says `canteen: false` and is not counted short of one.
+    canteen: bool = Field(default=True, strict=True, description="has a canteen (食堂), so its kitchen needs a camera")
 
 
 class TownConfig(_Frozen):
@@ -210,6 +216,20 @@ class CameraConfig(_Frozen):
         default=None, description="its GB/T 28181 id (type 131 or 132) for upper platforms"
     )
     blur_faces: bool = Field(default=False, description="faces under a mosaic in its violations' snapshots")
+    # Cameras send a second, low-resolution stream of the same scene (子码流); decoding it costs a fraction
+    # of the main stream's, so detection reads it where one is named. Recording, live view, snapshots and
+    # pushes keep `source`.
+    detect_source: SourceConfig | None = Field(
+        default=None, description="the camera's sub-stream, analysed by its detectors instead of `source`"
+    )
+
+    @field_validator("detect_source")
+    @classmethod
+    def _detect_source_is_another_stream(cls, detect: SourceConfig | None, info: ValidationInfo) -> SourceConfig | None:
+        source = info.data.get("source")
+        if detect is not None and isinstance(source, SourceConfig) and detect.url == source.url:
+            raise ValueError("names the same stream as `source`; leave it out to analyse the main stream")
+        return detect
 
 
 # --- service ----------------------------------------------------------------------------------
@@ -258,6 +278,17 @@ class RecordingConfig(_Frozen):
     export_keep_hours: Annotated[float, Field(gt=0, le=24 * 366)] = 72.0
 
 
+class LogInConfig(_Frozen):
+    """The lock-out of an account after wrong passwords, and the limit on failed log-ins per client address
+    (behind a reverse proxy every client has the proxy's address: raise `address_failures` there)."""
+
+    lock_after: Annotated[int, Field(ge=1, le=1000)] = 5  # wrong passwords for one account ...
+    within_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15  # ... within this long lock it ...
+    lock_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15  # ... for this long
+    address_failures: Annotated[int, Field(ge=1, le=100_000)] = 20  # failures from one address ...
+    address_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 5  # ... within this long refuse it
+
+
 class ServerConfig(_Frozen):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
@@ -265,6 +296,7 @@ class ServerConfig(_Frozen):
     # Behind an HTTPS reverse proxy the service itself sees plain HTTP: this marks the session cookie Secure,
     # so a browser never sends it over plain HTTP. (A request that arrives over HTTPS gets it anyway.)
     secure_cookies: bool = False
+    login: LogInConfig = LogInConfig()
 
 
 class StorageConfig(_Frozen):
@@ -317,6 +349,9 @@ class Config(_Frozen):
     organisation: OrganisationConfig = OrganisationConfig()
     live: LiveConfig = LiveConfig()
     uplink: UplinkConfig = UplinkConfig()
+    cases: CasesConfig = CasesConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
+    public_reports: PublicReportsConfig = PublicReportsConfig()
     cameras: Sequence[CameraConfig] = ()
 
     @property

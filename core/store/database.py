@@ -98,6 +98,17 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 def _statements(sql: str) -> list[str]:
-    # Our migrations contain no ';' inside literals or triggers, so splitting on it is exact.
+    # Split on ';', joining pieces until SQLite itself calls the text a complete statement: a trigger's body has
+    # its own ';'s (executescript would do the splitting, but it commits first, outside the migration's transaction).
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements: list[str] = []
+    pending = ""
+    for piece in "\n".join(lines).split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                statements.append(pending.strip().removesuffix(";"))
+            pending = ""
+    if pending.strip(" \n\t;"):
+        statements.append(pending.strip().removesuffix(";"))
+    return statements

@@ -264,6 +264,14 @@ class RecordingRepository:
                 (now + keep_for_s, reference),
             )
 
+    def hold_state(self, reference: str) -> tuple[bool, float | None]:
+        """Whether anything is held for `reference`, and until when once released (None: still held)."""
+        rows = self._db.read("SELECT held_until FROM recording_holds WHERE reference = ?", (reference,))
+        if not rows:
+            return False, None
+        ends = [row["held_until"] for row in rows]
+        return True, None if any(end is None for end in ends) else max(ends)
+
     def prune_holds(self, now: float) -> None:
         with self._db.write() as cur:
             cur.execute("DELETE FROM recording_holds WHERE held_until IS NOT NULL AND held_until < ?", (now,))

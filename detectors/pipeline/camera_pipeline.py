@@ -3,6 +3,10 @@
 It reads the camera's hub through its own dropping subscription, so it can never hold up ingest,
 recording or live view: when it falls behind, the hub drops packets for it (and it resumes on the next
 key frame), and it skips frames that arrived too long ago. Both show in its status.
+
+Where the camera names a `detect_source`, the hub it reads is the sub-stream's, while video loss is still
+judged from the main stream (`main`): what is recorded and seen live is what can be lost, and a silent
+sub-stream only leaves detection blind, which its status says (`no_video`).
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
 from detectors.interface import AnalysisFrame
 from detectors.pipeline.analysis import CameraAnalysis
+from detectors.pipeline.evidence import main_stream_picture
 from detectors.pipeline.status import PipelineStatus
 from detectors.violations.events import ViolationEvent
 from detectors.violations.recorder import ViolationRecorder
-from detectors.zones import ZoneMismatch
+from detectors.zones import ZoneMismatch, on_detect_picture
 from media.packet import MediaPacket, StreamInfo
 from streams.camera import CameraStream
+from streams.health import CameraState
 from streams.items import PacketsDropped, StreamItem
 from streams.worker import SubscriptionWorker
 
@@ -48,9 +54,14 @@ class CameraPipeline(SubscriptionWorker):
         max_lag_s: float = 2.0,
         analysis_factory: Callable[[CameraConfig], CameraAnalysis] = CameraAnalysis,
         queue_packets: int = 200,
+        main: CameraStream | None = None,
     ) -> None:
         super().__init__(stream.hub, "detectors", capacity=queue_packets, thread_name=f"detect-{camera.id}")
         self.camera = camera
+        self.stream = stream
+        self.main = main  # the camera's main stream where `stream` is its sub-stream, else None
+        self._main_packet_at: float | None = None
+        self._pending: StreamInfo | None = None  # a sub-stream session waiting for the main picture's size
         self.recorder = recorder
         self.max_lag_s = max_lag_s
         self.analysis = analysis_factory(camera)
@@ -71,11 +82,13 @@ class CameraPipeline(SubscriptionWorker):
     def status(self) -> PipelineStatus:
         analysed = self._analysed
         behind = self._behind_at is not None and time.time() - self._behind_at < BEHIND_MEMORY_S
-        state = "error" if self.error else "stopped" if not self.running else "running" if analysed else "waiting"
         active = self.analysis.active_violations()
         return PipelineStatus(
             camera_id=self.camera.id,
-            state=state,
+            state=self._state(analysed),
+            source="detect" if self.main is not None else "main",
+            width=self.analysis.width or None,
+            height=self.analysis.height or None,
             key_frames_only=self.analysis.need.key_frames_only,
             detectors=[kind for p in self.analysis.planned for kind in p.detector.kinds],
             frames_analysed=analysed,
@@ -87,6 +100,16 @@ class CameraPipeline(SubscriptionWorker):
             error=self.error,
             active=active,
         )
+
+    def _state(self, analysed: int) -> str:
+        if self.error:
+            return "error"
+        if not self.running:
+            return "stopped"
+        state = self.stream.health.snapshot().state
+        if state in (CameraState.OFFLINE, CameraState.STALLED) or (state is CameraState.CONNECTING and analysed):
+            return "no_video"  # the stream it analyses sends nothing: nothing is being detected
+        return "running" if analysed else "waiting"
 
     # --- the thread ---------------------------------------------------------------------------
 
@@ -103,6 +126,10 @@ class CameraPipeline(SubscriptionWorker):
                 self._fell_behind(now, f"the hub dropped {item.count} packets")
 
     def idle(self, now: float) -> None:
+        if self.main is not None:
+            self._note_main_video()
+            if self._pending is not None:
+                self._begin(self._pending)
         # Judged as of the fetch, not after the analysis: a slow batch here is not a silent camera.
         self._emit(self.analysis.check_video(now), None)
 
@@ -116,6 +143,11 @@ class CameraPipeline(SubscriptionWorker):
 
     def _begin(self, info: StreamInfo) -> None:
         now = time.time()
+        self._pending = None
+        if self.main is not None and not self._zones_on_sub_stream(info):
+            self._pending = info  # packets meanwhile are not decoded: the decoder comes with the detectors
+            self._decoder = None
+            return
         try:
             self._emit(self.analysis.set_picture(info.width, info.height, now), None)
         except ZoneMismatch as error:
@@ -134,8 +166,30 @@ class CameraPipeline(SubscriptionWorker):
             self.error = f"camera {self.camera.id!r}: cannot decode {info.codec}: {error}"
             log.error("%s", self.error)
 
+    def _zones_on_sub_stream(self, info: StreamInfo) -> bool:
+        """Fit the camera's zones to the sub-stream's picture; False while the main picture's size, which a zone's
+        `drawn_on` may name, is not known yet."""
+        assert self.main is not None
+        try:
+            camera = on_detect_picture(self.camera, (info.width, info.height), self.main.health.picture_size)
+        except ZoneMismatch as error:
+            self.error = str(error)
+            log.error("%s", error)
+            camera = self.camera.model_copy(update={"detectors": [d for d in self.camera.detectors if not d.zones]})
+        if camera is None:
+            return False
+        self.analysis.camera = camera
+        return True
+
+    def _note_main_video(self) -> None:
+        """Video loss from the main stream's packets, read off its health (this thread reads the sub-stream)."""
+        at = self.main.health.last_packet_at if self.main is not None else None
+        if at is not None and at != self._main_packet_at:
+            self._main_packet_at = at
+            self.analysis.packet_arrived(at)
+
     def _note_video(self, items: list[StreamItem], fetched_at: float) -> None:
-        if not self.analysis.watches:
+        if not self.analysis.watches or self.main is not None:
             return
         for item in items:
             if isinstance(item, MediaPacket):
@@ -171,4 +225,12 @@ class CameraPipeline(SubscriptionWorker):
 
     def _emit(self, events: list[ViolationEvent], frame: AnalysisFrame | None) -> None:
         for event in events:
-            self.recorder.record(self.camera, event, frame)
+            self.recorder.record(self.camera, event, self._evidence(event, frame))
+
+    def _evidence(self, event: ViolationEvent, frame: AnalysisFrame | None) -> AnalysisFrame | None:
+        """The picture a starting violation's snapshot is taken from. On a sub-stream, the main stream's latest key
+        frame where it already shows the violation (full resolution, the picture seen live and recorded: one
+        decode per violation); else the frame the detectors judged."""
+        if self.main is None or frame is None or event.phase != "started":
+            return frame
+        return main_stream_picture(self.main.hub, since=event.onset) or frame

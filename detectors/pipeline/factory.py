@@ -13,7 +13,8 @@ from streams.camera import CameraStream
 
 
 class DetectionFactory:
-    """The supervisor's `ConsumerFactory` for detectors; rebuilt per camera when its detectors change."""
+    """The supervisor's `DetectConsumerFactory` for detectors; rebuilt per camera when its detectors change (and
+    with the sub-stream, when that changes)."""
 
     name = "detectors"
 
@@ -26,11 +27,15 @@ class DetectionFactory:
         # Detectors depend on these only: a renamed camera keeps its analysis and what it has learnt.
         return (camera.institution, camera.role, tuple(d.model_dump_json() for d in camera.detectors))
 
-    def attach(self, camera: CameraConfig, stream: CameraStream) -> CameraPipeline | None:
+    def attach(
+        self, camera: CameraConfig, stream: CameraStream, main: CameraStream | None = None
+    ) -> CameraPipeline | None:
+        """A pipeline reading `stream`: the camera's sub-stream where it names one (`main` then its main stream,
+        which video loss is judged from), else its main stream."""
         if not runs_analysis(camera):
             self._pipelines.pop(camera.id, None)
             return None  # no thread, and no queue for the camera to fill, where nothing would look at it
-        pipeline = CameraPipeline(camera, stream, self.recorder, max_lag_s=self.max_lag_s)
+        pipeline = CameraPipeline(camera, stream, self.recorder, max_lag_s=self.max_lag_s, main=main)
         pipeline.start()
         self._pipelines[camera.id] = pipeline
         return pipeline

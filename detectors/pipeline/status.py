@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class PipelineStatus:
     camera_id: str
-    state: str  # waiting (no picture yet) | running | error | stopped
+    # waiting (no picture yet) | running | no_video (the stream it analyses sends nothing) | error | stopped
+    state: str
     key_frames_only: bool
     detectors: list[str]
     frames_analysed: int
@@ -19,3 +20,6 @@ class PipelineStatus:
     mean_analysis_ms: float
     error: str | None
     active: list[str] = field(default_factory=list)  # violation kinds running now
+    source: str = "main"  # the stream it analyses: main, or detect (the camera's sub-stream)
+    width: int | None = None  # the picture it analyses
+    height: int | None = None

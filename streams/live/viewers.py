@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -28,6 +29,10 @@ from streams.live.slot import ViewerInfo, ViewerSlot
 from streams.live.track import HubVideoTrack
 
 log = logging.getLogger(__name__)
+
+# Told when a viewer's slot is released, however the view ended (the viewer left, a watchdog, a camera removed,
+# shutdown), with the time it ended: the API writes the view's end to the audit log.
+ViewEnded = Callable[[ViewerSlot, float], Awaitable[None]]
 
 
 class _Counted(Protocol):
@@ -71,6 +76,8 @@ class LiveViewers:
         self._peers: dict[str, WebRtcViewer] = {}
         self._fallbacks: dict[str, _Counted] = {}
         self._mjpeg: dict[str, MjpegFeed] = {}
+        self._on_end: dict[str, ViewEnded] = {}
+        self._endings: set[asyncio.Task[None]] = set()
 
     # --- slots (shared by every transport) --------------------------------------------------------
 
@@ -119,6 +126,23 @@ class LiveViewers:
     def release(self, slot: ViewerSlot) -> None:
         self._slots.pop(slot.id, None)
         self._fallbacks.pop(slot.id, None)
+        ended = self._on_end.pop(slot.id, None)
+        if ended is not None:
+            self._end(ended, slot)
+
+    def when_released(self, slot: ViewerSlot, ended: ViewEnded) -> None:
+        """Call `ended` once the slot is released (at once if it already is); from the event loop."""
+        if slot.id in self._slots:
+            self._on_end[slot.id] = ended
+        else:
+            self._end(ended, slot)
+
+    def _end(self, ended: ViewEnded, slot: ViewerSlot) -> None:
+        # Released from synchronous code on the event loop: the callback (a store write) runs as a task, which
+        # close_all waits for, so the ends of the views open at shutdown are not lost.
+        task = asyncio.ensure_future(_logged(ended(slot, time.time()), slot))
+        self._endings.add(task)
+        task.add_done_callback(self._endings.discard)
 
     # --- Motion JPEG: one decoding feed per camera, shared by its viewers ---------------------------------
 
@@ -204,6 +228,7 @@ class LiveViewers:
     async def close_all(self) -> None:
         for slot_id in list(self._peers):
             await self.close(slot_id)
+        await asyncio.gather(*self._endings, return_exceptions=True)
 
     # --- what is open -----------------------------------------------------------------------------
 
@@ -232,3 +257,10 @@ class LiveViewers:
     @property
     def peer_connections(self) -> int:
         return len(self._peers)
+
+
+async def _logged(ending: Awaitable[None], slot: ViewerSlot) -> None:
+    try:
+        await ending
+    except Exception:
+        log.exception("live %s: what follows the view's end failed", slot.id)

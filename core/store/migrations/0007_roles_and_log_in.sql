@@ -15,7 +15,6 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_username ON login_failures (username, at);
 CREATE INDEX login_failures_by_client ON login_failures (client, at);
-ALTER TABLE users ADD COLUMN locked_until REAL;
 
 -- API tokens for machine clients: named, scoped as their user, revocable; only their hashes are kept.
 CREATE TABLE api_tokens (
