@@ -33,7 +33,7 @@ from api.case_schemas import (
     Why,
 )
 from api.deps import MAX_ROW_ID, Caller, RowId, ServiceDep, require, visible_camera, visible_institutions
-from api.photo_upload import MAX_PHOTO_BYTES, read_photo
+from api.photos import MAX_PHOTO_BYTES, PHOTO_RESPONSES, photo_response, read_photo
 from api.responses import problems
 from api.schemas import OrgRef
 from core.cases import HAZARD_KINDS, Action, IllegalTransition, is_overdue
@@ -333,19 +333,14 @@ async def upload_evidence(
 @router.get(
     "/api/cases/{case_id}/evidence/{evidence_id}",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the picture"}},
+    responses=PHOTO_RESPONSES,
 )
 def evidence_file(case_id: RowId, evidence_id: RowId, service: ServiceDep, who: Viewer) -> Response:
     _visible_case(service, who, case_id)
     found = service.store.cases.evidence_data(case_id, evidence_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no evidence {evidence_id} in case {case_id}")
-    content_type, data = found
-    return Response(
-        data,
-        media_type=content_type,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
+    return photo_response(*found)
 
 
 @router.post("/api/spot-checks/{check_id}/cases", status_code=201, responses=problems(422))

@@ -13,12 +13,12 @@ import re
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, RowId, ServiceDep, require
-from api.photo_upload import MAX_PHOTO_BYTES, read_photo
-from api.responses import JpegResponse, problems
+from api.photos import MAX_PHOTO_BYTES, PHOTO_RESPONSES, photo_response, read_photo
+from api.responses import problems
 from core.cases import SEVERITIES
 from core.inspections import (
     CHECKLIST,
@@ -327,14 +327,13 @@ async def upload_photo(
     )
 
 
-@router.get("/api/inspections/{inspection_id}/photos/{photo_id}", response_class=JpegResponse)
-def get_photo(inspection_id: RowId, photo_id: RowId, service: ServiceDep, who: Reader) -> JpegResponse:
+@router.get("/api/inspections/{inspection_id}/photos/{photo_id}", response_class=Response, responses=PHOTO_RESPONSES)
+def get_photo(inspection_id: RowId, photo_id: RowId, service: ServiceDep, who: Reader) -> Response:
     _visible(service, who, inspection_id)
     found = service.store.inspections.photo(inspection_id, photo_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no photo {photo_id} in inspection {inspection_id}")
-    content_type, data = found
-    return JpegResponse(data, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
+    return photo_response(*found)
 
 
 @router.post("/api/inspections/{inspection_id}/finish", responses=problems(409))

@@ -19,7 +19,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadF
 from fastapi.responses import FileResponse
 
 from api.deps import ServiceDep, client_address
-from api.photo_upload import read_photo
+from api.photos import read_photo
 from api.report_schemas import PublicInstitution, PublicStatus, Receipt
 from api.responses import problems
 from api.routes import web

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.responses import Response
 
 from api.deps import MAX_ROW_ID, Caller, RowId, ServiceDep, require, visible_institutions
+from api.photos import PHOTO_RESPONSES, photo_response
 from api.report_schemas import Accept, PhotoView, Reject, ReportLink, ReportState, ReportView, RewardMark
 from api.responses import problems
 from api.schemas import OrgRef
@@ -103,19 +104,14 @@ def get_report(report_id: RowId, service: ServiceDep, who: Viewer) -> ReportView
 @router.get(
     "/api/reports/{report_id}/photos/{photo_id}",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo"}},
+    responses=PHOTO_RESPONSES,
 )
 def report_photo(report_id: RowId, photo_id: RowId, service: ServiceDep, who: Viewer) -> Response:
     _visible(service, who, report_id)
     found = service.store.reports.photo_data(report_id, photo_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no photo {photo_id} in report {report_id}")
-    content_type, data = found
-    return Response(
-        data,
-        media_type=content_type,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
+    return photo_response(*found)
 
 
 @router.post("/api/reports/{report_id}/accept", responses=problems(409, 422))

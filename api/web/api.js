@@ -7,9 +7,12 @@ export class ApiError extends Error {
   }
 }
 
+// A FormData body (a photo upload) goes as multipart, as the browser writes it; any other body as JSON.
 export async function api(path, { method = "GET", body } = {}) {
   const init = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

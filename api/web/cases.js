@@ -98,11 +98,10 @@ export class CasesPage {
     form.append("photo", file);
     if (note.value.trim()) form.append("note", note.value.trim());
     this.error.textContent = "";
-    const response = await fetch(`/api/cases/${this.selected.id}/evidence`, { method: "POST", body: form, credentials: "same-origin" });
-    if (!response.ok) {
-      let detail = response.statusText;
-      try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
-      this.error.textContent = typeof detail === "string" ? detail : JSON.stringify(detail);
+    try {
+      await api(`/api/cases/${this.selected.id}/evidence`, { method: "POST", body: form });
+    } catch (error) {
+      this.error.textContent = error.message;
       return;
     }
     await this.open(this.selected.id);

@@ -5,16 +5,6 @@
 import { api, el } from "./api.js";
 import { formatTime, lang, onLangChange, t } from "./i18n.js";
 
-async function upload(path, form) {
-  const response = await fetch(path, { method: "POST", body: form, credentials: "same-origin" });
-  if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
-  }
-  return response.json();
-}
-
 export class InspectionsPage {
   constructor(root, user) {
     this.root = root;
@@ -116,7 +106,7 @@ export class InspectionsPage {
           if (!photo.files.length) return;
           const form = new FormData();
           form.append("photo", photo.files[0]);
-          this.act(async () => { await upload(`${url}/photos`, form); return api(url); });
+          this.act(async () => { await api(`${url}/photos`, { method: "POST", body: form }); return api(url); });
         } }, t("inspections.upload")),
         summary, el("button", { type: "button", class: "finish", onclick: () => this.act(() => api(`${url}/finish`,
           { method: "POST", body: { summary: summary.value || null } })) }, t("inspections.finish")))

@@ -8,52 +8,19 @@ from pathlib import Path
 import pytest
 
 from core.cases import TRANSITIONS, Action, CaseState, IllegalTransition, deadline, is_overdue, next_state
-from core.config.cases import CasesConfig, DeadlineHours
-from core.config.models import Config
-from core.organisation import OrgTree
 from core.store import Store
 from core.store.cases import Actor, CaseFilter, MissingEvidence, NewEvidence
-from detectors.violations.feed import ViolationFeed
-from recordings.evidence import EvidenceClips, reference
+from recordings.evidence import reference
 from service.cases import CaseDesk
-from service.configuration import parse_config
+from tests.rig.case_desk import Told, case_desk
 from tests.rig.violations import JPEG, open_violation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 20
 ZHANG = Actor(7, "zhang")
 
 
-def _config() -> Config:
-    return parse_config(
-        {
-            "organisation": {
-                "id": "qd",
-                "name": "局",
-                "towns": [{"id": "hl", "name": "镇", "institutions": [{"id": "hl-jly", "name": "院"}]}],
-            }
-        }
-    )
-
-
-class Told:
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, int]] = []
-
-    def opened(self, case: object) -> None:
-        self.seen.append(("opened", case.id))  # type: ignore[attr-defined]
-
-    def overdue(self, case: object) -> None:
-        self.seen.append(("overdue", case.id))  # type: ignore[attr-defined]
-
-
 def _desk(store: Store, tmp_path: Path, hours: float = 72.0) -> tuple[CaseDesk, Told]:
-    clips = EvidenceClips(store.recordings, store.violations, lambda: tmp_path, tmp_path, lambda: 3600.0)
-    config = CasesConfig(deadline_hours=DeadlineHours(urgent=hours, major=hours, minor=hours))
-    tree = OrgTree(_config())
-    desk = CaseDesk(store, lambda: config, lambda: tree, lambda kind: "urgent", clips, ViolationFeed())
-    told = Told()
-    desk.add_listener(told)
-    return desk, told
+    return case_desk(store, tmp_path, "urgent", hours)
 
 
 @pytest.mark.parametrize(

@@ -8,52 +8,22 @@ from pathlib import Path
 import pytest
 
 from core.cases import Action
-from core.config.cases import CasesConfig
-from core.organisation import OrgTree
 from core.receipts import normalise
 from core.store import Store
 from core.store.cases import Actor, NewEvidence
 from core.store.reports import NewPhoto, RateLimited, ReportPolicy, ReportStateError
-from detectors.violations.feed import ViolationFeed
-from recordings.evidence import EvidenceClips
 from service.cases import CaseDesk
 from service.configuration import parse_config
 from service.public_reports import ReportDesk
 from service.service import Service
+from tests.rig.case_desk import Told, case_desk
 from tests.rig.violations import JPEG
 
 ZHANG = Actor(7, "zhang")
-TREE = OrgTree(
-    parse_config(
-        {
-            "organisation": {
-                "id": "qd",
-                "name": "局",
-                "towns": [{"id": "hl", "name": "镇", "institutions": [{"id": "hl-jly", "name": "院"}]}],
-            }
-        }
-    )
-)
-
-
-class Told:
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, int]] = []
-
-    def opened(self, case: object) -> None:
-        self.seen.append(("opened", case.id))  # type: ignore[attr-defined]
-
-    def overdue(self, case: object) -> None:
-        self.seen.append(("overdue", case.id))  # type: ignore[attr-defined]
 
 
 def _desk(store: Store, tmp_path: Path) -> tuple[CaseDesk, Told]:
-    clips = EvidenceClips(store.recordings, store.violations, lambda: tmp_path, tmp_path, lambda: 3600.0)
-    config = CasesConfig()
-    desk = CaseDesk(store, lambda: config, lambda: TREE, lambda kind: "major", clips, ViolationFeed())
-    told = Told()
-    desk.add_listener(told)
-    return desk, told
+    return case_desk(store, tmp_path, "major")
 
 
 def _submit(store: Store, client: str = "10.0.0.1", now: float = 1000.0, photos: int = 0) -> tuple[int, str]:

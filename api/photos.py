@@ -1,11 +1,12 @@
-"""A photo uploaded through the API (a rectification, an inspection, a public report): read no further than its
-limit, checked by `media/photos.py`, refused with the status that says why."""
+"""Photos through the API (a rectification, an inspection, a public report): an upload read no further than its
+limit, checked by `media/photos.py`, refused with the status that says why; a stored one served as it came."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from fastapi import HTTPException, UploadFile, status
+from fastapi import HTTPException, Response, UploadFile, status
 
 from media.photos import PhotoRefused, Refusal, check_photo
 
@@ -28,3 +29,18 @@ async def read_photo(
     except PhotoRefused as refused:
         raise HTTPException(REFUSAL_STATUS[refused.refusal], str(refused)) from None
     return content_type, data
+
+
+# The `responses` entry of a route that serves a stored photo: JPEG or PNG, whichever was uploaded.
+PHOTO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo"}
+}
+
+
+def photo_response(content_type: str, data: bytes) -> Response:
+    """A stored photo, private to the logged-in browser, never sniffed as anything but what it is."""
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
