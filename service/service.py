@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -57,6 +58,11 @@ class Directory:
     @classmethod
     def of(cls, config: Config) -> Directory:
         return cls(config, OrgTree(config))
+
+    @cached_property
+    def camera_names(self) -> dict[str, str]:
+        """Camera id → name, built once per configuration: a page of 100 rows looks each one up."""
+        return {camera.id: camera.name for camera in self.config.cameras}
 
 
 class Service:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,38 @@ def test_audit_log(store: Store) -> None:
     store.audit.record("login", user_id=1, username="zhang", detail="127.0.0.1")
     store.audit.record("live_view", user_id=1, username="zhang", target="c1")
     assert [(e.action, e.target) for e in store.audit.recent()] == [("live_view", "c1"), ("login", None)]
+
+
+def test_reads_run_on_each_threads_own_connection_and_see_every_commit(tmp_path: Path) -> None:
+    import threading
+
+    db = Database(tmp_path / "r.db")
+    db.migrate()
+    with db.write() as cur:
+        cur.execute("INSERT INTO org_units VALUES ('qd', NULL, 'bureau', '局', 0)")
+        # Inside the transaction a read sees what it wrote (the writer's own connection).
+        assert [r["id"] for r in db.read("SELECT id FROM org_units")] == ["qd"]
+    seen: list[list[str]] = []
+    started, go = threading.Event(), threading.Event()
+
+    def reader() -> None:
+        seen.append([r["id"] for r in db.read("SELECT id FROM org_units ORDER BY id")])
+        started.set()
+        go.wait(5)
+        seen.append([r["id"] for r in db.read("SELECT id FROM org_units ORDER BY id")])  # the same connection
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert started.wait(5)
+    with db.write() as cur:  # a write while another thread holds a reader: neither waits for the other
+        cur.execute("INSERT INTO org_units VALUES ('hl', 'qd', 'town', '镇', 0)")
+    go.set()
+    thread.join(5)
+    assert seen == [["qd"], ["hl", "qd"]]
+    readers = len(db._readers)
+    threading.Thread(target=lambda: db.read("SELECT 1")).start()  # the dead reader's connection is let go
+    time.sleep(0.2)
+    assert len(db._readers) <= readers
+    db.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        db.read("SELECT 1")

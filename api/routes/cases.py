@@ -75,7 +75,7 @@ def _labels(kind: str) -> tuple[str, str]:
 
 
 def case_view(directory: Directory, case: Case, now: float) -> CaseView:
-    cameras = {cam.id: cam.name for cam in directory.config.cameras}
+    cameras = directory.camera_names
     town = directory.tree.town_of(case.institution_id)
     zh, en = _labels(case.kind)
     return CaseView(

@@ -59,13 +59,13 @@ def _view(directory: Directory, record: ViolationRecord) -> ViolationView:
     tree = directory.tree
     institution = tree.units.get(record.institution_id)
     town = tree.town_of(record.institution_id)
-    camera = next((c for c in directory.config.cameras if c.id == record.camera_id), None)
+
     return ViolationView(
         id=record.id,
         type=record.type,
         label=label(record.type),
         severity=KINDS[record.type].severity if record.type in KINDS else "major",
-        camera=OrgRef(id=record.camera_id, name=camera.name if camera else record.camera_id),
+        camera=OrgRef(id=record.camera_id, name=directory.camera_names.get(record.camera_id, record.camera_id)),
         institution=OrgRef(id=record.institution_id, name=institution.name if institution else record.institution_id),
         town=OrgRef(id=town.id, name=town.name) if town else None,
         zone=record.zone,

@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -19,7 +20,13 @@ log = logging.getLogger(__name__)
 
 
 class Database:
-    """One SQLite connection shared by the service's threads, serialised by a lock."""
+    """One SQLite connection for writes, shared by the service's threads and serialised by a lock; reads of a
+    file database go through a connection of each reading thread's own.
+
+    Under WAL readers never wait for the writer nor for each other, so twenty API requests listing cases run side
+    by side instead of queueing behind one lock (bench/api.py). A read inside a write transaction uses the
+    writer's connection, to see what the transaction wrote.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
@@ -32,11 +39,17 @@ class Database:
         # NORMAL is durable across process crashes under WAL; only a power loss may drop the last commits.
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
+        self._local = threading.local()
+        self._readers: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Cursor]:
         """A cursor inside a transaction: committed on success, rolled back on error."""
         with self._lock:
+            outer = getattr(self._local, "writing", False)
+            self._local.writing = True
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
@@ -48,12 +61,40 @@ class Database:
                 cursor.execute("COMMIT")
             finally:
                 cursor.close()
+                self._local.writing = outer
 
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        if self.path is None or getattr(self._local, "writing", False):
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        return self._reader().execute(sql, params).fetchall()
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if conn is not None:
+            return conn
+        # Used by its own thread only; closed by whichever thread finds that one gone, hence not same-thread.
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")
+        with self._readers_lock:
+            if self._closed:
+                conn.close()
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            # Threads come and go (a camera reconnects, the pool shrinks): their connections go with them.
+            for thread, old in [r for r in self._readers if (t := r[0]()) is None or not t.is_alive()]:
+                old.close()
+                self._readers.remove((thread, old))
+            self._readers.append((weakref.ref(threading.current_thread()), conn))
+        self._local.reader = conn
+        return conn
 
     def close(self) -> None:
+        with self._readers_lock:
+            self._closed = True
+            for _, conn in self._readers:
+                conn.close()
+            self._readers.clear()
         with self._lock:
             self._conn.close()
 

@@ -196,7 +196,9 @@ class ViolationRepository:
         if query.institutions is not None:
             if not query.institutions:
                 return []
-            where.append(f"v.institution_id IN ({', '.join('?' * len(query.institutions))})")
+            # As for cases (core/store/cases.py `find`): a scope of several institutions must not drive the plan.
+            plus = "+" if len(query.institutions) > 1 else ""
+            where.append(f"{plus}v.institution_id IN ({', '.join('?' * len(query.institutions))})")
             params += list(query.institutions)
         for column, value in (("camera_id", query.camera_id), ("type", query.type), ("state", query.state)):
             if value is not None:
