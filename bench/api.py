@@ -673,7 +673,7 @@ def unindexed_scope(sql: str) -> str:
 def query_plans(db_path: Path, scope: Scope) -> dict[str, list[str]]:
     """EXPLAIN QUERY PLAN of the statement each query kind runs (captured from the repository call)."""
     store = Store.open(db_path)
-    conn = store.db._conn
+    conn = store.db._reader()  # reads run on the reading thread's own connection (core/store/database.py)
     plans: dict[str, list[str]] = {}
     rng = random.Random(7)
     for kind, make in QUERIES:
