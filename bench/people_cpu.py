@@ -28,6 +28,8 @@ The cameras (each with camera health, `tamper`, on by default as in service):
                or every refresh_s = 30 s)
   kitchen      kitchen: after_hours_presence (schedule 00:00-24:00, so always armed) + rodents, defaults
   *-no-gate    the same with person.refresh_s = 1 (the minimum): the model looks at every sample, moved or not
+  duty-320     duty with person.input_size = 320: the model's input for a sub-stream (640x360 read at half size)
+  duty-fall-320  duty with the fall rule alone at input_size 320 (presence keeps 640)
   route-before evacuation route: blocked_route with ignore_people off (no person model) + tamper: what vms ran
                before the person model
   route-now    the same with the default ignore_people (the model looks when the zone would count as blocked)
@@ -109,6 +111,7 @@ SCENARIOS: dict[str, list[Shot]] = {
 # fall rule keeps its 2 frames/s).
 NO_GATE = {"person": {"refresh_s": 1.0}}
 NO_GATE_FALL = {"person": {"sample_fps": 2.0, "refresh_s": 1.0}}
+SMALL_INPUT = {"person": {"input_size": 320}}
 
 
 def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
@@ -121,6 +124,13 @@ def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
             [{"type": "duty_absence", "params": NO_GATE}, {"type": "fall", "params": NO_GATE_FALL}],
             "duty_room",
         ),
+        # The person model at 320 on the long side (the `person.input_size` an operator may set): on a 640x360
+        # sub-stream the picture is read at half its size, a model run costs about a quarter.
+        "duty-320": (
+            [{"type": "duty_absence", "params": SMALL_INPUT}, {"type": "fall", "params": SMALL_INPUT}],
+            "duty_room",
+        ),
+        "duty-fall-320": ([{"type": "duty_absence"}, {"type": "fall", "params": SMALL_INPUT}], "duty_room"),
         "kitchen": ([after_hours, {"type": "rodents"}], "kitchen"),
         "kitchen-no-gate": ([{**after_hours, "params": NO_GATE}, {"type": "rodents"}], "kitchen"),
         # What-ifs, not what vms does: the same cameras decoding key frames only (see replay).

@@ -1,7 +1,7 @@
 """Evaluation of the detectors that see people over labelled clips: per kind precision, recall, time to alarm.
 
     .venv/bin/python bench/people_eval.py [--dwell 30] [--route-dwell 60] [--rules duty,route,fall,after_hours,rodents]
-                                          [--tamper]
+                                          [--tamper] [--input-size 320]
 
 The clips are composed from Debian opencv-doc's vtest.avi (PETS: people walking on a campus, 768x576, 10 fps) by
 tests/rig/people.py: its empty scene, its real crowd (from a given frame), one pedestrian cut out of it and pasted
@@ -414,7 +414,18 @@ def rodent_clips() -> list[Clip]:
 
 
 def rules(clip: Clip, args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
-    """The clip's camera: its detectors and role."""
+    """The clip's camera: its detectors and role; with `--input-size`, the person model's input for the rules
+    of the duty room and the kitchen."""
+    detectors, role = _rules(clip, args)
+    if args.input_size:
+        for detector in detectors:
+            if detector["type"] in ("duty_absence", "fall", "after_hours_presence"):
+                params = detector.setdefault("params", {})
+                params["person"] = {**params.get("person", {}), "input_size": args.input_size}
+    return detectors, role
+
+
+def _rules(clip: Clip, args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
     if clip.rule == "duty":
         return [{"type": "duty_absence", "params": {"dwell_s": args.dwell}}], "duty_room"
     if clip.rule == "route":
@@ -440,6 +451,9 @@ def main() -> None:
     parser.add_argument("--route-dwell", type=float, default=60.0, help="blocked-route dwell (default 60)")
     parser.add_argument("--rules", default=",".join(RULES), help=f"which rules (default {','.join(RULES)})")
     parser.add_argument("--tamper", action="store_true", help="keep camera health on and count its alarms")
+    parser.add_argument(
+        "--input-size", type=int, help="the person model's long side for duty, fall and after-hours (default 640)"
+    )
     args = parser.parse_args()
     chosen = [r.strip() for r in args.rules.split(",") if r.strip()]
     unknown = sorted(set(chosen) - set(RULES))
