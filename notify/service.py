@@ -143,6 +143,12 @@ class Notifications:
 
     async def _deliver(self, delivery: Delivery) -> None:
         try:
+            # The list this came from may predate an attempt that ended while it was read: only a delivery still
+            # due is sent, or a failed one would be sent again at once instead of after its back-off.
+            current = await asyncio.to_thread(self._repository.still_due, delivery.id, time.time())
+            if current is None:
+                return
+            delivery = current
             config = self._notifier(delivery.notifier_id)
             if config is None:
                 await asyncio.to_thread(self._repository.give_up, delivery.id, "the notifier is no longer configured")

@@ -104,6 +104,14 @@ class NotificationRepository:
         )
         return [_delivery(r) for r in rows]
 
+    def still_due(self, delivery_id: int, now: float) -> Delivery | None:
+        """The delivery as it stands, if it is still pending and due now."""
+        rows = self._db.read(
+            "SELECT * FROM notification_deliveries WHERE id = ? AND state = ? AND next_attempt_at <= ?",
+            (delivery_id, PENDING, now),
+        )
+        return _delivery(rows[0]) if rows else None
+
     def next_due_after(self, now: float) -> float | None:
         """When the next retry falls due (the earliest pending delivery not yet due), or None."""
         rows = self._db.read(
