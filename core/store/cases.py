@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from core.cases import CLOSED, RUNNING, Action, CaseState, IllegalTransition, next_state
 from core.store.database import Database
+from core.store.scope import institutions_clause
 
 
 class MissingEvidence(IllegalTransition):
@@ -319,10 +320,7 @@ class CaseRepository:
         if query.institutions is not None:
             if not query.institutions:
                 return []
-            # A scope of several institutions filters, it must not drive the plan: `+` keeps SQLite off that index
-            # (else it sorts every case in scope for a page of 100; bench/api.py), one institution may use it.
-            plus = "+" if len(query.institutions) > 1 else ""
-            where.append(f"{plus}c.institution_id IN ({', '.join('?' * len(query.institutions))})")
+            where.append(institutions_clause("c", query.institutions))
             params += list(query.institutions)
         for column, value in (("state", query.state), ("kind", query.kind)):
             if value is not None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from core.store.database import Database
+from core.store.scope import institutions_clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +197,7 @@ class ViolationRepository:
         if query.institutions is not None:
             if not query.institutions:
                 return []
-            # As for cases (core/store/cases.py `find`): a scope of several institutions must not drive the plan.
-            plus = "+" if len(query.institutions) > 1 else ""
-            where.append(f"{plus}v.institution_id IN ({', '.join('?' * len(query.institutions))})")
+            where.append(institutions_clause("v", query.institutions))
             params += list(query.institutions)
         for column, value in (("camera_id", query.camera_id), ("type", query.type), ("state", query.state)):
             if value is not None:
