@@ -3,11 +3,13 @@ says what really comes back (status codes, bodies, media types)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from media.multipart import CONTENT_TYPE as MULTIPART
 
@@ -74,3 +76,22 @@ class EventStream(StreamingResponse):
 
 class PrometheusText(Response):
     media_type = CONTENT_TYPE_LATEST
+
+
+class ModelList(Response):
+    """A list of models serialised by pydantic in one call.
+
+    FastAPI would validate the returned models a second time and encode them through `jsonable_encoder`: 3 ms for
+    100 cases where this takes 0.2 ms (bench/api.py). A route returning it names its `response_model`, which its
+    OpenAPI document keeps.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, items: Sequence[BaseModel], model: type[BaseModel]) -> None:
+        super().__init__(_list_adapter(model).dump_json(list(items)))
+
+
+@cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]

@@ -782,6 +782,7 @@ def main() -> int:
     parser.add_argument("--floor-seconds", type=float, default=12, help="the SQL floor's window")
     parser.add_argument("--paints", type=int, default=5, help="dashboard loads in Chromium (the first cold)")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--listing-only", action="store_true", help="the listing alone: no report, no browser")
     parser.add_argument("--generate-only", action="store_true", help="make (or find) the cached data and stop")
     parser.add_argument("--write", action="store_true", help="also write the results to bench/results/api-*.json")
     args = parser.parse_args()
@@ -829,7 +830,7 @@ def main() -> int:
 
         # A year's report of one town, cold and warm; the workbook likewise.
         report: dict[str, dict[str, list[float]]] = {}
-        for report_town in report_towns:
+        for report_town in [] if args.listing_only else report_towns:
             report[report_town] = {"json": [], "xlsx": []}
             for name, path in (("json", "/api/statistics"), ("xlsx", "/api/statistics/export.xlsx")):
                 # Three cold (the database dropped from the page cache before each), then three warm.
@@ -844,11 +845,12 @@ def main() -> int:
                       f" ({size:,} bytes)", flush=True)  # fmt: skip
         results["report"] = report
         results["cases_per_town"] = per_town
-        seconds, _ = timed_get(admin, "/api/statistics", {"unit": "bench", "period": year})
-        results["report_bureau_year_warm_s"] = seconds
-        print(f"report json, the bureau's year (warm): {seconds:.2f} s", flush=True)
+        if not args.listing_only:
+            seconds, _ = timed_get(admin, "/api/statistics", {"unit": "bench", "period": year})
+            results["report_bureau_year_warm_s"] = seconds
+            print(f"report json, the bureau's year (warm): {seconds:.2f} s", flush=True)
 
-        if not args.no_browser:
+        if not args.no_browser and not args.listing_only:
             paints = dashboard(service.base_url, db_path, args.paints)
             results["dashboard"] = paints
             for p in paints:

@@ -15,7 +15,9 @@ from core.store.database import Database
 from core.store.health import HealthEvent, HealthSample
 from core.store.login_throttle import LoginPolicy, LoginThrottle
 from core.store.users import UserExists
+from core.store.violations import ViolationFilter
 from service.configuration import parse_config
+from tests.rig.violations import open_violation
 
 CONFIG = parse_config(
     {
@@ -218,3 +220,25 @@ def test_reads_run_on_each_threads_own_connection_and_see_every_commit(tmp_path:
     db.close()
     with pytest.raises(sqlite3.ProgrammingError):
         db.read("SELECT 1")
+
+
+def test_violations_overlapping_a_span_newest_first_from_a_bound_the_index_gives(store: Store) -> None:
+    day = 86400.0
+    starts = [0.0, 2 * day, 3 * day - 5, 3 * day + 10, 3 * day + 2, 5 * day]  # written a few seconds out of order
+    ids = [open_violation(store, "c1", "hl-jly", at) for at in starts]
+    store.violations.close(ids[0], ended_at=3 * day + 30, reason="clear", confidence=0.9, bbox=None, clip_end=3 * day)
+    for index in (1, 2, 3, 4):
+        ended = starts[index] + 60
+        store.violations.close(ids[index], ended_at=ended, reason="clear", confidence=0.9, bbox=None, clip_end=ended)
+    statements: list[str] = []
+    reader = store.db._reader()
+    reader.set_trace_callback(statements.append)
+    # The fourth day: the one that lasted from day 0 (ended on day 3), the one started just before it and those
+    # started in it; not the one ended on day 2, nor the one started on day 5 (still active).
+    found = store.violations.find(ViolationFilter(since=3 * day - 1, until=4 * day))
+    reader.set_trace_callback(None)
+    assert [v.id for v in found] == [ids[4], ids[3], ids[2], ids[0]]
+    plan = " / ".join(row[3] for row in reader.execute("EXPLAIN QUERY PLAN " + statements[-1]))
+    assert "INTEGER PRIMARY KEY (rowid<?)" in plan and "violations_by_start" in plan, plan
+    assert [v.id for v in store.violations.find(ViolationFilter(until=day))] == [ids[0]]
+    assert store.violations.find(ViolationFilter(since=6 * day)) == [store.violations.get(ids[5])]

@@ -34,7 +34,7 @@ from api.case_schemas import (
 )
 from api.deps import MAX_ROW_ID, Caller, RowId, ServiceDep, require, visible_camera, visible_institutions
 from api.photos import MAX_PHOTO_BYTES, PHOTO_RESPONSES, photo_response, read_photo
-from api.responses import problems
+from api.responses import ModelList, problems
 from api.schemas import OrgRef
 from core.cases import HAZARD_KINDS, Action, IllegalTransition, is_overdue
 from core.roles import Permission, permits
@@ -177,7 +177,7 @@ def _change(service: Service, who: Caller, case_id: int, action: Action, detail:
     return _detail(service, case)
 
 
-@router.get("/api/cases", responses=problems(422))
+@router.get("/api/cases", response_model=list[CaseView], responses=problems(422))
 def list_cases(
     service: ServiceDep,
     who: Viewer,
@@ -187,7 +187,7 @@ def list_cases(
     overdue: bool | None = None,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[CaseView]:
+) -> ModelList:
     """The cases of the caller's institutions, newest first."""
     directory = service.directory
     institutions = visible_institutions(directory, who.user)
@@ -198,7 +198,7 @@ def list_cases(
     found = service.store.cases.find(
         CaseFilter(institutions, state, kind, overdue, now=now, limit=limit, before_id=before_id)
     )
-    return [case_view(directory, case, now) for case in found]
+    return ModelList([case_view(directory, case, now) for case in found], CaseView)
 
 
 @router.get("/api/case-kinds")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from api.deps import MAX_ROW_ID, CallerDep, RowId, ServiceDep, UserDep, allow, visible_institutions
-from api.responses import EventStream, JpegResponse, Mp4File, problems
+from api.responses import EventStream, JpegResponse, ModelList, Mp4File, problems
 from api.schemas import OrgRef, ViolationTypeView
 from api.time_range import Moment, to_timestamp
 from core.roles import Permission
@@ -113,7 +113,12 @@ def violation_types(user: UserDep) -> list[ViolationTypeView]:
     ]
 
 
-@router.get("/api/violations", dependencies=[allow(Permission.VIEW)], responses=problems(400, 404))
+@router.get(
+    "/api/violations",
+    dependencies=[allow(Permission.VIEW)],
+    response_model=list[ViolationView],
+    responses=problems(400, 404),
+)
 def list_violations(
     service: ServiceDep,
     user: UserDep,
@@ -126,7 +131,7 @@ def list_violations(
     until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="paging: older than this id")] = None,
-) -> list[ViolationView]:
+) -> ModelList:
     """Newest first. `since`/`until` select violations overlapping that span."""
     directory = service.directory
     if type is not None and type not in KINDS:
@@ -147,7 +152,7 @@ def list_violations(
         limit=limit,
         before_id=before_id,
     )
-    return [_view(directory, r) for r in service.store.violations.find(query)]
+    return ModelList([_view(directory, r) for r in service.store.violations.find(query)], ViolationView)
 
 
 def _visible(service: ServiceDep, user: User, violation_id: int) -> ViolationRecord:

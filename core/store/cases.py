@@ -334,6 +334,9 @@ class CaseRepository:
             where.append("c.id < ?")
             params.append(query.before_id)
         sql = f"SELECT {_COLUMNS} {_FROM}"
+        if query.overdue:
+            # Without it SQLite takes cases_by_state, gathers every overdue case and sorts them (migration 0014).
+            sql = sql.replace("FROM cases c", "FROM cases c INDEXED BY cases_running_by_id", 1)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY c.id DESC LIMIT ?"

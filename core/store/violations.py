@@ -61,6 +61,10 @@ class ViolationFilter:
     before_id: int | None = None  # paging: older than this id
 
 
+# How much later than its start a violation may be written and still be found by a list with `until` (`find`): the
+# detectors write it when they raise it, seconds after its start at most; a day leaves room for any backlog.
+WRITE_LAG_S = 86400.0
+
 _COLUMNS = (
     "v.id, v.camera_id, v.institution_id, v.type, v.zone, v.zone_points, v.state, v.onset_at, v.started_at,"
     " v.ended_at, v.end_reason, v.confidence, v.bbox, v.clip_start, v.clip_end, v.clip_status, v.clip_ref,"
@@ -205,7 +209,14 @@ class ViolationRepository:
                 params.append(value)
         if query.until is not None:
             where.append("v.started_at <= ?")
-            params.append(query.until)
+            # Ids follow start times to within the analysis' lag (seconds: a violation is written when raised), so
+            # one started by `until` has an id below that of the first started a day later: a bound the rowid
+            # takes, where the list would otherwise walk back from the newest violation (bench/api.py).
+            where.append(
+                "v.id < coalesce((SELECT later.id FROM violations later WHERE later.started_at > ?"
+                " ORDER BY later.started_at LIMIT 1), 9223372036854775807)"
+            )
+            params += [query.until, query.until + WRITE_LAG_S]
         if query.since is not None:
             where.append("(v.ended_at IS NULL OR v.ended_at >= ?)")
             params.append(query.since)

@@ -143,3 +143,27 @@ def test_overdue_cases_are_escalated_to_their_town_once(tmp_path: Path) -> None:
     assert desk.sweep(now=case.deadline_at + 100) == []  # flagged once
     assert told.seen[-1] == ("overdue", case_id)
     assert store.cases.history(case_id)[-1].detail == "escalated to hl"
+
+
+def test_the_overdue_list_is_newest_first_and_read_from_the_running_cases_alone(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "vms.db")
+    deadlines = [100.0, 300.0, 200.0, 50.0]
+    opened = [
+        store.cases.open(
+            institution_id=institution, camera_id=None, kind="blocked_route", zone=None, severity="urgent",
+            description=None, source="inspection", source_id=None, deadline_at=deadline, assignee_id=None, by=ZHANG,
+            now=10.0,
+        ).id
+        for institution, deadline in zip(("hl-jly", "hl-fly", "hl-jly", "hl-fly"), deadlines, strict=True)
+    ]  # fmt: skip
+    store.cases.transition(opened[3], Action.DISMISS, ZHANG, "误报")
+    statements: list[str] = []
+    reader = store.db._reader()
+    reader.set_trace_callback(statements.append)
+    found = store.cases.find(CaseFilter(["hl-jly", "hl-fly"], overdue=True, now=250.0))
+    reader.set_trace_callback(None)
+    # Past its deadline and still with its institution: the dismissed case and the one due at 300 are not.
+    assert [c.id for c in found] == [opened[2], opened[0]]
+    plan = " / ".join(row[3] for row in reader.execute("EXPLAIN QUERY PLAN " + statements[-1]))
+    assert "cases_running_by_id" in plan and "TEMP B-TREE" not in plan, plan
+    store.db.close()
