@@ -39,20 +39,25 @@ class CameraCollector(Collector):
             "Packets dropped because a consumer fell behind",
             labels=["camera", "consumer"],
         )
-        for camera_id, snap in self._supervisor.snapshots().items():
-            up.add_metric([camera_id], 1.0 if snap.state is CameraState.ONLINE else 0.0)
-            for s in CameraState:
-                state.add_metric([camera_id, s.value], 1.0 if snap.state is s else 0.0)
-            fps.add_metric([camera_id], snap.fps)
-            bitrate.add_metric([camera_id], snap.bitrate_bps)
-            if snap.last_packet_age_s is not None:
-                age.add_metric([camera_id], snap.last_packet_age_s)
-            reconnects.add_metric([camera_id], snap.reconnects)
-            packets.add_metric([camera_id], snap.packets_total)
-            received.add_metric([camera_id], snap.bytes_total)
-            stream = self._supervisor.stream(camera_id)
-            for consumer in stream.hub.consumers() if stream else []:
-                dropped.add_metric([camera_id, consumer.name], consumer.dropped)
+        for camera_id, main in self._supervisor.snapshots().items():
+            # A camera's sub-stream (`detect_source`) is a connection of its own: its series carry the name its
+            # health and logs give it, `<camera>:detect`, so an alert on a lost sub-stream needs no new metric.
+            sub = self._supervisor.detect_stream(camera_id)
+            connections = [(main, self._supervisor.stream(camera_id))] + ([(sub.health.snapshot(), sub)] if sub else [])
+            for snap, stream in connections:
+                name = snap.camera_id
+                up.add_metric([name], 1.0 if snap.state is CameraState.ONLINE else 0.0)
+                for s in CameraState:
+                    state.add_metric([name, s.value], 1.0 if snap.state is s else 0.0)
+                fps.add_metric([name], snap.fps)
+                bitrate.add_metric([name], snap.bitrate_bps)
+                if snap.last_packet_age_s is not None:
+                    age.add_metric([name], snap.last_packet_age_s)
+                reconnects.add_metric([name], snap.reconnects)
+                packets.add_metric([name], snap.packets_total)
+                received.add_metric([name], snap.bytes_total)
+                for consumer in stream.hub.consumers() if stream else []:
+                    dropped.add_metric([name, consumer.name], consumer.dropped)
         yield from (up, state, fps, bitrate, age, reconnects, packets, received, dropped)
 
 

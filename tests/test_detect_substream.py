@@ -112,6 +112,12 @@ def test_detection_on_the_sub_stream_recording_on_the_main(streams: tuple[Path, 
         }
         assert "Sub#Secret7" not in str(cam) and "Sub#Secret7" not in service.log()
         assert [c["name"] for c in cam["detect_consumers"]] == ["detectors"]
+        # Each connection has its series in /metrics, the sub-stream under the name its health gives it.
+        metrics = admin.get("/metrics").text
+        assert (
+            'vms_camera_up{camera="hl-exit"} 1.0' in metrics and 'vms_camera_up{camera="hl-exit:detect"} 1.0' in metrics
+        )
+        assert 'vms_consumer_dropped_packets_total{camera="hl-exit:detect",consumer="detectors"}' in metrics
         assert "detectors" not in [c["name"] for c in cam["consumers"]] and "recorder" in str(cam["consumers"])
 
         # The blocked route is found on the sub-stream's pictures.
@@ -137,6 +143,10 @@ def test_detection_on_the_sub_stream_recording_on_the_main(streams: tuple[Path, 
             admin, "hl-exit", lambda c: c["detection"]["state"] == "no_video" and c["detect_health"]["reconnects"] >= 1
         )
         assert blind["detect_health"]["state"] != "online"
+        metrics = admin.get("/metrics").text
+        assert (
+            'vms_camera_up{camera="hl-exit:detect"} 0.0' in metrics and 'vms_camera_up{camera="hl-exit"} 1.0' in metrics
+        )
         assert blind["health"]["state"] == "online" and blind["recording"]["state"] == "recording"
         assert blind["health"]["reconnects"] == before["health"]["reconnects"]
         assert blind["recording"]["bytes_written"] > before["recording"]["bytes_written"]

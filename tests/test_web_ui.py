@@ -65,6 +65,8 @@ def ui_service(tmp_path_factory: pytest.TempPathFactory, clip_h264: Path, clip_h
                     "institution": "hl-jly",
                     "role": "duty_room",
                     "source": {"url": rtsp.url("/duty")},
+                    # Analysed on a sub-stream that never answers: recording and live view go on, the tree says so.
+                    "detect_source": {"url": f"rtsp://127.0.0.1:{free_port()}/duty-sub"},
                 },
                 {
                     "id": "kitchen",
@@ -157,6 +159,14 @@ def test_live_view_spot_check_and_language_in_a_real_browser(ui_service: Running
             in ("offline", "connecting")
         ),
     )
+    duty = _wait(
+        browser,
+        lambda d: (
+            e if (e := d.find_element(By.CSS_SELECTOR, "[data-camera=duty]")).get_attribute("data-substream") else None
+        ),
+    )
+    assert duty.get_attribute("data-state") == "online" and "子码流" in duty.text, duty.text
+    assert gate.get_attribute("data-substream") is None
     assert "实时监控" in browser.find_element(By.CSS_SELECTOR, ".topbar nav").text
 
     # 4-tile grid; the first tile plays the gate over WebRTC.

@@ -87,6 +87,17 @@ export class OrgTree {
     const state = camera.health ? camera.health.state : "unknown";
     item.dataset.state = state;
     item.title = camera.health && camera.health.last_error ? camera.health.last_error : t(`state.${state}`);
-    item.querySelector(".state").textContent = t(`state.${state}`);
+    let label = t(`state.${state}`);
+    // A camera analysed on its sub-stream: while that connection is down its detectors see nothing, though the
+    // main stream records on; say so beside the camera, not only in its detail.
+    const sub = camera.detect_health;
+    if (sub && sub.state !== "online" && state === "online") {
+      item.dataset.substream = sub.state;
+      label = `${label} · ${t("substream")}${t(`state.${sub.state}`)}`;
+      item.title = `${t("substream")}${t(`state.${sub.state}`)}${sub.last_error ? `: ${sub.last_error}` : ""}`;
+    } else {
+      delete item.dataset.substream;
+    }
+    item.querySelector(".state").textContent = label;
   }
 }
