@@ -30,6 +30,8 @@ The cameras (each with camera health, `tamper`, on by default as in service):
   *-no-gate    the same with person.refresh_s = 1 (the minimum): the model looks at every sample, moved or not
   duty-320     duty with person.input_size = 320: the model's input for a sub-stream (640x360 read at half size)
   duty-fall-320  duty with the fall rule alone at input_size 320 (presence keeps 640)
+  *-int8       duty, kitchen with the person model in int8 (`vms models quantize person`, bench/int8_person.py)
+  duty-int8-fall-320  duty-int8 with the fall rule's input at 320 (presence keeps 640)
   route-before evacuation route: blocked_route with ignore_people off (no person model) + tamper: what vms ran
                before the person model
   route-now    the same with the default ignore_people (the model looks when the zone would count as blocked)
@@ -64,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import detect_cpu
+from bench.int8_person import int8_person_model
 from core.config.models import CameraConfig
 from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
@@ -112,6 +115,8 @@ SCENARIOS: dict[str, list[Shot]] = {
 NO_GATE = {"person": {"refresh_s": 1.0}}
 NO_GATE_FALL = {"person": {"sample_fps": 2.0, "refresh_s": 1.0}}
 SMALL_INPUT = {"person": {"input_size": 320}}
+INT8: dict[str, Any] = {"person": {}}  # markers: `camera` puts the int8 model's path in
+INT8_SMALL: dict[str, Any] = {"person": {}}  # and input_size 320
 
 
 def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
@@ -131,7 +136,14 @@ def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
             "duty_room",
         ),
         "duty-fall-320": ([{"type": "duty_absence"}, {"type": "fall", "params": SMALL_INPUT}], "duty_room"),
+        # The person model in int8 (`vms models quantize`, bench/int8_person.py): the path is put in by `camera`.
+        "duty-int8": ([{"type": "duty_absence", "params": INT8}, {"type": "fall", "params": INT8}], "duty_room"),
+        "duty-int8-fall-320": (
+            [{"type": "duty_absence", "params": INT8}, {"type": "fall", "params": INT8_SMALL}],
+            "duty_room",
+        ),
         "kitchen": ([after_hours, {"type": "rodents"}], "kitchen"),
+        "kitchen-int8": ([{**after_hours, "params": INT8}, {"type": "rodents", "params": INT8}], "kitchen"),
         "kitchen-no-gate": ([{**after_hours, "params": NO_GATE}, {"type": "rodents"}], "kitchen"),
         # What-ifs, not what vms does: the same cameras decoding key frames only (see replay).
         "duty-keyframes": ([{"type": "duty_absence"}, {"type": "fall"}], "duty_room"),
@@ -143,6 +155,10 @@ def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
 
 def camera(name: str) -> CameraConfig:
     detectors, role = cameras()[name]
+    if "-int8" in name:
+        path = str(int8_person_model())
+        markers = {id(INT8): {"person": {"path": path}}, id(INT8_SMALL): {"person": {"path": path, "input_size": 320}}}
+        detectors = [{**d, "params": markers.get(id(d.get("params")), d.get("params", {}))} for d in detectors]
     return analysis_camera(detector_settings(detectors), role, camera_id=name)  # type: ignore[arg-type]
 
 

@@ -52,6 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.int8_person import int8_person_model
 from detectors.models.frame_models import SharedFrameModels
 from detectors.offline.analyze import FoundViolation, analysis_camera, analyze
 from detectors.registry import detector_settings
@@ -414,14 +415,18 @@ def rodent_clips() -> list[Clip]:
 
 
 def rules(clip: Clip, args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
-    """The clip's camera: its detectors and role; with `--input-size`, the person model's input for the rules
-    of the duty room and the kitchen."""
+    """The clip's camera: its detectors and role; with `--input-size` and `--int8`, the person model's input and
+    file for the rules that look for people."""
     detectors, role = _rules(clip, args)
-    if args.input_size:
-        for detector in detectors:
-            if detector["type"] in ("duty_absence", "fall", "after_hours_presence"):
-                params = detector.setdefault("params", {})
-                params["person"] = {**params.get("person", {}), "input_size": args.input_size}
+    for detector in detectors:
+        person: dict[str, Any] = {}
+        if args.input_size and detector["type"] in ("duty_absence", "fall", "after_hours_presence"):
+            person["input_size"] = args.input_size
+        if args.int8:
+            person["path"] = str(int8_person_model())  # every rule that looks for people
+        if person:
+            params = detector.setdefault("params", {})
+            params["person"] = {**params.get("person", {}), **person}
     return detectors, role
 
 
@@ -454,6 +459,7 @@ def main() -> None:
     parser.add_argument(
         "--input-size", type=int, help="the person model's long side for duty, fall and after-hours (default 640)"
     )
+    parser.add_argument("--int8", action="store_true", help="the person model in int8 (bench/int8_person.py)")
     args = parser.parse_args()
     chosen = [r.strip() for r in args.rules.split(",") if r.strip()]
     unknown = sorted(set(chosen) - set(RULES))

