@@ -118,6 +118,10 @@ def _play(platform: UpperPlatform, channel: str, transport: str, seconds: float,
         port = int(re.search(r"m=video (\d+) (\S+) 96", body).group(1))
         receiver.start(connect_to=port if transport == "tcp-active" else None)
         platform.in_dialog(dialog, "ACK")
+        # `seconds` of video from the first packet: on a loaded machine the first key frame may come late.
+        first_by = time.monotonic() + 10
+        while not receiver.packets and time.monotonic() < first_by:
+            time.sleep(0.05)
         time.sleep(seconds)
         bye = platform.in_dialog(dialog, "BYE")
         assert bye.status == 200

@@ -109,7 +109,7 @@ def quantize(source: Path, target: Path, pictures: Sequence[np.ndarray]) -> Path
         raise ModelError("quantising needs calibration pictures")
     float_model = YoloOnnxModel(source)  # refuses what the detectors would refuse, with the same message
     original = onnx.load(str(source))
-    keep_float = decoding_nodes(original)
+    decoding_nodes(original)  # refuses a model whose head it cannot find before the slow part
 
     class Calibration(CalibrationDataReader):  # type: ignore[misc]  # onnxruntime ships no type hints
         def __init__(self, blobs: Iterable[np.ndarray]) -> None:
@@ -123,6 +123,7 @@ def quantize(source: Path, target: Path, pictures: Sequence[np.ndarray]) -> Path
         prepared = Path(scratch) / "prepared.onnx"
         # Folds constants and fuses what onnxruntime would fuse, so each convolution is quantised as it will run.
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        keep_float = decoding_nodes(onnx.load(str(prepared)))  # named as they are after the fusing
         target.parent.mkdir(parents=True, exist_ok=True)
         quantize_static(
             str(prepared),
@@ -136,8 +137,6 @@ def quantize(source: Path, target: Path, pictures: Sequence[np.ndarray]) -> Path
             nodes_to_exclude=keep_float,
         )
     quantized = onnx.load(str(target))
-    del quantized.metadata_props[:]
-    quantized.metadata_props.extend(original.metadata_props)
     onnx.helper.set_model_props(
         quantized, {**{p.key: p.value for p in original.metadata_props}, "quantized": "int8 (vms models quantize)"}
     )

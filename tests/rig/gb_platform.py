@@ -477,8 +477,9 @@ def check_program_stream(data: bytes, path: Any) -> ProgramStreamCheck:
     probe = subprocess.run(
         ["ffprobe", "-v", "error", "-f", "mpeg", "-count_frames", "-show_entries",
          "stream=codec_name,width,height,nb_read_frames", "-of", "json", str(path)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+    assert probe.returncode == 0, f"ffprobe cannot read the {len(data)} bytes received: {probe.stderr[-500:]}"
     (stream,) = json.loads(probe.stdout)["streams"]
     decode = subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "mpeg", "-i", str(path), "-f", "null", "-"],

@@ -40,7 +40,8 @@ def check_video(source: str, headers: str | None = None) -> VideoCheck:
     )
     assert probe.returncode == 0, probe.stderr
     lines = [line.split(",") for line in probe.stdout.split() if line]
-    codec = next(fields[0] for fields in lines if len(fields) == 1 or not _number(fields[0]))
+    # The stream's line is its codec alone; a packet's is "pts,duration", "N/A,0.04" for a packet without a pts.
+    codec = next(fields[0] for fields in lines if len(fields) == 1 and not _number(fields[0]))
     stamps = [
         (float(f[0]), float(f[1]) if len(f) > 1 and _number(f[1]) else 0.0)
         for f in lines
