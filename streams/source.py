@@ -122,6 +122,7 @@ class CameraSource:
         self._stopping = False
         self._first_packet_at: float | None = None
         self._interrupter: read_interrupt.ReadInterrupter | None = None
+        self._armed = threading.Event()  # set while a connection's reads can be cut short (or once stopping)
         self._last_video_at = time.monotonic()  # written by the source thread, read by the watchdog thread
         self._thread = threading.Thread(target=self._run, name=f"source:{settings.camera_id}", daemon=True)
 
@@ -133,6 +134,7 @@ class CameraSource:
     def stop(self) -> None:
         self._stopping = True  # read per packet: a plain attribute is cheaper than Event.is_set()
         self._stop.set()
+        self._armed.set()
         interrupter = self._interrupter
         if interrupter is not None:
             interrupter.interrupt()  # a read blocked on a silent camera ends now, not at the watchdog
@@ -158,9 +160,15 @@ class CameraSource:
         """
         watchdog = self.settings.watchdog_s
         while self._thread.is_alive():
+            interrupter = self._interrupter
+            if interrupter is None and not self._stopping:
+                # Between connections (opening, back-off) there is no read to cut short: wait for one to be armed.
+                # Waking every half second instead, 400 cameras in back-off made 800 wake-ups a second, each taking
+                # the interpreter lock from the API's requests.
+                self._armed.wait(30.0)
+                continue
             overdue = time.monotonic() - self._last_video_at - watchdog
             if self._stopping or overdue > 0:
-                interrupter = self._interrupter
                 if interrupter is not None:
                     interrupter.interrupt()
                 time.sleep(0.5)  # until the source has torn the connection down
@@ -316,6 +324,7 @@ class CameraSource:
                 # The read watchdog cut a read short, or FFmpeg's socket timeout did.
                 raise SourceError(f"no video packet for {watchdog:g} s: the camera stopped sending") from None
         finally:
+            self._armed.clear()
             self._interrupter = None
             container.close()
 
@@ -353,6 +362,8 @@ class CameraSource:
             )
         self._last_video_at = time.monotonic()  # before the interrupter: a stale deadline must not abort it
         self._interrupter = interrupter
+        if interrupter is not None:
+            self._armed.set()
         return container
 
     @staticmethod
