@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.rig.people import VTEST
 from vms.models_command import quantize_model
 
 ROOT = Path(__file__).resolve().parent.parent
-VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 PATH = ROOT / "bench" / ".media" / "person_model" / "person-int8.onnx"
 
 

@@ -65,8 +65,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import detect_cpu
-from bench.int8_person import int8_person_model
+from bench import detect_cpu, int8_person
 from core.config.models import CameraConfig
 from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
@@ -115,8 +114,8 @@ SCENARIOS: dict[str, list[Shot]] = {
 NO_GATE = {"person": {"refresh_s": 1.0}}
 NO_GATE_FALL = {"person": {"sample_fps": 2.0, "refresh_s": 1.0}}
 SMALL_INPUT = {"person": {"input_size": 320}}
-INT8: dict[str, Any] = {"person": {}}  # markers: `camera` puts the int8 model's path in
-INT8_SMALL: dict[str, Any] = {"person": {}}  # and input_size 320
+INT8 = {"person": {"path": str(int8_person.PATH)}}  # made by `camera` the first time a camera names it
+INT8_SMALL = {"person": {"path": str(int8_person.PATH), "input_size": 320}}
 
 
 def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
@@ -136,7 +135,7 @@ def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
             "duty_room",
         ),
         "duty-fall-320": ([{"type": "duty_absence"}, {"type": "fall", "params": SMALL_INPUT}], "duty_room"),
-        # The person model in int8 (`vms models quantize`, bench/int8_person.py): the path is put in by `camera`.
+        # The person model in int8 (`vms models quantize`, bench/int8_person.py).
         "duty-int8": ([{"type": "duty_absence", "params": INT8}, {"type": "fall", "params": INT8}], "duty_room"),
         "duty-int8-fall-320": (
             [{"type": "duty_absence", "params": INT8}, {"type": "fall", "params": INT8_SMALL}],
@@ -156,9 +155,7 @@ def cameras() -> dict[str, tuple[list[dict[str, Any]], str]]:
 def camera(name: str) -> CameraConfig:
     detectors, role = cameras()[name]
     if "-int8" in name:
-        path = str(int8_person_model())
-        markers = {id(INT8): {"person": {"path": path}}, id(INT8_SMALL): {"person": {"path": path, "input_size": 320}}}
-        detectors = [{**d, "params": markers.get(id(d.get("params")), d.get("params", {}))} for d in detectors]
+        int8_person.int8_person_model()
     return analysis_camera(detector_settings(detectors), role, camera_id=name)  # type: ignore[arg-type]
 
 

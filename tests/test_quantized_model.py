@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from detectors.models.shipped import PERSON_MODEL, shipped
 from detectors.offline.analyze import FoundViolation, analysis_camera, analyze
 from detectors.registry import detector_settings
 from tests.rig.people import VTEST, Shot, people_clip
@@ -33,14 +34,8 @@ def int8_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert agreed is not None, done.stdout
     assert int(agreed[1]) >= 0.9 * int(agreed[2]) and int(agreed[2]) > 50, done.stdout
     assert "int8 (vms models quantize)" in done.stdout and "Fall" in done.stdout  # the classes kept
-    assert out.stat().st_size < 0.4 * Path(_shipped_path()).stat().st_size
+    assert out.stat().st_size < 0.4 * shipped(PERSON_MODEL).stat().st_size
     return out
-
-
-def _shipped_path() -> str:
-    from detectors.models.shipped import PERSON_MODEL, shipped
-
-    return str(shipped(PERSON_MODEL))
 
 
 def _found(clip: Path, role: str, detector: dict[str, Any]) -> list[FoundViolation]:

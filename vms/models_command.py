@@ -253,7 +253,8 @@ def quantize_model(model: str, sources: list[Path], frames: int, out: Path) -> t
     if check:
         height, width = check[0].shape[:2]
         size = PersonModel(path=str(source)).size(width, height)
-    return out, agreement(YoloOnnxModel(source, input_size=size), YoloOnnxModel(out, input_size=size), check, 0.35)
+    float_model, int8_model = YoloOnnxModel(source, input_size=size), YoloOnnxModel(out, input_size=size)
+    return out, agreement(float_model, int8_model, check, PersonModel().min_score)
 
 
 def cmd_models(args: argparse.Namespace) -> int:

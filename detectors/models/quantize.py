@@ -109,7 +109,10 @@ def quantize(source: Path, target: Path, pictures: Sequence[np.ndarray]) -> Path
         raise ModelError("quantising needs calibration pictures")
     float_model = YoloOnnxModel(source)  # refuses what the detectors would refuse, with the same message
     original = onnx.load(str(source))
-    decoding_nodes(original)  # refuses a model whose head it cannot find before the slow part
+    try:
+        decoding_nodes(original)  # refuses a model whose head it cannot find before the slow part
+    except ModelError as error:
+        raise ModelError(f"model file {source}: {error}") from None
 
     class Calibration(CalibrationDataReader):  # type: ignore[misc]  # onnxruntime ships no type hints
         def __init__(self, blobs: Iterable[np.ndarray]) -> None:

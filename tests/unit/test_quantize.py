@@ -10,8 +10,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from detectors.models.quantize import calibration_pictures, decoding_nodes
+from detectors.models.quantize import calibration_pictures, decoding_nodes, quantize
 from detectors.models.yolo_onnx import ModelError
+from tests.rig.tiny_model import tiny_kitchen_model
 
 
 def _graph(*names: str) -> onnx.ModelProto:
@@ -59,3 +60,10 @@ def test_pictures_are_taken_evenly_from_videos_pictures_and_folders(tmp_path: Pa
         calibration_pictures([folder / "notes.txt"], 8)
     with pytest.raises(ModelError, match=f"calibration source {tmp_path / 'absent'} does not exist"):
         calibration_pictures([tmp_path / "absent"], 8)
+
+
+def test_quantising_a_model_without_ultralytics_names_says_which_file(tmp_path: Path) -> None:
+    model = tiny_kitchen_model(tmp_path / "kitchen.onnx")
+    with pytest.raises(ModelError, match=f"model file {model}: .*cannot find its head"):
+        quantize(model, tmp_path / "kitchen-int8.onnx", [np.zeros((64, 64, 3), np.uint8)])
+    assert not (tmp_path / "kitchen-int8.onnx").exists()
