@@ -188,7 +188,8 @@ class CaseRepository:
             if cur.execute("SELECT 1 FROM case_violations WHERE violation_id = ?", (violation_id,)).fetchone():
                 return None
             found = cur.execute(
-                f"SELECT id FROM cases WHERE camera_id = ? AND kind = ? AND zone IS ? AND state NOT IN ({_CLOSED})"
+                "SELECT id FROM cases INDEXED BY cases_running_by_camera"
+                f" WHERE camera_id = ? AND kind = ? AND zone IS ? AND state NOT IN ({_CLOSED})"
                 " ORDER BY id DESC LIMIT 1",
                 (camera_id, kind, zone),
             ).fetchone()
@@ -293,8 +294,8 @@ class CaseRepository:
         escalated to the unit `to[institution]` (its town). Returns them."""
         with self._db.write() as cur:
             rows = cur.execute(
-                f"SELECT id, institution_id FROM cases WHERE state IN ({_RUNNING}) AND deadline_at < ?"
-                " AND overdue_at IS NULL ORDER BY id",
+                f"SELECT id, institution_id FROM cases INDEXED BY cases_unflagged_by_deadline"
+                f" WHERE state IN ({_RUNNING}) AND overdue_at IS NULL AND deadline_at < ? ORDER BY id",
                 (now,),
             ).fetchall()
             escalated = []
