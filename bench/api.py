@@ -9,14 +9,16 @@
   after `Store.open` has migrated it, cached under `bench/.media/` keyed by the parameters and the migrations, and
   copied for each run (the service writes to it). The health samples are written minute by minute for every camera,
   as the service writes them (a camera's samples spread over the table).
+- **Idle**: the service's CPU with no request (its 400 cameras in back-off) and its threads, once the start-up's
+  violations are taken in.
 - **Listing and filtering**: 20 concurrent clients (asyncio + httpx) issue a mix of twelve `GET /api/cases` and
   `GET /api/violations` queries (100 rows each) as the bureau's administrator without pause (a closed loop: 20
-  requests always in flight) and with pauses of 1 s on average, as a town officer, and one client alone (each
-  kind 5 times); beside them, the same SQL (the store's own repository calls, so the very same statements) from
-  20 threads, each its own SQLite connection, and one at a time: the floor. Latency per query kind (p50, p95,
-  p99), the ratio of the API's to the floor's, and EXPLAIN QUERY PLAN of each statement; and the floor again with
-  the scope's list of institutions kept out of the plan (`+institution_id IN (…)`), the change proposed in
-  docs/performance.md.
+  requests always in flight) and with pauses of 1 s on average (before the first query too), as a town officer,
+  and one client alone (each kind 5 times); beside them, the same SQL (the store's own repository calls, so the
+  very same statements) from 20 threads, each its own SQLite connection, and one at a time: the floor. Latency per
+  query kind (p50, p95, p99), the ratio of the API's to the floor's, and EXPLAIN QUERY PLAN of each statement; and
+  the floor again with the scope's list of institutions kept out of the plan (`+institution_id IN (…)`), the change
+  proposed in docs/performance.md.
 - **A year's report of one town**: `GET /api/statistics?unit=<town>&period=<year>` and its XLSX export, cold (the
   database file dropped from the page cache with posix_fadvise first) and warm.
 - **Dashboard first paint**: real Chromium opening 首页 (`/ui/#/home`) logged in: first paint and first
@@ -597,6 +599,11 @@ async def api_load(
 
         async def client(n: int) -> None:
             rng = random.Random(seed * 1000 + n)
+            if think:
+                # Users who pause do not all ask at the same instant: each starts as if in the middle of a pause,
+                # not in a burst of `clients` requests at once (which alone, a twentieth of a 25 s window, set
+                # the p95 before).
+                await asyncio.sleep(min(rng.expovariate(1 / think), 10 * think))
             while time.monotonic() < deadline:
                 kind, make = QUERIES[rng.randrange(len(QUERIES))]
                 path, params = make(rng, scope)
@@ -707,6 +714,21 @@ def settle(http: httpx.Client) -> None:
         seconds, _ = timed_get(http, "/api/me", {})  # its session is read from the database
         quick = quick + 1 if seconds < 0.05 else 0
         time.sleep(1)
+
+
+def idle_cost(pid: int, seconds: float = 10.0, after_s: float = 15.0) -> tuple[float, int]:
+    """The service's CPU (share of one core) over `seconds` with no request, and its threads; `after_s` first,
+    for the cameras' start-up violations to be taken in."""
+    time.sleep(after_s)
+
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    before, began = cpu(), time.monotonic()
+    time.sleep(seconds)
+    share = (cpu() - before) / (time.monotonic() - began)
+    return share, len(os.listdir(f"/proc/{pid}/task"))
 
 
 def dashboard(base_url: str, db_path: Path, loads: int) -> list[dict[str, Any]]:
@@ -823,6 +845,8 @@ def main() -> int:
         results["settled_s"] = round(time.monotonic() - began, 2)
         print(f"vms run answered after {results['start_s']} s, settled after {results['settled_s']} s;"
               f" load average {load_average()}", flush=True)  # fmt: skip
+        results["idle_cpu"], results["threads"] = idle_cost(service.pid)
+        print(f"idle: {results['idle_cpu']:.1%} of a core, {results['threads']} threads", flush=True)
         officer = service.client(OFFICER, OFFICER_PASSWORD)
         officer.timeout = httpx.Timeout(120)
         year = str(dt.datetime.now(BEIJING).year)

@@ -151,7 +151,7 @@ class Relearns(Protocol):
 
 class StreamWatch(Protocol):
     """A detector fed by the stream's packets rather than by pictures (video loss): told of every packet's
-    arrival and asked twice a second."""
+    arrival, asked twice a second while packets come or its answer is turning, and at its `turns_at`."""
 
     @property
     def kinds(self) -> tuple[str, ...]: ...
@@ -159,3 +159,8 @@ class StreamWatch(Protocol):
     def packet(self, at: float) -> None: ...
 
     def check(self, now: float) -> Observation: ...
+
+    def turns_at(self) -> float | None:
+        """When `check` would change its answer by time alone if no packet came (video loss: the latest packet
+        plus the silence allowed); None: not before a packet comes."""
+        ...

@@ -114,6 +114,11 @@ class Recorder(SubscriptionWorker):
         if self._open is not None and time.monotonic() - self._open.indexed_at >= _INDEX_EVERY_S:
             self._index(self._open)
 
+    def idle_in(self, now: float) -> float | None:
+        if self._open is None:
+            return None  # nothing to index: a camera offline wakes nothing
+        return max(0.0, _INDEX_EVERY_S - (time.monotonic() - self._open.indexed_at))
+
     def closed(self, reason: str) -> None:
         self._interrupt("recorder detached: it fell too far behind")
 

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 class HealthHistory:
-    """Polls health snapshots on the event loop; database writes go to a worker thread."""
+    """Polls the cameras' health snapshots once a second and writes what changed, in a worker thread."""
 
     def __init__(
         self,
@@ -72,16 +72,22 @@ class HealthHistory:
             ]
         )
 
+    def _poll(self, sample: bool) -> None:
+        # Off the event loop: hundreds of cameras' snapshots each second would hold up the API's requests.
+        snapshots = self._snapshots()
+        self.flush_events(snapshots)
+        if sample:
+            self.record_samples(snapshots)
+
     async def _run(self) -> None:
         next_sample = time.monotonic() + self._sample_every_s
         next_prune = time.monotonic()
         while True:
             try:
-                snapshots = self._snapshots()
-                await asyncio.to_thread(self.flush_events, snapshots)
-                if time.monotonic() >= next_sample:
+                sample = time.monotonic() >= next_sample
+                if sample:
                     next_sample += self._sample_every_s
-                    await asyncio.to_thread(self.record_samples, snapshots)
+                await asyncio.to_thread(self._poll, sample)
                 if time.monotonic() >= next_prune:
                     next_prune += 3600
                     await asyncio.to_thread(self._repo.prune, time.time() - self._keep_s)

@@ -23,7 +23,7 @@ class SubscriptionWorker:
     waits for a worker: a slow one loses packets (DROP) or is cut off (DETACH), as its policy says.
     """
 
-    poll_s = 0.5  # the longest wait for a first item, so `idle` runs and `stop` is seen while nothing comes
+    poll_s: float | None = 0.5  # how often `idle` runs while nothing comes, unless `idle_in` says otherwise
     pause_s = 0.0
 
     def __init__(
@@ -68,7 +68,13 @@ class SubscriptionWorker:
         raise NotImplementedError
 
     def idle(self, now: float) -> None:
-        """After every batch, and every `poll_s` while nothing comes."""
+        """After every batch, and when `idle_in` has passed with nothing coming."""
+
+    def idle_in(self, now: float) -> float | None:
+        """How long the worker may wait for the next item before `idle` must run; None: until an item comes.
+        Asked after every `idle`. Either way `stop` and a closed subscription end the wait at once: a worker
+        with nothing to do by time alone sleeps without waking (hundreds of cameras offline wake nothing)."""
+        return self.poll_s
 
     def closed(self, reason: str) -> None:
         """The hub cut the subscription off (a DETACH consumer fell behind, or the hub closed it)."""
@@ -84,9 +90,10 @@ class SubscriptionWorker:
 
     def _run(self) -> None:
         try:
+            wait_s = self.idle_in(time.time())
             while not self._stopping.is_set():
                 try:
-                    items = self.subscription.get_all(timeout=self.poll_s)
+                    items = self.subscription.get_all(timeout=wait_s)
                 except SubscriptionClosed as closed:
                     if not self._stopping.is_set():
                         self.closed(str(closed))
@@ -95,6 +102,7 @@ class SubscriptionWorker:
                 if items:
                     self.handle(items, now)
                 self.idle(now)
+                wait_s = self.idle_in(now)
                 if self.pause_s:
                     self._stopping.wait(self.pause_s)
         except Exception as error:  # one broken consumer must not pass unnoticed, nor take anything else down

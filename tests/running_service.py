@@ -72,6 +72,11 @@ class RunningService:
             time.sleep(0.2)
         raise RuntimeError(f"vms did not answer within {timeout} s:\n{self.log()}")
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
     def reload(self) -> None:
         assert self._proc is not None
         self._proc.send_signal(signal.SIGHUP)

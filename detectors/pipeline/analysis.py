@@ -13,6 +13,10 @@ from detectors.registry import KINDS, camera_detectors, declare_kinds
 from detectors.violations.events import ViolationEvent
 from detectors.violations.tracker import ViolationTracker
 
+VIDEO_CHECK_S = 0.5  # how often the stream watches are asked while their answer may be changing
+QUIET_CHECK_S = 5.0  # and while it is not, where an arming schedule may open or close a window
+_TURN_MARGIN_S = 4 * VIDEO_CHECK_S  # past a turn and the alarm's dwell: its first samples and the thread's lateness
+
 
 class CameraAnalysis:
     """Owns the detectors and violation trackers of one camera; called from one thread only.
@@ -121,8 +125,8 @@ class CameraAnalysis:
             watch.watch.packet(at)
 
     def check_video(self, now: float) -> list[ViolationEvent]:
-        """Called on every tick of the pipeline, with or without frames; looks twice a second."""
-        if not self.watches or now - self._video_checked_at < 0.5:
+        """Called on every tick of the pipeline, with or without frames; looks twice a second at most."""
+        if not self.watches or now - self._video_checked_at < VIDEO_CHECK_S:
             return []
         self._video_checked_at = now
         events = []
@@ -132,6 +136,29 @@ class CameraAnalysis:
             if event is not None:
                 events.append(event)
         return events
+
+    def next_check_in(self, now: float) -> float | None:
+        """How soon `check_video` must run again if no packet comes; None: not before one comes.
+
+        Twice a second from a watch's turn (video loss: the silence allowed has passed) until its alarm has had
+        the samples to start; a turn ahead is waited for. Otherwise nothing changes by time alone but an arming
+        schedule's window opening or closing, looked for every `QUIET_CHECK_S`. Packets wake the pipeline
+        anyway, and the alarm's end comes with them."""
+        wait: float | None = None
+        for planned in self.watches:
+            if not planned.schedule.always:
+                wait = QUIET_CHECK_S if wait is None else min(wait, QUIET_CHECK_S)
+            turns = planned.watch.turns_at()
+            if turns is None:
+                continue
+            if turns > now:
+                until = turns - now
+            elif now - turns <= planned.params.dwell_s + _TURN_MARGIN_S:
+                until = VIDEO_CHECK_S
+            else:
+                continue
+            wait = until if wait is None else min(wait, until)
+        return wait
 
     def finish(self, at: float, reason: str = "stopped") -> list[ViolationEvent]:
         return [e for t in self._trackers.values() if (e := t.finish(at, reason)) is not None]

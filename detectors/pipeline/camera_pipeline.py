@@ -133,6 +133,11 @@ class CameraPipeline(SubscriptionWorker):
         # Judged as of the fetch, not after the analysis: a slow batch here is not a silent camera.
         self._emit(self.analysis.check_video(now), None)
 
+    def idle_in(self, now: float) -> float | None:
+        if self.main is not None:
+            return self.poll_s  # the main stream's packets are seen only by looking at its health
+        return self.analysis.next_check_in(now)
+
     def failed(self, error: Exception) -> None:
         # A broken analysis must not pass unnoticed, nor take anything else down.
         log.error("camera %s: detection stopped", self.camera.id, exc_info=error)

@@ -21,6 +21,10 @@ class ArmingSchedule:
     def __init__(self, windows: Sequence[ArmingWindowConfig] = ()) -> None:
         self._windows = [(frozenset(w.days), _minutes(w.start), _minutes(w.end)) for w in windows]
 
+    @property
+    def always(self) -> bool:
+        return not self._windows
+
     def armed(self, at: float) -> bool:
         if not self._windows:
             return True

@@ -1,5 +1,5 @@
 """detectors/pipeline/analysis.py: what one violation says about judging the others (kinds' needs and spoils),
-and the new view a re-aimed camera asks every detector to learn."""
+the new view a re-aimed camera asks every detector to learn, and when a silent camera must be looked at."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.config.models import CameraConfig, SourceConfig
+from core.config.models import ArmingWindowConfig, CameraConfig, SourceConfig
 from detectors.interface import KEY_FRAMES, AnalysisFrame, FrameNeed, Observation
 from detectors.pipeline.analysis import CameraAnalysis
-from detectors.plugin import PlannedDetector
-from detectors.plugins.tamper.settings import TamperSettings
+from detectors.plugin import PlannedDetector, PlannedWatch
+from detectors.plugins.tamper.settings import TamperParams, TamperSettings
+from detectors.plugins.tamper.video_loss import VideoLossWatch
 from detectors.violations.rules import AlarmParams
+from detectors.violations.schedule import ArmingSchedule
 
 
 class Scripted:
@@ -73,3 +75,35 @@ def test_a_new_view_is_learnt_by_every_detector_that_learns() -> None:
     covered.new_view = True
     analysis.process(_frame(0.0))
     assert route.relearned == 1 and covered.relearned == 1
+
+
+def _silent_camera(video_loss_s: float) -> CameraAnalysis:
+    camera = CameraConfig(
+        id="c", name="c", institution="i", role="gate", source=SourceConfig(url="x.mp4"),
+        detectors=[TamperSettings(params=TamperParams(video_loss_s=video_loss_s))],
+    )  # fmt: skip
+    return CameraAnalysis(camera)
+
+
+def test_a_silent_camera_is_looked_at_only_when_its_video_loss_can_turn() -> None:
+    analysis = _silent_camera(video_loss_s=5)
+    analysis.packet_arrived(100.0)
+    # The pipeline sleeps as long as it is told and looks then: video loss still starts on time.
+    now, looks, events = 100.0, [], []
+    while (wait := analysis.next_check_in(now)) is not None and now < 200:
+        now += wait
+        looks.append(round(now - 100, 2))
+        events += analysis.check_video(now)
+    assert [(e.phase, e.kind) for e in events] == [("started", "video_loss")]
+    assert 5 < events[0].at - 100 <= 7, events[0].at
+    assert looks[0] == 5 and len(looks) <= 8, looks  # not twice a second for a minute and a half
+    assert now < 110  # then it sleeps until a packet comes: nothing changes by time alone
+    analysis.packet_arrived(now + 30)
+    assert analysis.next_check_in(now + 31) == 4  # the next turn, waited for
+
+
+def test_an_armed_window_is_looked_for_while_nothing_else_can_turn() -> None:
+    analysis = _silent_camera(video_loss_s=5)
+    night = ArmingSchedule([ArmingWindowConfig(start="22:00", end="06:00")])
+    analysis.watches = [PlannedWatch(VideoLossWatch(5), AlarmParams(dwell_s=1), night)]
+    assert analysis.next_check_in(0.0) == 5.0  # no packet yet: only the window can open

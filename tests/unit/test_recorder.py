@@ -85,3 +85,12 @@ def test_a_camera_clock_that_goes_back_starts_a_new_segment(recorder, h264_sessi
     (first_start, first_end), (second_start, second_end) = _closed(store)
     # It follows the first (which ended with its last frame, 1.5 s in) on our clock, never on top of it.
     assert first_end == 1.5 and 1.5 <= second_start < 1.6 and second_end - second_start == 1.0
+
+
+def test_a_recorder_wakes_only_to_index_the_segment_it_writes(recorder, h264_session: Session) -> None:  # type: ignore[no-untyped-def]
+    rec, store = recorder
+    assert rec.idle_in(T0) is None  # a camera not sending: nothing to do until it does
+    rec.handle([h264_session.info, *_timed(h264_session)], T0)
+    assert 0 < rec.idle_in(T0) <= 5.0  # the open segment's row follows the file
+    rec.finished()
+    assert rec.idle_in(T0) is None

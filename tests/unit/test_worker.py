@@ -66,6 +66,20 @@ def test_items_arrive_in_order_and_idle_runs_while_nothing_comes(h264_session: S
     assert worker.done.is_set() and worker.closed_reason is None and not hub.consumers()
 
 
+def test_a_worker_with_nothing_to_do_by_time_sleeps_until_a_packet_or_stop(h264_session: Session) -> None:
+    hub = Hub("cam")
+    worker = Collecting(hub)
+    worker.idle_in = lambda now: None  # type: ignore[method-assign]
+    worker.start()
+    time.sleep(0.3)
+    assert worker.idles == 0  # six times its poll_s: not woken once
+    hub.begin(h264_session.info)
+    _wait(lambda: worker.idles == 1 and len(worker.items) == 1)
+    started = time.monotonic()
+    worker.stop()
+    assert worker.join(2) and time.monotonic() - started < 1.0 and worker.idles == 1
+
+
 def test_a_failing_consumer_ends_alone_and_says_why(h264_session: Session) -> None:
     hub = Hub("cam")
     broken, healthy = Collecting(hub), Collecting(hub)

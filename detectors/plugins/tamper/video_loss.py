@@ -20,6 +20,9 @@ class VideoLossWatch:
     def packet(self, at: float) -> None:
         self.last_video_at = at
 
+    def turns_at(self) -> float | None:
+        return None if self.last_video_at is None else self.last_video_at + self.loss_after_s
+
     def check(self, now: float) -> Observation:
         silent_s = None if self.last_video_at is None else now - self.last_video_at
         active = silent_s is not None and silent_s > self.loss_after_s
