@@ -1,0 +1,308 @@
+"""Capacity: how many 1080p25 cameras this box records and watches, with the camera server on the same box, and
+the open-source NVR a user would pick instead on the same cameras, one after the other in one run.
+
+    .venv/bin/python bench/capacity.py 48 72 96 [--seconds 60] [--warmup 20] [--peers motion]
+
+For each N, the project's GStreamer RTSP server serves N cameras (a pre-encoded 1080p25 H.264 Main clip, no
+B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
+
+- **vms**: one `vms run` records every camera (60 s segments, no re-encoding) and runs on each the blocked-route
+  detector over a drawn zone and the camera-health detectors (covered, moved, defocused, dark, video loss): what
+  an evacuation-route camera runs. Measured over the window: its CPU (share of one core) per camera and in all, its
+  RSS, the whole box's CPU use (every process, `/proc/stat`: the camera server and this script included), and per
+  camera the packets received against the nominal 25 a second, the packets the recorder or the detectors dropped,
+  the frames the detectors skipped for being late and whether a camera's analysis fell behind. N **holds** when
+  every camera is recording, none lost or dropped a packet, none is behind, and the box is not saturated (at
+  least 10 % of its CPU idle).
+- **Motion 4.5** (Debian's `motion`; `apt-get install motion`), the same N cameras: continuous movies
+  (`emulate_motion on`) written by packet passthrough (`movie_passthrough on`, 60 s movies), its motion detection at
+  the camera's full picture, as it works. CPU and RSS per camera, the box's CPU, and the bytes of movie written
+  against what vms wrote. Motion decodes every frame of every camera for its detection: the difference is what
+  decoding key frames only is worth.
+- ZoneMinder 1.36 (issue 12's third peer) is not in this bench yet: it needs a MariaDB server and its web
+  set-up beside its capture daemons.
+
+Figures go to docs/performance.md ("Capacity").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes
+
+from tests.rig.media import clip_cache_dir, make_clip
+from tests.rig.rtsp import RtspServer
+
+ROUTE = [[0.30, 0.45], [0.70, 0.45], [0.95, 1.0], [0.05, 1.0]]  # the example configuration's route floor
+IDLE_FLOOR = 0.10  # the box counts as saturated with less than this share of its CPU idle
+
+
+@dataclass
+class Run:
+    """One recorder's figures over the window."""
+
+    name: str
+    cameras: int
+    window_s: float
+    cpu_cores: float  # its processes' CPU, in cores
+    rss_mb: float
+    box_busy: float  # share of the whole box's CPU in use (every process)
+    bytes_written: int
+
+    @property
+    def cpu_pct_per_camera(self) -> float:
+        return self.cpu_cores / self.cameras * 100
+
+
+@dataclass
+class VmsHealth:
+    recording: int  # cameras whose recorder is recording
+    received_share: float  # packets received, all cameras, against the nominal rate
+    short_cameras: int  # cameras that received under 95 % of the nominal rate
+    recorder_dropped: int
+    detector_dropped: int
+    frames_skipped: int
+    behind: int  # cameras whose analysis fell behind
+    analysing: int  # cameras whose detectors are running
+
+
+class BoxCpu:
+    """The whole machine's CPU use between two readings (`/proc/stat`)."""
+
+    def __init__(self) -> None:
+        self._start = psutil.cpu_times()
+
+    def busy(self) -> float:
+        end = psutil.cpu_times()
+        total = sum(end) - sum(self._start)
+        idle = (end.idle + end.iowait) - (self._start.idle + self._start.iowait)
+        return 1 - idle / total if total > 0 else 0.0
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def cameras(base: str, token: str) -> list[dict[str, object]]:
+    answer = httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    answer.raise_for_status()
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def _number(view: object, *path: str) -> int:
+    for key in path:
+        if not isinstance(view, dict):
+            return 0
+        view = view.get(key)
+    return int(view) if isinstance(view, int | float) else 0
+
+
+def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tuple[Run, VmsHealth]:
+    n = len(urls)
+    proc, base = start_vms(
+        urls,
+        workdir,
+        camera_fields={
+            "role": "evacuation_route",
+            "detectors": [
+                {"type": "tamper"},
+                {"type": "blocked_route", "zones": [{"name": "通道地面", "points": ROUTE, "drawn_on": "1920x1080"}]},
+            ],
+        },
+        recording={"enabled": True, "segment_s": 60},
+    )
+    try:
+        login = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        token = login.json()["token"]
+        time.sleep(warmup)
+        processes = [psutil.Process(proc.pid)]
+        views_before, written_before = cameras(base, token), folder_bytes(workdir)
+        before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
+        time.sleep(seconds)
+        busy, elapsed = box.busy(), time.monotonic() - started
+        after, views = cpu_and_rss(processes), cameras(base, token)
+        written = folder_bytes(workdir) - written_before
+    finally:
+        stop_processes([proc])
+    old = {str(v["id"]): v for v in views_before}
+    received = [_number(v, "health", "packets_total") - _number(old.get(str(v["id"])), "health", "packets_total")
+                for v in views]  # fmt: skip
+    nominal = FPS * elapsed
+    detection = [v.get("detection") or {} for v in views]
+    health = VmsHealth(
+        recording=sum(1 for v in views if _state(v, "recording") == "recording"),
+        received_share=sum(received) / (nominal * n),
+        short_cameras=sum(1 for r in received if r < 0.95 * nominal),
+        recorder_dropped=sum(_number(v, "recording", "packets_dropped") for v in views),
+        detector_dropped=sum(_number(d, "packets_dropped") for d in detection),
+        frames_skipped=sum(
+            _number(d, "frames_skipped") - _number(old[str(v["id"])].get("detection"), "frames_skipped")
+            for v, d in zip(views, detection, strict=True)
+        ),  # fmt: skip
+        behind=sum(1 for d in detection if isinstance(d, dict) and d.get("behind")),
+        analysing=sum(1 for d in detection if isinstance(d, dict) and d.get("state") == "running"),
+    )
+    run = Run("vms", n, elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20, busy, written)
+    return run, health
+
+
+def _state(view: dict[str, object], section: str) -> object:
+    part = view.get(section)
+    return part.get("state") if isinstance(part, dict) else None
+
+
+def motion_config(urls: list[str], folder: Path) -> Path:
+    """Motion's own files: one camera file per URL, continuous passthrough movies, no web or stream ports."""
+    files = []
+    for i, url in enumerate(urls):
+        camera = folder / f"camera{i}.conf"
+        camera.write_text(
+            "\n".join(
+                [
+                    f"camera_name cam{i}",
+                    f"camera_id {i + 1}",
+                    f"netcam_url {url}",
+                    f"netcam_params rtsp_transport=tcp, capture_rate={FPS}",
+                    f"target_dir {folder / f'cam{i}'}",
+                ]
+            )
+            + "\n"
+        )
+        files.append(camera)
+    main = folder / "motion.conf"
+    main.write_text(
+        "\n".join(
+            [
+                "daemon off",
+                "setup_mode off",
+                f"log_file {folder / 'motion.log'}",
+                "log_level 4",
+                "width 1920",
+                "height 1080",
+                f"framerate {FPS}",
+                "emulate_motion on",  # record continuously, as vms does
+                "event_gap 1",
+                "picture_output off",
+                "movie_output on",
+                "movie_passthrough on",  # the camera's packets, not re-encoded
+                "movie_max_time 60",
+                "movie_codec mkv",
+                "webcontrol_port 0",
+                "stream_port 0",
+                *(f"camera {f}" for f in files),
+            ]
+        )
+        + "\n"
+    )
+    return main
+
+
+def motion_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> Run:
+    folder = workdir / "motion"
+    folder.mkdir()
+    proc = subprocess.Popen(
+        ["motion", "-n", "-c", str(motion_config(urls, folder))], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        time.sleep(warmup)
+        if proc.poll() is not None:
+            raise RuntimeError(f"motion exited with {proc.returncode}: see {folder / 'motion.log'}")
+        processes = [psutil.Process(proc.pid)]
+        written_before = folder_bytes(folder)
+        before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
+        time.sleep(seconds)
+        busy, elapsed = box.busy(), time.monotonic() - started
+        after, written = cpu_and_rss(processes), folder_bytes(folder) - written_before
+    finally:
+        stop_processes([proc])
+    return Run("motion", len(urls), elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20, busy,
+               written)  # fmt: skip
+
+
+PEERS = {"motion": motion_run}
+
+
+def holds(health: VmsHealth, run: Run) -> bool:
+    return (
+        health.recording == run.cameras
+        and health.analysing == run.cameras
+        and health.short_cameras == 0
+        and health.recorder_dropped == 0
+        and health.detector_dropped == 0
+        and health.behind == 0
+        and run.box_busy <= 1 - IDLE_FLOOR
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cameras", type=int, nargs="*", default=[48])
+    parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
+    parser.add_argument("--warmup", type=float, default=20.0, help="time to connect and settle before measuring")
+    parser.add_argument("--peers", default="motion", help="comma-separated: motion, or none")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    peers = [p for p in args.peers.split(",") if p and p != "none"]
+    if unknown := [p for p in peers if p not in PEERS]:
+        parser.error(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
+    if "motion" in peers and shutil.which("motion") is None:
+        print("motion is not installed (apt-get install motion); running vms alone", file=sys.stderr)
+        peers.remove("motion")
+
+    clip = make_clip(clip_cache_dir() / "bench-1920x1080-4M.mp4", width=1920, height=1080, fps=FPS, seconds=10,
+                     bitrate="4M")  # fmt: skip
+    results = []
+    print(f"{psutil.cpu_count()} cores; {args.seconds:.0f} s windows after {args.warmup:.0f} s; load average"
+          f" {' '.join(f'{x:.2f}' for x in psutil.getloadavg())}", flush=True)  # fmt: skip
+    for n in args.cameras:
+        mounts = [{"path": f"/cam{i}", "clip": str(clip)} for i in range(n)]
+        with RtspServer(mounts) as server:
+            urls = [server.url(f"/cam{i}") for i in range(n)]
+            with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
+                vms, health = vms_run(urls, Path(tmp), args.seconds, args.warmup)
+            peer_runs = []
+            for peer in peers:
+                with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
+                    peer_runs.append(PEERS[peer](urls, Path(tmp), args.seconds, args.warmup))
+        verdict = "holds" if holds(health, vms) else "does NOT hold"
+        print(f"\n{n} cameras: vms {verdict}")
+        print(f"  vms     CPU {vms.cpu_pct_per_camera:5.2f} % of a core per camera ({vms.cpu_cores:.2f} cores),"
+              f" RSS {vms.rss_mb:.0f} MB ({vms.rss_mb / n:.1f} per camera), box {vms.box_busy:.0%} busy,"
+              f" {vms.bytes_written / vms.window_s * 8 / n / 1e6:.2f} Mbit/s written per camera")  # fmt: skip
+        print(f"          recording {health.recording}/{n}, analysing {health.analysing}/{n}, behind {health.behind},"
+              f" packets received {health.received_share:.1%} of nominal ({health.short_cameras} cameras under 95 %),"
+              f" dropped: recorder {health.recorder_dropped}, detectors {health.detector_dropped};"
+              f" frames skipped late {health.frames_skipped}")  # fmt: skip
+        for peer in peer_runs:
+            print(f"  {peer.name:7s} CPU {peer.cpu_pct_per_camera:5.2f} % of a core per camera ({peer.cpu_cores:.2f}"
+                  f" cores), RSS {peer.rss_mb:.0f} MB ({peer.rss_mb / n:.1f} per camera), box {peer.box_busy:.0%} busy,"
+                  f" {peer.bytes_written / peer.window_s * 8 / n / 1e6:.2f} Mbit/s written per camera;"
+                  f" CPU {peer.cpu_cores / vms.cpu_cores:.1f}x vms, RSS {peer.rss_mb / vms.rss_mb:.1f}x")  # fmt: skip
+        results.append({"cameras": n, "holds": verdict == "holds", "vms": {**asdict(vms), **asdict(health)},
+                        "peers": [asdict(p) for p in peer_runs]})  # fmt: skip
+    held = [r["cameras"] for r in results if r["holds"]]
+    print(f"\nlargest N that holds: {max(held) if held else 'none'} (of {', '.join(map(str, args.cameras))})")
+    print(json.dumps(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
