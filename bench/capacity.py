@@ -1,7 +1,7 @@
 """Capacity: how many 1080p25 cameras this box records and watches, with the camera server on the same box, and
 the open-source NVR a user would pick instead on the same cameras, one after the other in one run.
 
-    .venv/bin/python bench/capacity.py 48 72 96 [--seconds 60] [--warmup 20] [--peers motion]
+    .venv/bin/python bench/capacity.py 48 72 96 [--seconds 60] [--warmup 20] [--peers motion,zoneminder]
 
 For each N, the project's GStreamer RTSP server serves N cameras (a pre-encoded 1080p25 H.264 Main clip, no
 B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
@@ -19,8 +19,9 @@ B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
   the camera's full picture, as it works. CPU and RSS per camera, the box's CPU, and the bytes of movie written
   against what vms wrote. Motion decodes every frame of every camera for its detection: the difference is what
   decoding key frames only is worth.
-- ZoneMinder 1.36 (issue 12's third peer) is not in this bench yet: it needs a MariaDB server and its web
-  set-up beside its capture daemons.
+- **ZoneMinder 1.36** (`apt-get install zoneminder mariadb-server`; the bench starts a MariaDB server of its own
+  on the default socket, so none may run): a Record monitor per camera with camera passthrough and decoding off, a
+  `zmc` each (see `zoneminder_run`). It records and analyses nothing: the cost of recording alone.
 
 Figures go to docs/performance.md ("Capacity").
 """
@@ -235,7 +236,69 @@ def motion_run(urls: list[str], workdir: Path, seconds: float, warmup: float) ->
                written)  # fmt: skip
 
 
-PEERS = {"motion": motion_run}
+def _quietly(*command: str, stdin: bytes | None = None) -> None:
+    subprocess.run(command, input=stdin, check=True, capture_output=True)
+
+
+ZM_SOCKET = Path("/run/mysqld/mysqld.sock")  # where ZoneMinder's zm.conf (ZM_DB_HOST=localhost) looks for its database
+
+
+def zoneminder_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> Run:
+    """ZoneMinder 1.36 as its packages set it up, its database in a MariaDB server of its own on the default socket:
+    one monitor per camera, Ffmpeg over RTSP/TCP, function Record, camera passthrough (VideoWriter 2), no JPEGs,
+    decoding off (Record needs no picture: ZoneMinder's cheapest way to record), a `zmc` capture daemon each.
+    Its CPU and RSS are those of every `zmc` and of the database server."""
+    if ZM_SOCKET.exists():
+        raise RuntimeError(f"{ZM_SOCKET} exists: stop the MariaDB server that owns it first")
+    datadir, events = workdir / "zm-db", workdir / "zm-events"
+    events.mkdir()
+    _quietly("mariadb-install-db", f"--datadir={datadir}", "--user=root", "--skip-test-db",
+             "--auth-root-authentication-method=normal")  # fmt: skip
+    ZM_SOCKET.parent.mkdir(parents=True, exist_ok=True)
+    database = subprocess.Popen(
+        ["mariadbd", f"--datadir={datadir}", "--user=root", f"--socket={ZM_SOCKET}", "--skip-networking",
+         f"--pid-file={workdir / 'mariadb.pid'}"],
+        stdout=(workdir / "mariadb.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    daemons: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(100):
+            if subprocess.run(["mariadb", "-e", "SELECT 1"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.2)
+        # zm.conf's credentials (zmuser / zmpass), as the package's set-up instructions create them.
+        _quietly("mariadb", "-e", "CREATE DATABASE zm; CREATE USER zmuser@localhost IDENTIFIED BY 'zmpass';"
+                 " GRANT ALL ON zm.* TO zmuser@localhost;")  # fmt: skip
+        _quietly("mariadb", "zm", stdin=Path("/usr/share/zoneminder/db/zm_create.sql").read_bytes())
+        monitors = ", ".join(
+            f"('cam{i}', 'Ffmpeg', 'Record', 1, 0, 'rtpRtsp', '{url}', 1920, 1080, 4, 2, 0, 1)"
+            for i, url in enumerate(urls)
+        )
+        columns = "Name, Type, `Function`, Enabled, DecodingEnabled, Method, Path, Width, Height, Colours, VideoWriter,"
+        columns += " SaveJPEGs, StorageId"
+        sql = f"UPDATE Storage SET Path = '{events}'; INSERT INTO Monitors ({columns}) VALUES {monitors};"
+        _quietly("mariadb", "zm", "-e", sql)
+        daemons = [
+            subprocess.Popen(["zmc", "-m", str(i + 1)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for i in range(len(urls))
+        ]
+        time.sleep(warmup)
+        processes = [psutil.Process(p.pid) for p in [*daemons, database] if p.poll() is None]
+        written_before = folder_bytes(events)
+        before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
+        time.sleep(seconds)
+        busy, elapsed = box.busy(), time.monotonic() - started
+        after, written = cpu_and_rss(processes), folder_bytes(events) - written_before
+        alive = sum(1 for p in daemons if p.poll() is None)
+    finally:
+        stop_processes([*daemons, database])
+    if alive < len(urls):
+        print(f"  zoneminder: {len(urls) - alive} of {len(urls)} zmc daemons died", flush=True)
+    return Run("zoneminder", len(urls), elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20,
+               busy, written)  # fmt: skip
+
+
+PEERS = {"motion": motion_run, "zoneminder": zoneminder_run}
 
 
 def holds(health: VmsHealth, run: Run) -> bool:
@@ -255,15 +318,16 @@ def main() -> int:
     parser.add_argument("cameras", type=int, nargs="*", default=[48])
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--warmup", type=float, default=20.0, help="time to connect and settle before measuring")
-    parser.add_argument("--peers", default="motion", help="comma-separated: motion, or none")
+    parser.add_argument("--peers", default="motion,zoneminder", help="comma-separated: motion, zoneminder, or none")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     peers = [p for p in args.peers.split(",") if p and p != "none"]
     if unknown := [p for p in peers if p not in PEERS]:
         parser.error(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
-    if "motion" in peers and shutil.which("motion") is None:
-        print("motion is not installed (apt-get install motion); running vms alone", file=sys.stderr)
-        peers.remove("motion")
+    for peer, program, packages in (("motion", "motion", "motion"), ("zoneminder", "zmc", "zoneminder mariadb-server")):
+        if peer in peers and shutil.which(program) is None:
+            print(f"{peer} is not installed (apt-get install {packages}): left out", file=sys.stderr)
+            peers.remove(peer)
 
     clip = make_clip(clip_cache_dir() / "bench-1920x1080-4M.mp4", width=1920, height=1080, fps=FPS, seconds=10,
                      bitrate="4M")  # fmt: skip
