@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -720,15 +721,10 @@ def idle_cost(pid: int, seconds: float = 10.0, after_s: float = 15.0) -> tuple[f
     """The service's CPU (share of one core) over `seconds` with no request, and its threads; `after_s` first,
     for the cameras' start-up violations to be taken in."""
     time.sleep(after_s)
-
-    def cpu() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    before, began = cpu(), time.monotonic()
+    process = psutil.Process(pid)
+    before, began = sum(process.cpu_times()[:2]), time.monotonic()  # user + system
     time.sleep(seconds)
-    share = (cpu() - before) / (time.monotonic() - began)
-    return share, len(os.listdir(f"/proc/{pid}/task"))
+    return (sum(process.cpu_times()[:2]) - before) / (time.monotonic() - began), process.num_threads()
 
 
 def dashboard(base_url: str, db_path: Path, loads: int) -> list[dict[str, Any]]:

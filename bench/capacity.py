@@ -100,6 +100,16 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def measure(name: str, cameras: int, processes: list[psutil.Process], folder: Path, seconds: float) -> Run:
+    """The window: these processes' CPU and RSS, the box's CPU, and what was written under `folder`."""
+    written_before = folder_bytes(folder)
+    before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
+    time.sleep(seconds)
+    busy, elapsed = box.busy(), time.monotonic() - started
+    after, written = cpu_and_rss(processes), folder_bytes(folder) - written_before
+    return Run(name, cameras, elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20, busy, written)
+
+
 def cameras(base: str, token: str) -> list[dict[str, object]]:
     answer = httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {token}"}, timeout=60)
     answer.raise_for_status()
@@ -132,19 +142,15 @@ def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tu
         login = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
         token = login.json()["token"]
         time.sleep(warmup)
-        processes = [psutil.Process(proc.pid)]
-        views_before, written_before = cameras(base, token), folder_bytes(workdir)
-        before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
-        time.sleep(seconds)
-        busy, elapsed = box.busy(), time.monotonic() - started
-        after, views = cpu_and_rss(processes), cameras(base, token)
-        written = folder_bytes(workdir) - written_before
+        views_before = cameras(base, token)
+        run = measure("vms", n, [psutil.Process(proc.pid)], workdir, seconds)
+        views = cameras(base, token)
     finally:
         stop_processes([proc])
     old = {str(v["id"]): v for v in views_before}
     received = [_number(v, "health", "packets_total") - _number(old.get(str(v["id"])), "health", "packets_total")
                 for v in views]  # fmt: skip
-    nominal = FPS * elapsed
+    nominal = FPS * run.window_s
     detection = [v.get("detection") or {} for v in views]
     health = VmsHealth(
         recording=sum(1 for v in views if _state(v, "recording") == "recording"),
@@ -153,13 +159,12 @@ def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tu
         recorder_dropped=sum(_number(v, "recording", "packets_dropped") for v in views),
         detector_dropped=sum(_number(d, "packets_dropped") for d in detection),
         frames_skipped=sum(
-            _number(d, "frames_skipped") - _number(old[str(v["id"])].get("detection"), "frames_skipped")
+            _number(d, "frames_skipped") - _number(old.get(str(v["id"])), "detection", "frames_skipped")
             for v, d in zip(views, detection, strict=True)
         ),  # fmt: skip
         behind=sum(1 for d in detection if isinstance(d, dict) and d.get("behind")),
         analysing=sum(1 for d in detection if isinstance(d, dict) and d.get("state") == "running"),
     )
-    run = Run("vms", n, elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20, busy, written)
     return run, health
 
 
@@ -224,16 +229,9 @@ def motion_run(urls: list[str], workdir: Path, seconds: float, warmup: float) ->
         time.sleep(warmup)
         if proc.poll() is not None:
             raise RuntimeError(f"motion exited with {proc.returncode}: see {folder / 'motion.log'}")
-        processes = [psutil.Process(proc.pid)]
-        written_before = folder_bytes(folder)
-        before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
-        time.sleep(seconds)
-        busy, elapsed = box.busy(), time.monotonic() - started
-        after, written = cpu_and_rss(processes), folder_bytes(folder) - written_before
+        return measure("motion", len(urls), [psutil.Process(proc.pid)], folder, seconds)
     finally:
         stop_processes([proc])
-    return Run("motion", len(urls), elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20, busy,
-               written)  # fmt: skip
 
 
 def _quietly(*command: str, stdin: bytes | None = None) -> None:
@@ -284,18 +282,12 @@ def zoneminder_run(urls: list[str], workdir: Path, seconds: float, warmup: float
         ]
         time.sleep(warmup)
         processes = [psutil.Process(p.pid) for p in [*daemons, database] if p.poll() is None]
-        written_before = folder_bytes(events)
-        before, box, started = cpu_and_rss(processes), BoxCpu(), time.monotonic()
-        time.sleep(seconds)
-        busy, elapsed = box.busy(), time.monotonic() - started
-        after, written = cpu_and_rss(processes), folder_bytes(events) - written_before
-        alive = sum(1 for p in daemons if p.poll() is None)
+        run = measure("zoneminder", len(urls), processes, events, seconds)
+        if dead := sum(1 for p in daemons if p.poll() is not None):
+            print(f"  zoneminder: {dead} of {len(urls)} zmc daemons died", flush=True)
+        return run
     finally:
         stop_processes([*daemons, database])
-    if alive < len(urls):
-        print(f"  zoneminder: {len(urls) - alive} of {len(urls)} zmc daemons died", flush=True)
-    return Run("zoneminder", len(urls), elapsed, (after.cpu_s - before.cpu_s) / elapsed, after.rss_bytes / 2**20,
-               busy, written)  # fmt: skip
 
 
 PEERS = {"motion": motion_run, "zoneminder": zoneminder_run}
