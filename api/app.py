@@ -42,6 +42,7 @@ from api.routes import (
     users,
     violations,
     web,
+    workers,
 )
 from core.version import VERSION
 from service.service import Service
@@ -110,7 +111,7 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
     app.add_middleware(CrossSiteWriteGuard, cookie=SESSION_COOKIE)
     app.state.service = service
     app.state.metrics_registry = registry_for(
-        service.supervisor, service.recordings, service.live, service.uplink, service.notifications
+        service.cameras, service.recordings, service.live, service.uplink, service.notifications
     )
     for module in (
         health,
@@ -132,6 +133,7 @@ def create_app(service: Service, manage_lifecycle: bool = True) -> FastAPI:
         snapshots,
         spot_checks,
         uplink,
+        workers,
         audit,
         notifications,
         shared,

@@ -11,15 +11,15 @@ from prometheus_client.registry import Collector
 
 from notify.service import Notifications
 from recordings.service import RecordingService
-from service.supervisor import Supervisor
+from service.camera_runtime import CameraRuntime
 from streams.health import CameraState
 from streams.live.viewers import LiveViewers
 from uplink.service import UplinkService, oldest_age_s
 
 
 class CameraCollector(Collector):
-    def __init__(self, supervisor: Supervisor) -> None:
-        self._supervisor = supervisor
+    def __init__(self, cameras: CameraRuntime) -> None:
+        self._cameras = cameras
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("vms_camera_up", "1 when packets arrive from the camera", labels=["camera"])
@@ -39,11 +39,11 @@ class CameraCollector(Collector):
             "Packets dropped because a consumer fell behind",
             labels=["camera", "consumer"],
         )
-        for camera_id, main in self._supervisor.snapshots().items():
+        for camera_id, main in self._cameras.snapshots().items():
             # A camera's sub-stream (`detect_source`) is a connection of its own: its series carry the name its
             # health and logs give it, `<camera>:detect`, so an alert on a lost sub-stream needs no new metric.
-            sub = self._supervisor.detect_stream(camera_id)
-            connections = [(main, self._supervisor.stream(camera_id))] + ([(sub.health.snapshot(), sub)] if sub else [])
+            sub = self._cameras.detect_stream(camera_id)
+            connections = [(main, self._cameras.stream(camera_id))] + ([(sub.health.snapshot(), sub)] if sub else [])
             for snap, stream in connections:
                 name = snap.camera_id
                 up.add_metric([name], 1.0 if snap.state is CameraState.ONLINE else 0.0)
@@ -61,11 +61,37 @@ class CameraCollector(Collector):
         yield from (up, state, fps, bitrate, age, reconnects, packets, received, dropped)
 
 
+class WorkerCollector(Collector):
+    """The worker processes that run the cameras (none where they run in the service process)."""
+
+    def __init__(self, cameras: CameraRuntime) -> None:
+        self._cameras = cameras
+
+    def collect(self) -> Iterator[Metric]:
+        workers = self._cameras.workers()
+        if not workers:
+            return
+        up = GaugeMetricFamily("vms_worker_up", "1 while the worker process runs", labels=["worker"])
+        cameras = GaugeMetricFamily("vms_worker_cameras", "Cameras assigned to the worker", labels=["worker"])
+        cpu = GaugeMetricFamily("vms_worker_cpu_percent", "CPU of the worker, percent of one core", labels=["worker"])
+        rss = GaugeMetricFamily("vms_worker_rss_bytes", "Resident memory of the worker", labels=["worker"])
+        restarts = CounterMetricFamily("vms_worker_restarts", "Times the worker was restarted", labels=["worker"])
+        for worker in workers:
+            name = str(worker.index)
+            up.add_metric([name], 1.0 if worker.state == "running" else 0.0)
+            cameras.add_metric([name], len(worker.cameras))
+            cpu.add_metric([name], worker.cpu_percent)
+            rss.add_metric([name], worker.rss_bytes)
+            restarts.add_metric([name], worker.restarts)
+        yield from (up, cameras, cpu, rss, restarts)
+
+
 class RecordingCollector(Collector):
     """Whether each camera records, what it wrote, and how full the recordings volume is."""
 
-    def __init__(self, recordings: RecordingService) -> None:
+    def __init__(self, recordings: RecordingService, cameras: CameraRuntime) -> None:
         self._recordings = recordings
+        self._cameras = cameras
 
     def collect(self) -> Iterator[Metric]:
         recording = GaugeMetricFamily(
@@ -77,7 +103,7 @@ class RecordingCollector(Collector):
         written = CounterMetricFamily("vms_recording_written_bytes", "Bytes of segments written", labels=["camera"])
         segments = CounterMetricFamily("vms_recording_segments", "Segments closed since start", labels=["camera"])
         for camera in self._recordings.config.cameras:
-            status = self._recordings.recorders.status(camera.id)
+            status = self._cameras.recorder_status(camera.id)
             if status is None:
                 continue
             recording.add_metric([camera.id], 1.0 if status.state == "recording" else 0.0)
@@ -197,16 +223,17 @@ class NotificationCollector(Collector):
 
 
 def registry_for(
-    supervisor: Supervisor,
+    cameras: CameraRuntime,
     recordings: RecordingService | None = None,
     live: LiveViewers | None = None,
     uplink: UplinkService | None = None,
     notifications: Notifications | None = None,
 ) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CameraCollector(supervisor))
+    registry.register(CameraCollector(cameras))
+    registry.register(WorkerCollector(cameras))
     if recordings is not None:
-        registry.register(RecordingCollector(recordings))
+        registry.register(RecordingCollector(recordings, cameras))
     if live is not None:
         registry.register(LiveViewerCollector(live))
     if uplink is not None:

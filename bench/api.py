@@ -722,9 +722,11 @@ def idle_cost(pid: int, seconds: float = 10.0, after_s: float = 15.0) -> tuple[f
     for the cameras' start-up violations to be taken in."""
     time.sleep(after_s)
     process = psutil.Process(pid)
-    before, began = sum(process.cpu_times()[:2]), time.monotonic()  # user + system
+    family = [process, *process.children(recursive=True)]  # its worker processes, which run the cameras
+    before, began = sum(sum(p.cpu_times()[:2]) for p in family), time.monotonic()  # user + system
     time.sleep(seconds)
-    return (sum(process.cpu_times()[:2]) - before) / (time.monotonic() - began), process.num_threads()
+    after = sum(sum(p.cpu_times()[:2]) for p in family)
+    return (after - before) / (time.monotonic() - began), sum(p.num_threads() for p in family)
 
 
 def dashboard(base_url: str, db_path: Path, loads: int) -> list[dict[str, Any]]:

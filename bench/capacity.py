@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,6 +83,19 @@ class VmsHealth:
     frames_skipped: int
     behind: int  # cameras whose analysis fell behind
     analysing: int  # cameras whose detectors are running
+    workers: int  # worker processes running the cameras
+
+
+@dataclass
+class WorkerKill:
+    """After the window: one worker killed with kill -9, its cameras back, and what the others lost meanwhile."""
+
+    victims: int  # the killed worker's cameras
+    reconnected_s: float | None  # from the kill until the last of them was connected again (None: not in 30 s)
+    recording_s: float | None  # ... until the last of them was recording again (its first key frame written)
+    others: int
+    others_dropped: int  # packets the other cameras' recorders dropped in that time
+    others_reconnected: int  # other cameras that reconnected in that time
 
 
 class BoxCpu:
@@ -124,7 +139,52 @@ def _number(view: object, *path: str) -> int:
     return int(view) if isinstance(view, int | float) else 0
 
 
-def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tuple[Run, VmsHealth]:
+def _moment(view: object, *path: str) -> float:
+    for key in path:
+        if not isinstance(view, dict):
+            return 0.0
+        view = view.get(key)
+    return float(view) if isinstance(view, int | float) else 0.0
+
+
+def kill_a_worker(base: str, token: str) -> WorkerKill | None:
+    """kill -9 the first worker process; poll the cameras until its cameras record again."""
+    headers = {"Authorization": f"Bearer {token}"}
+    workers = httpx.get(f"{base}/api/workers", headers=headers, timeout=60).json()
+    if not workers:
+        return None
+    victims = set(workers[0]["cameras"])
+    before = {str(v["id"]): v for v in cameras(base, token)}
+    os.kill(workers[0]["pid"], signal.SIGKILL)
+    killed = time.time()
+    connected = recording = None
+    while time.time() - killed < 30 and recording is None:
+        time.sleep(0.2)
+        views = {str(v["id"]): v for v in cameras(base, token)}
+        back = [v for cid, v in views.items() if cid in victims and _moment(v, "health", "connected_at") > killed]
+        if connected is None and len(back) == len(victims):
+            connected = max(_moment(v, "health", "connected_at") for v in back) - killed
+        if connected is not None and all(_state(views[cid], "recording") == "recording" for cid in victims):
+            recording = time.time() - killed
+    time.sleep(2)  # the survivors' reports after it all
+    views = {str(v["id"]): v for v in cameras(base, token)}
+    others = [cid for cid in views if cid not in victims]
+    return WorkerKill(
+        victims=len(victims),
+        reconnected_s=connected,
+        recording_s=recording,
+        others=len(others),
+        others_dropped=sum(
+            _number(views[c], "recording", "packets_dropped") - _number(before[c], "recording", "packets_dropped")
+            for c in others
+        ),
+        others_reconnected=sum(
+            1 for c in others if _number(views[c], "health", "reconnects") != _number(before[c], "health", "reconnects")
+        ),
+    )
+
+
+def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tuple[Run, VmsHealth, WorkerKill | None]:
     n = len(urls)
     proc, base = start_vms(
         urls,
@@ -145,6 +205,8 @@ def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tu
         views_before = cameras(base, token)
         run = measure("vms", n, [psutil.Process(proc.pid)], workdir, seconds)
         views = cameras(base, token)
+        workers = len(httpx.get(f"{base}/api/workers", headers={"Authorization": f"Bearer {token}"}).json())
+        kill = kill_a_worker(base, token)
     finally:
         stop_processes([proc])
     old = {str(v["id"]): v for v in views_before}
@@ -164,8 +226,9 @@ def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tu
         ),  # fmt: skip
         behind=sum(1 for d in detection if isinstance(d, dict) and d.get("behind")),
         analysing=sum(1 for d in detection if isinstance(d, dict) and d.get("state") == "running"),
+        workers=workers,
     )
-    return run, health
+    return run, health, kill
 
 
 def _state(view: dict[str, object], section: str) -> object:
@@ -331,7 +394,7 @@ def main() -> int:
         with RtspServer(mounts) as server:
             urls = [server.url(f"/cam{i}") for i in range(n)]
             with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
-                vms, health = vms_run(urls, Path(tmp), args.seconds, args.warmup)
+                vms, health, kill = vms_run(urls, Path(tmp), args.seconds, args.warmup)
             peer_runs = []
             for peer in peers:
                 with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
@@ -344,13 +407,20 @@ def main() -> int:
         print(f"          recording {health.recording}/{n}, analysing {health.analysing}/{n}, behind {health.behind},"
               f" packets received {health.received_share:.1%} of nominal ({health.short_cameras} cameras under 95 %),"
               f" dropped: recorder {health.recorder_dropped}, detectors {health.detector_dropped};"
-              f" frames skipped late {health.frames_skipped}")  # fmt: skip
+              f" frames skipped late {health.frames_skipped}; {health.workers} worker processes")  # fmt: skip
+        if kill is not None:
+            print(f"          kill -9 of a worker: its {kill.victims} cameras connected again after"
+                  f" {kill.reconnected_s if kill.reconnected_s is None else round(kill.reconnected_s, 2)} s, recording"
+                  f" after {kill.recording_s if kill.recording_s is None else round(kill.recording_s, 2)} s;"
+                  f" the other {kill.others}: {kill.others_dropped} packets dropped,"
+                  f" {kill.others_reconnected} reconnected")  # fmt: skip
         for peer in peer_runs:
             print(f"  {peer.name:7s} CPU {peer.cpu_pct_per_camera:5.2f} % of a core per camera ({peer.cpu_cores:.2f}"
                   f" cores), RSS {peer.rss_mb:.0f} MB ({peer.rss_mb / n:.1f} per camera), box {peer.box_busy:.0%} busy,"
                   f" {peer.bytes_written / peer.window_s * 8 / n / 1e6:.2f} Mbit/s written per camera;"
                   f" CPU {peer.cpu_cores / vms.cpu_cores:.1f}x vms, RSS {peer.rss_mb / vms.rss_mb:.1f}x")  # fmt: skip
         results.append({"cameras": n, "holds": verdict == "holds", "vms": {**asdict(vms), **asdict(health)},
+                        "worker_kill": asdict(kill) if kill else None,
                         "peers": [asdict(p) for p in peer_runs]})  # fmt: skip
     held = [r["cameras"] for r in results if r["holds"]]
     print(f"\nlargest N that holds: {max(held) if held else 'none'} (of {', '.join(map(str, args.cameras))})")

@@ -42,14 +42,21 @@ class Reading:
 
 
 def cpu_and_rss(processes: list[psutil.Process]) -> Reading:
+    """CPU seconds and RSS of the processes and their children: `vms run`'s worker processes (and its spare) are
+    part of the service's cost."""
     cpu = rss = 0
     for proc in processes:
         try:
-            times = proc.cpu_times()
-            cpu += times.user + times.system
-            rss += proc.memory_info().rss
+            family = [proc, *proc.children(recursive=True)]
         except psutil.NoSuchProcess:
-            pass
+            continue
+        for member in family:
+            try:
+                times = member.cpu_times()
+                cpu += times.user + times.system
+                rss += member.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
     return Reading(cpu, rss)
 
 

@@ -35,6 +35,7 @@ ACTIONS: dict[str, ActionLabel] = {
     "uplink.push.start": ActionLabel("开始推流", "stream push started"),
     "uplink.push.stop": ActionLabel("停止推流", "stream push stopped"),
     "config.reload": ActionLabel("配置变更", "configuration reload"),
+    "camera.worker": ActionLabel("摄像机换工作进程", "camera moved to another worker"),
     "user.created": ActionLabel("新建用户", "user created"),
     "user.changed": ActionLabel("修改用户", "user changed"),
     "user.password_changed": ActionLabel("修改密码", "password changed"),

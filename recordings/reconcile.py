@@ -8,8 +8,10 @@ resumes. Everything fixed is logged.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +30,19 @@ class ReconcileReport:
     discarded: list[str] = field(default_factory=list)  # files holding no video, deleted
 
 
-def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileReport:
+def reconcile(
+    repository: RecordingRepository,
+    directory: Path,
+    cameras: Collection[str] | None = None,
+    cause: str = "service was not running",
+) -> ReconcileReport:
+    """The whole index at start-up; or only `cameras` (their worker process died while the others record on),
+    their gaps saying `cause`."""
     report = ReconcileReport()
+    mine = (lambda camera_id: True) if cameras is None else set(cameras).__contains__
     for segment in repository.open_segments():
+        if not mine(segment.camera_id):
+            continue
         path = directory / segment.path
         existed = path.exists()
         found = _examine(path)
@@ -47,6 +59,8 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
 
     known = repository.all_paths()
     for relative, segment_id in known.items():
+        if not mine(relative.split("/", 1)[0]):
+            continue
         if not (directory / relative).exists():
             missing = repository.segment(segment_id)
             repository.delete_segments([segment_id])
@@ -56,7 +70,8 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
             report.missing.append(relative)
 
     if directory.is_dir():
-        for path in sorted(directory.glob("*/*/*.mp4")):
+        patterns = ["*/*/*.mp4"] if cameras is None else [f"{glob.escape(c)}/*/*.mp4" for c in sorted(cameras)]
+        for path in sorted(p for pattern in patterns for p in directory.glob(pattern)):
             relative = path.relative_to(directory).as_posix()
             if relative in known:
                 continue
@@ -84,9 +99,9 @@ def reconcile(repository: RecordingRepository, directory: Path) -> ReconcileRepo
 
     # Cut off without a word (kill -9, power): the gap runs from the last video until recording resumes.
     for camera_id in repository.camera_ids():
-        last = repository.last_end(camera_id)
+        last = repository.last_end(camera_id) if mine(camera_id) else None
         if last is not None:
-            repository.open_gap(camera_id, last, "service was not running")
+            repository.open_gap(camera_id, last, cause)
 
     for kind, paths in (
         ("closed after an interruption", report.closed),

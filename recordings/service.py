@@ -1,4 +1,5 @@
-"""The recording side of the service: recorders, start-up reconciliation, retention and exports together."""
+"""The recording side of the service: start-up reconciliation, retention, exports and evidence clips together
+(the recorders are consumers of each camera stream, attached where the camera's pipeline runs)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,16 @@ from recordings.cleanup import RetentionCleaner
 from recordings.evidence import EvidenceClips
 from recordings.export import Exporter
 from recordings.reconcile import reconcile
-from recordings.recorder import RecorderFactory
 
 log = logging.getLogger(__name__)
 
 
 class RecordingService:
-    """Owns what records and keeps video; the supervisor attaches `recorders` to every camera stream."""
+    """Owns what keeps video: the index made whole at start-up, retention, exports, evidence clips."""
 
     def __init__(self, config: Config, store: Store, clip_settled: Callable[[int], None] = lambda _: None) -> None:
         self._config = config
         self._store = store
-        self.recorders = RecorderFactory(config, store.recordings)
         self.cleaner = RetentionCleaner(lambda: self._config, store.recordings, store.exports)
         self.exporter = Exporter(
             store.exports, store.recordings, lambda: self._config.recordings_dir, config.storage.exports_dir
@@ -64,7 +63,6 @@ class RecordingService:
 
     def reconfigure(self, config: Config) -> None:
         self._config = config
-        self.recorders.reconfigure(config)
 
     async def stop(self) -> None:
         if self._maintenance is not None:

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
-
-from pydantic import SecretStr
 
 from core.config import Config, ConfigError
 from core.organisation import OrgTree
@@ -24,23 +21,24 @@ from core.signed_urls import UrlSigner
 from core.store import Store
 from core.store.login_throttle import LoginPolicy
 from core.store.reports import ReportPolicy
-from detectors.pipeline.factory import DetectionFactory
 from detectors.registry import KINDS, declare_kinds
 from detectors.violations.feed import FeedItem, ViolationFeed
-from detectors.violations.recorder import ViolationRecorder
 from notify.service import Notifications
 from recordings.service import RecordingService
+from service.camera_runtime import CameraRuntime
 from service.case_notices import CaseNotices
 from service.cases import CaseDesk
 from service.config_audit import Requester, audit_reload, describe, refused
+from service.config_secrets import config_secrets
 from service.configuration import load_config
 from service.health_history import HealthHistory
+from service.local_cameras import LocalCameras
 from service.public_reports import ReportDesk
-from service.supervisor import Changes, Supervisor
+from service.supervisor import Changes
 from service.violation_notices import ViolationNotices
+from service.workers.pool import WorkerPool, worker_count
 from streams.live.snapshot import SnapshotCache
 from streams.live.viewers import LiveViewers
-from uplink.push import PushFactory
 from uplink.service import UplinkService
 
 log = logging.getLogger(__name__)
@@ -87,22 +85,27 @@ class Service:
         # video is held and cut into evidence clips by the recordings side, which says when a clip is cut.
         self.violation_feed = ViolationFeed()
         self.recordings = RecordingService(config, self.store, clip_settled=self._clip_settled)
-        self.detection = DetectionFactory(
-            ViolationRecorder(self.store.violations, self.violation_feed, clips=self.recordings.evidence)
+        # The cameras' pipelines (source, recorder, detectors, always-on pushes): in worker processes, one per
+        # core by default, or in this process.
+        processes = worker_count(config.workers)
+        self.cameras: CameraRuntime = (
+            WorkerPool(config, processes, self.violation_feed, self._clip_settled, self.store)
+            if processes
+            else LocalCameras(config, self.store, self.violation_feed, self.recordings.evidence)
         )
-        # Always-on pushes to upper platforms ride on the camera's one connection, like the recorder.
-        self.pushes = PushFactory(lambda: self.config.uplink.platforms)
-        # The detectors read a camera's sub-stream where it names a `detect_source`, the rest its main stream.
-        self.supervisor = Supervisor(
-            config.ingest, consumers=[self.recordings.recorders, self.pushes], detect_consumers=[self.detection]
-        )
-        self.history = HealthHistory(self.store.health, self.supervisor.snapshots)
-        self.live = LiveViewers(self.supervisor, lambda: self.config.live)
+        self.history = HealthHistory(self.store.health, self.cameras.snapshots)
+        self.live = LiveViewers(self.cameras, lambda: self.config.live)
         self.snapshots = SnapshotCache()
         # Upper platforms: violations forwarded, with links to their evidence that carry their own permission.
         self.urls = UrlSigner.from_file(config.storage.data_dir / "url-signing.key")
         self.uplink = UplinkService(
-            self.store, lambda: self.directory, KINDS.get, self.urls, self.pushes, self.supervisor, self.recordings
+            self.store,
+            lambda: self.directory,
+            KINDS.get,
+            self.urls,
+            self.cameras.push_statuses,
+            self.cameras,
+            self.recordings,
         )
         # Cases (隐患): each violation opens one or joins its open one; closing a case lets its video go.
         self.cases = CaseDesk(
@@ -148,7 +151,7 @@ class Service:
         await self.recordings.start()
         await self.notifications.start()
         self.violation_notices.start()  # before the cameras: no violation starts unheard
-        await self.supervisor.apply(self.config.cameras)
+        await self.cameras.apply(self.config)
         await self.uplink.apply()
         self.history.start()
         self.cases.start()
@@ -158,7 +161,7 @@ class Service:
         await self.cases.stop()
         await self.live.close_all()
         await self.uplink.stop()
-        final = await self.supervisor.stop_all()
+        final = await self.cameras.stop()
         await self.recordings.stop()
         await self.history.stop(final)
         await self.violation_notices.stop()
@@ -178,7 +181,7 @@ class Service:
             outcome = refused([p.path for p in error.problems])
             await asyncio.to_thread(audit_reload, self.store.audit, self.config_path, by, outcome)
             return None
-        for section in ("server", "storage"):
+        for section in ("server", "storage", "workers"):
             if getattr(config, section) != getattr(self.config, section):
                 log.warning("reload: changes to '%s' take effect at the next restart", section)
         self._register_secrets(config)
@@ -186,16 +189,20 @@ class Service:
             log.warning("reload: a new recordings directory takes effect at the next restart")
         recording = config.recording.model_copy(update={"directory": self.config.recording.directory})
         config = config.model_copy(
-            update={"server": self.config.server, "storage": self.config.storage, "recording": recording}
+            update={
+                "server": self.config.server,
+                "storage": self.config.storage,
+                "workers": self.config.workers,
+                "recording": recording,
+            }
         )
         declare_kinds(config.cameras)
         directory = Directory.of(config)
         await asyncio.to_thread(self._sync_store, directory)
         self.directory = directory  # one assignment: readers see the old or the new, never a mix
-        self.supervisor.reconfigure(config.ingest)
         self.recordings.reconfigure(config)
         await self.uplink.apply()
-        changes = await self.supervisor.apply(config.cameras)
+        changes = await self.cameras.apply(config)
         await asyncio.to_thread(audit_reload, self.store.audit, self.config_path, by, f"applied: {describe(changes)}")
         return changes
 
@@ -221,25 +228,8 @@ class Service:
 
     def _register_secrets(self, config: Config) -> None:
         """Every secret of the configuration, as written and URL-decoded, masked in every log line."""
-        if self._log_filter is None:
-            return
-        found: list[SecretStr | None] = []
-        for cam in config.cameras:
-            for source in (cam.source, cam.detect_source):
-                if source is not None:
-                    found += [source.password, *source.query_secrets.values()]
-        for platform in config.uplink.platforms:
-            found += [platform.events.secret if platform.events else None]
-            found += [secret for push in platform.push for secret in (push.password, push.stream_key)]
-            found += [platform.gb28181.password if platform.gb28181 else None]
-        for notifier in config.notifications.notifiers:
-            found += notifier.secrets()
-        self._log_filter.add_secrets(
-            text
-            for secret in found
-            if secret is not None
-            for text in {secret.get_secret_value(), unquote(secret.get_secret_value())}
-        )
+        if self._log_filter is not None:
+            self._log_filter.add_secrets(config_secrets(config))
 
     def _ensure_admin(self) -> None:
         """A fresh store gets one administrator at the root, so a newcomer can log in at once."""

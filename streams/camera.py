@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from streams.health import HealthTracker
+from typing import Protocol
+
+from streams.health import HealthSnapshot, HealthTracker
 from streams.hub import Hub
 from streams.source import CameraSource, SourceSettings
+
+
+class HealthReader(Protocol):
+    def snapshot(self) -> HealthSnapshot: ...
+
+
+class StreamHandle(Protocol):
+    """A running camera connection as its readers see it: the hub to subscribe to and the health to read. The
+    connection may run in this process (`CameraStream`) or in a worker process, mirrored here while watched."""
+
+    @property
+    def hub(self) -> Hub: ...
+
+    @property
+    def health(self) -> HealthReader: ...
 
 
 class CameraStream:

@@ -1,6 +1,6 @@
 """The uplink side of the service: per upper platform a forwarder that takes events and a GB/T 28181 cascade,
 the on-demand pushes, and the health of all; each rebuilt on a reload where its platform's settings changed.
-(The always-on pushes are the supervisor's consumers, through `PushFactory`.)"""
+(The always-on pushes are consumers of each camera stream, through `PushFactory`, where its pipeline runs.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from core.store.uplink import DeliveryStats
 from uplink.forwarder import EventForwarder
 from uplink.gb28181.agent import CascadeAgent, CascadeStatus
 from uplink.messages import Catalogue, KindLabels
-from uplink.push import PushFactory, PushStatus, StreamPusher
+from uplink.push import PushStatus, StreamPusher
 from uplink.sources import CameraStreams, Recordings
 
 
@@ -43,7 +43,7 @@ class UplinkService:
         catalogue: Callable[[], Catalogue],
         kind: Callable[[str], KindLabels | None],
         urls: UrlSigner,
-        pushes: PushFactory,
+        push_statuses: Callable[[], list[PushStatus]],
         streams: CameraStreams,
         recordings: Recordings,
     ) -> None:
@@ -51,7 +51,7 @@ class UplinkService:
         self._catalogue = catalogue
         self._kind = kind
         self._urls = urls
-        self.pushes = pushes
+        self._push_statuses = push_statuses  # the always-on pushes'
         self._streams = streams
         self._recordings = recordings
         # Stable for this installation (its data), unlike the event ids that start again with a new database.
@@ -143,7 +143,7 @@ class UplinkService:
     def health(self) -> list[PlatformHealth]:
         """Blocking (store reads): call from a worker thread."""
         out = []
-        always = self.pushes.statuses()
+        always = self._push_statuses()
         for platform in self.platforms:
             forwarder = self._forwarders.get(platform.id)
             pushes = [s for s in always if s.platform_id == platform.id]

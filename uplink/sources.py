@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Protocol
 
 from core.store.recordings import Segment
-from streams.camera import CameraStream
+from streams.camera import StreamHandle
 from streams.health import HealthSnapshot
 
 
 class CameraStreams(Protocol):
     """Where the uplink finds a camera's running stream and its health (the supervisor)."""
 
-    def stream(self, camera_id: str) -> CameraStream | None: ...
+    def stream(self, camera_id: str) -> StreamHandle | None: ...
 
     def health(self, camera_id: str) -> HealthSnapshot | None: ...
 

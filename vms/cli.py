@@ -93,6 +93,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from service.workers.worker_process import run_worker
+
+    return run_worker(args.fd, args.parent)
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
     from core.organisation import OrgTree
     from core.store import Store
@@ -176,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="listen port (overrides server.port)")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=cmd_run)
+
+    worker = commands.add_parser("worker", help="a camera worker process (started by `vms run`, not by hand)")
+    worker.add_argument("--fd", type=int, required=True, help="the socket to the service process")
+    worker.add_argument("--parent", type=int, required=True, help="the service process's pid")
+    worker.set_defaults(func=cmd_worker)
 
     check = commands.add_parser("check-config", help="validate a configuration file and list every problem")
     check.add_argument("file")

@@ -49,7 +49,7 @@ def _kinds(entry: DetectorSettings) -> set[str]:
 
 
 def detection_view(service: Service, camera_id: str, dismissed: dict[str, int]) -> DetectionView | None:
-    status = service.detection.status(camera_id)
+    status = service.cameras.detection_status(camera_id)
     if status is None:
         return None
     return DetectionView.model_validate(status).model_copy(update={"dismissed_false_alarms": dismissed})
@@ -60,10 +60,10 @@ def camera_view(service: Service, directory: Directory, camera: CameraConfig) ->
     institution = tree.units[camera.institution]
     town = tree.town_of(camera.institution)
     source = camera.source
-    stream = service.supervisor.stream(camera.id)
-    health = service.supervisor.health(camera.id)
-    detect_stream = service.supervisor.detect_stream(camera.id)  # the sub-stream's connection, if any
-    recording = service.recordings.recorders.status(camera.id)
+    stream = service.cameras.stream(camera.id)
+    health = service.cameras.health(camera.id)
+    detect_stream = service.cameras.detect_stream(camera.id)  # the sub-stream's connection, if any
+    recording = service.cameras.recorder_status(camera.id)
     # False alarms (violation cases dismissed), beside the figures of the detectors that raised them.
     dismissed = service.store.cases.dismissals(camera.id)
     return CameraView(

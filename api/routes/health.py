@@ -22,6 +22,6 @@ class ServiceHealth(BaseModel):
 @router.get("/api/health")
 def health(service: ServiceDep) -> ServiceHealth:
     states: dict[str, int] = {}
-    for snap in service.supervisor.snapshots().values():
+    for snap in service.cameras.snapshots().values():
         states[snap.state.value] = states.get(snap.state.value, 0) + 1
     return ServiceHealth(status="ok", version=VERSION, cameras=states)

@@ -15,11 +15,11 @@ router = APIRouter(responses=problems(401, 404))
 
 async def take_snapshot(service: Service, camera_id: str, max_age_s: float) -> Snapshot:
     """The camera's picture, at most `max_age_s` old; 409 naming why there is none."""
-    stream = service.supervisor.stream(camera_id)
+    stream = service.cameras.stream(camera_id)
     if stream is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"camera {camera_id!r} is disabled or not running")
     if stream.hub.info is None:
-        health = service.supervisor.health(camera_id)
+        health = service.cameras.health(camera_id)
         state = health.state.value if health else "offline"
         reason = f": {health.last_error}" if health and health.last_error else ""
         raise HTTPException(status.HTTP_409_CONFLICT, f"camera {camera_id!r} is {state}{reason}")

@@ -35,7 +35,7 @@ def storage(service: ServiceDep, user: UserDep) -> StorageView:
     last = service.recordings.cleaner.last
     failing = {}
     for camera in config.cameras:
-        recorder = service.recordings.recorders.status(camera.id)
+        recorder = service.cameras.recorder_status(camera.id)
         if recorder is not None and recorder.state == "failing":
             failing[camera.id] = recorder.last_error or "cannot write"
     warnings = list(last.warnings) if last else []

@@ -11,6 +11,7 @@ import { SpotCheckPage } from "./spotcheck.js";
 import { OrgTree } from "./tree.js";
 import { ReportsPage } from "./reports.js";
 import { UplinkPage } from "./uplink.js";
+import { WorkersPage } from "./workers.js";
 import { UsersPage } from "./users.js";
 import { InspectionsPage } from "./inspections.js";
 import { ViolationsPage } from "./violations.js";
@@ -72,6 +73,7 @@ async function logout() {
     session.spot.hide();
     session.violations.hide();
     session.uplink.hide();
+    session.workers.hide();
     session.tree.stop();
   }
   session = null;
@@ -93,6 +95,7 @@ async function enter(user) {
   }
   session = { user, tree, grid, spot: new SpotCheckPage($("#page-spot-check"), tree), playback: null,
     violations: new ViolationsPage($("#page-violations")), uplink: new UplinkPage($("#page-uplink")),
+    workers: new WorkersPage($("#page-workers")),
     users: new UsersPage($("#page-users"), user, tree), audit: new AuditPage($("#page-audit"), tree),
     cases: new CasesPage($("#page-cases"), user), reports: new ReportsPage($("#page-reports"), user),
     inspections: new InspectionsPage($("#page-inspections"), user), home: new DashboardPage($("#page-home"), user) };
@@ -122,6 +125,8 @@ function route() {
   else session.violations.hide();
   if (known === "uplink") session.uplink.show();
   else session.uplink.hide();
+  if (known === "workers") session.workers.show();
+  else session.workers.hide();
   if (known === "users") session.users.show();
   if (known === "inspections") session.inspections.show();
   if (known === "audit") session.audit.show();

@@ -14,6 +14,7 @@ from core.config.models import (
     Role,
     SourceConfig,
     TownConfig,
+    WorkersConfig,
     ZoneConfig,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "ConfigProblem",
     "DetectorSettings",
     "IngestConfig",
+    "WorkersConfig",
     "InstitutionConfig",
     "LiveConfig",
     "OrganisationConfig",

@@ -253,6 +253,23 @@ class IngestConfig(_Frozen):
         return self
 
 
+class WorkersConfig(_Frozen):
+    """The worker processes that run the cameras' pipelines (source, recorder, detectors, pushes).
+
+    `processes`: how many; "auto" is one per core. 0 runs every camera inside the service process itself, as a
+    single-process install or a debugger wants; a camera's crash then takes the service with it.
+    """
+
+    processes: Literal["auto"] | Annotated[int, Field(ge=0, le=256)] = "auto"
+    # A dead worker is started again after these waits (the last repeats); the wait resets once a worker
+    # stayed up `stable_s`, so a worker that dies at every start is not restarted in a loop.
+    restart_backoff_s: list[Annotated[float, Field(ge=0, le=3600)]] = Field(default=[0, 1, 2, 5, 10, 30], min_length=1)
+    stable_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # A process started ahead, its imports done, takes over a dead worker's cameras at once: a restart costs the
+    # cameras' reconnection, not an interpreter's start (about a second here), for one idle process's memory.
+    spare: bool = True
+
+
 class RetentionConfig(_Frozen):
     """How long video is kept unless a camera says otherwise, and how much disk it may take."""
 
@@ -344,6 +361,7 @@ class Config(_Frozen):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
     ingest: IngestConfig = IngestConfig()
+    workers: WorkersConfig = WorkersConfig()
     retention: RetentionConfig = RetentionConfig()
     recording: RecordingConfig = RecordingConfig()
     organisation: OrganisationConfig = OrganisationConfig()

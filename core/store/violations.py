@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 
 from core.store.database import Database
@@ -155,15 +155,22 @@ class ViolationRepository:
             if status in ("ready", "unavailable"):  # settled: worth telling whoever follows the violation
                 _log(cur, violation_id, "updated")
 
-    def close_all_active(self, at: float, reason: str) -> int:
-        """At start-up: violations a previous run left active ended when it stopped."""
+    def close_all_active(self, at: float, reason: str, cameras: Collection[str] | None = None) -> int:
+        """At start-up: violations a previous run left active ended when it stopped. With `cameras`: only
+        theirs (the worker process that analysed them died)."""
+        where, params = "state = 'active'", tuple[str, ...]()
+        if cameras is not None:
+            where += f" AND camera_id IN ({', '.join('?' * len(cameras))})"
+            params = tuple(cameras)
         with self._db.write() as cur:
-            active = [row["id"] for row in cur.execute("SELECT id FROM violations WHERE state = 'active'").fetchall()]
-            cur.execute(
-                "UPDATE violations SET state = 'ended', ended_at = MAX(started_at, ?), end_reason = ?,"
-                " clip_end = MAX(started_at, ?), clip_status = 'pending', updated_at = ? WHERE state = 'active'",
-                (at, reason, at, time.time()),
-            )
+            active = [row["id"] for row in cur.execute(f"SELECT id FROM violations WHERE {where}", params).fetchall()]
+            if active:
+                cur.execute(
+                    "UPDATE violations SET state = 'ended', ended_at = MAX(started_at, ?), end_reason = ?,"
+                    " clip_end = MAX(started_at, ?), clip_status = 'pending', updated_at = ?"
+                    f" WHERE id IN ({', '.join('?' * len(active))})",
+                    (at, reason, at, time.time(), *active),
+                )
             for violation_id in active:
                 _log(cur, violation_id, "ended")
             return len(active)

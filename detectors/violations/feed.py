@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from core.store.violations import ViolationRecord
 
@@ -15,6 +16,12 @@ from core.store.violations import ViolationRecord
 class FeedItem:
     phase: str  # started | reopened | ended | updated (its clip was cut, or cannot be)
     violation: ViolationRecord
+
+
+class FeedSink(Protocol):
+    """Where violation changes are told as they happen: the live feed, or the link to the process that has it."""
+
+    def publish(self, item: FeedItem) -> None: ...
 
 
 class ViolationFeed:

@@ -9,7 +9,7 @@ from core.store.violations import ViolationRepository
 from detectors.interface import AnalysisFrame
 from detectors.violations.clips import ClipRequest, ClipRequester
 from detectors.violations.events import ViolationEvent
-from detectors.violations.feed import FeedItem, ViolationFeed
+from detectors.violations.feed import FeedItem, FeedSink
 from detectors.violations.snapshot import snapshot_jpeg
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class ViolationRecorder:
     def __init__(
         self,
         repository: ViolationRepository,
-        feed: ViolationFeed | None = None,
+        feed: FeedSink | None = None,
         clips: ClipRequester | None = None,
         pre_roll_s: float = 10.0,
         post_roll_s: float = 10.0,

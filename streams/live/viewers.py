@@ -11,7 +11,7 @@ from typing import Protocol
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from streams.camera import CameraStream
+from streams.camera import StreamHandle
 from streams.health import HealthSnapshot
 from streams.hub import Hub
 from streams.live.errors import (
@@ -42,7 +42,7 @@ class _Counted(Protocol):
 class CameraStreams(Protocol):
     """Where live view finds a camera's running stream and its health (the supervisor)."""
 
-    def stream(self, camera_id: str) -> CameraStream | None: ...
+    def stream(self, camera_id: str) -> StreamHandle | None: ...
 
     def health(self, camera_id: str) -> HealthSnapshot | None: ...
 
