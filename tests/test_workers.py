@@ -51,9 +51,7 @@ def wait_all(client, ids, predicate, timeout: float = 30.0) -> dict[str, dict]:
         time.sleep(0.1)
 
 
-def test_a_killed_worker_is_replaced_and_no_other_camera_loses_a_packet(
-    service_factory, rtsp: RtspServer
-) -> None:
+def test_a_killed_worker_is_replaced_and_no_other_camera_loses_a_packet(service_factory, rtsp: RtspServer) -> None:
     service: RunningService = service_factory(config_for(rtsp))
     with service.client() as client:
         wait_all(client, ["gate", "duty", "exit", "kitchen"], recording)
