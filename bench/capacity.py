@@ -78,10 +78,11 @@ class VmsHealth:
     recording: int  # cameras whose recorder is recording
     received_share: float  # packets received, all cameras, against the nominal rate
     short_cameras: int  # cameras that received under 95 % of the nominal rate
-    recorder_dropped: int
+    recorder_dropped: int  # in the window, as each count below
     detector_dropped: int
     frames_skipped: int
-    behind: int  # cameras whose analysis fell behind
+    behind: int  # cameras whose analysis dropped or skipped in the window
+    warmup_behind: int  # cameras whose analysis dropped or skipped while they all connected at once
     analysing: int  # cameras whose detectors are running
     workers: int  # worker processes running the cameras
 
@@ -213,18 +214,33 @@ def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tu
     received = [_number(v, "health", "packets_total") - _number(old.get(str(v["id"])), "health", "packets_total")
                 for v in views]  # fmt: skip
     nominal = FPS * run.window_s
+
+    def lost(view: dict[str, object], since: dict[str, object] | None) -> int:
+        """Packets dropped plus frames skipped by a camera's analysis since `since` (a view before; None: start)."""
+        return sum(
+            _number(view.get("detection"), key) - _number((since or {}).get("detection"), key)
+            for key in ("packets_dropped", "frames_skipped")
+        )
+
     detection = [v.get("detection") or {} for v in views]
     health = VmsHealth(
         recording=sum(1 for v in views if _state(v, "recording") == "recording"),
         received_share=sum(received) / (nominal * n),
         short_cameras=sum(1 for r in received if r < 0.95 * nominal),
-        recorder_dropped=sum(_number(v, "recording", "packets_dropped") for v in views),
-        detector_dropped=sum(_number(d, "packets_dropped") for d in detection),
+        recorder_dropped=sum(
+            _number(v, "recording", "packets_dropped") - _number(old.get(str(v["id"])), "recording", "packets_dropped")
+            for v in views
+        ),
+        detector_dropped=sum(
+            _number(d, "packets_dropped") - _number(old.get(str(v["id"])), "detection", "packets_dropped")
+            for v, d in zip(views, detection, strict=True)
+        ),
         frames_skipped=sum(
             _number(d, "frames_skipped") - _number(old.get(str(v["id"])), "detection", "frames_skipped")
             for v, d in zip(views, detection, strict=True)
         ),  # fmt: skip
-        behind=sum(1 for d in detection if isinstance(d, dict) and d.get("behind")),
+        behind=sum(1 for v in views if lost(v, old.get(str(v["id"]))) > 0),
+        warmup_behind=sum(1 for v in views_before if lost(v, None) > 0),
         analysing=sum(1 for d in detection if isinstance(d, dict) and d.get("state") == "running"),
         workers=workers,
     )
@@ -375,6 +391,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=20.0, help="time to connect and settle before measuring")
     parser.add_argument("--peers", default="motion,zoneminder", help="comma-separated: motion, zoneminder, or none")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--logs", type=Path, help="keep vms's log of each N here (capacity-N.log)")
     args = parser.parse_args()
     peers = [p for p in args.peers.split(",") if p and p != "none"]
     if unknown := [p for p in peers if p not in PEERS]:
@@ -395,6 +412,9 @@ def main() -> int:
             urls = [server.url(f"/cam{i}") for i in range(n)]
             with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
                 vms, health, kill = vms_run(urls, Path(tmp), args.seconds, args.warmup)
+                if args.logs:
+                    args.logs.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(Path(tmp) / "vms.log", args.logs / f"capacity-{n}.log")
             peer_runs = []
             for peer in peers:
                 with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
@@ -407,7 +427,8 @@ def main() -> int:
         print(f"          recording {health.recording}/{n}, analysing {health.analysing}/{n}, behind {health.behind},"
               f" packets received {health.received_share:.1%} of nominal ({health.short_cameras} cameras under 95 %),"
               f" dropped: recorder {health.recorder_dropped}, detectors {health.detector_dropped};"
-              f" frames skipped late {health.frames_skipped}; {health.workers} worker processes")  # fmt: skip
+              f" frames skipped late {health.frames_skipped} (in the window; while all connected at once, the"
+              f" analysis of {health.warmup_behind} fell behind); {health.workers} worker processes")  # fmt: skip
         if kill is not None:
             print(f"          kill -9 of a worker: its {kill.victims} cameras connected again after"
                   f" {kill.reconnected_s if kill.reconnected_s is None else round(kill.reconnected_s, 2)} s, recording"

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from core.config.models import CameraConfig, DetectorSettings, Role, SourceConfig, ZoneConfig
+from detectors.frames.decoder import decode_key_frames_only
 from detectors.frames.scaler import FrameScaler
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.registry import detector_settings, label
@@ -148,7 +149,7 @@ def analyze(path: Path, camera: CameraConfig) -> Iterator[FoundViolation]:
         key_only = analysis.need.key_frames_only
         stream.codec_context.thread_count = 1
         if key_only:
-            stream.codec_context.skip_frame = "NONKEY"
+            decode_key_frames_only(stream.codec_context)
         scaler = FrameScaler()
         time_base = stream.time_base or Fraction(1, 90000)
         started: dict[tuple[str, str | None], ViolationEvent] = {}

@@ -20,7 +20,7 @@ from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
 from detectors.interface import AnalysisFrame
 from detectors.pipeline.analysis import CameraAnalysis
-from detectors.pipeline.evidence import main_stream_picture
+from detectors.pipeline.evidence import latest_key_frame_picture
 from detectors.pipeline.status import PipelineStatus
 from detectors.violations.events import ViolationEvent
 from detectors.violations.recorder import ViolationRecorder
@@ -233,9 +233,14 @@ class CameraPipeline(SubscriptionWorker):
             self.recorder.record(self.camera, event, self._evidence(event, frame))
 
     def _evidence(self, event: ViolationEvent, frame: AnalysisFrame | None) -> AnalysisFrame | None:
-        """The picture a starting violation's snapshot is taken from. On a sub-stream, the main stream's latest key
-        frame where it already shows the violation (full resolution, the picture seen live and recorded: one
-        decode per violation); else the frame the detectors judged."""
-        if self.main is None or frame is None or event.phase != "started":
+        """The picture a starting violation's snapshot is taken from: the main stream's latest key frame decoded in
+        full, where it already shows the violation and the frame the detectors judged is not that picture (it came
+        from the sub-stream, or from a decoder that skips the deblocking filter): one decode per violation. Else
+        the frame the detectors judged."""
+        if frame is None or event.phase != "started":
             return frame
-        return main_stream_picture(self.main.hub, since=event.onset) or frame
+        if self.main is not None:
+            return latest_key_frame_picture(self.main.hub, since=event.onset) or frame
+        if self._decoder is None or self._decoder.full_quality:
+            return frame
+        return latest_key_frame_picture(self.stream.hub, since=event.onset) or frame

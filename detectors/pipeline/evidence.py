@@ -1,10 +1,12 @@
-"""The picture of a violation's snapshot on a camera analysed on its sub-stream: the main stream's latest key frame.
+"""The picture of a violation's snapshot: the camera's latest key frame, decoded in full from the hub's cache.
 
-The detectors judge the small picture of the sub-stream; the snapshot, which people look at, is better taken from
-the main stream, the picture they see live and in the recording. The hub keeps the main stream's packets since its
-latest key frame, so that frame is at hand: one decode when a violation starts, nothing per frame. It is used only
-if it arrived after the violation's onset, i.e. it shows the condition already holding; with a long GOP the frame
-the detectors judged is used instead. Zones and regions are normalised, so they are drawn right on either.
+The detectors judge a picture made cheaply: a camera analysed on its sub-stream is judged on that small picture, and
+a camera analysed on key frames only is decoded without the deblocking filter (`detectors/frames/decoder.py`). The
+snapshot, which people look at, is taken from the main stream as the camera meant it: the hub keeps the packets
+since its latest key frame, so that frame is at hand, one decode when a violation starts, nothing per frame. It is
+used only if it arrived after the violation's onset, i.e. it shows the condition already holding; else (a long GOP
+on a sub-stream) the frame the detectors judged is used instead. Zones and regions are normalised, so they are drawn
+right on either.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from streams.hub import Hub
 log = logging.getLogger(__name__)
 
 
-def main_stream_picture(hub: Hub, since: float) -> AnalysisFrame | None:
-    """The hub's latest key frame, decoded, if it arrived at or after `since`; else None."""
+def latest_key_frame_picture(hub: Hub, since: float) -> AnalysisFrame | None:
+    """The hub's latest key frame, decoded in full, if it arrived at or after `since`; else None."""
     latest = hub.latest_keyframe()
     if latest is None:
         return None

@@ -4,6 +4,7 @@ here, SQLite in memory), without cameras, servers or browsers. `./dev test tests
 from __future__ import annotations
 
 import io
+import random
 import time
 from fractions import Fraction
 
@@ -22,21 +23,29 @@ class Session:
         self.packets = packets
 
 
-def encode_session(frames: int = 30, fps: int = 10, gop: int = 10, annexb: bool = True, codec: str = "h264") -> Session:
+def encode_session(
+    frames: int = 30, fps: int = 10, gop: int = 10, annexb: bool = True, codec: str = "h264", textured: bool = False
+) -> Session:
     """A 160x120 session without B-frames (H.264 Main, or H.265); `annexb`: start codes (RTSP), else length
-    prefixes (files)."""
+    prefixes (files). Its pictures are flat grey, or with `textured` a fixed noise pattern coded coarsely (block
+    edges for a deblocking filter to smooth)."""
     raw = io.BytesIO()
     with av.open(raw, "w", format="mp4") as out:
         stream = out.add_stream("libx264" if codec == "h264" else "libx265", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
         if codec == "h264":
             stream.options = {"profile": "main", "bf": "0", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"}
+            if textured:
+                stream.options["crf"] = "45"
         else:
             stream.options = {"x265-params": f"bframes=0:keyint={gop}:min-keyint={gop}:scenecut=0:log-level=error"}
         for index in range(frames):
             frame = av.VideoFrame(160, 120, "yuv420p")
             for plane in frame.planes:
-                plane.update(bytes([(index * 7) % 256]) * plane.buffer_size)
+                if textured:
+                    plane.update(random.Random(plane.buffer_size).randbytes(plane.buffer_size))
+                else:
+                    plane.update(bytes([(index * 7) % 256]) * plane.buffer_size)
             frame.pts = index
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
