@@ -89,7 +89,11 @@ class DetectionView(_View):
     key_frames_only: bool
     detectors: list[str] = Field(description="the violation kinds its detectors report")
     frames_analysed: int
-    frames_skipped: int
+    frames_skipped: int = Field(description="decoded too late: the analysis fell behind and skipped them")
+    key_frames_passed_over: int = Field(
+        description="key frames left undecoded, within the camera's analysis_interval_s of the last one analysed"
+    )
+    analysis_interval_s: float
     packets_dropped: int
     behind: bool
     last_analysis_ms: float

@@ -2,6 +2,7 @@
 the open-source NVR a user would pick instead on the same cameras, one after the other in one run.
 
     .venv/bin/python bench/capacity.py 48 72 96 [--seconds 60] [--warmup 20] [--peers motion,zoneminder]
+                                                [--analysis-intervals 0,4]
 
 For each N, the project's GStreamer RTSP server serves N cameras (a pre-encoded 1080p25 H.264 Main clip, no
 B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
@@ -14,6 +15,8 @@ B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
   the frames the detectors skipped for being late and whether a camera's analysis fell behind. N **holds** when
   every camera is recording, none lost or dropped a packet, none is behind, and the box is not saturated (at
   least 10 % of its CPU idle).
+  With `--analysis-intervals`, vms runs once per value, the cameras' `analysis_interval_s` set to it (0, the
+  default: every key frame, one per 2 s GOP; 4: every other one).
 - **Motion 4.5** (Debian's `motion`; `apt-get install motion`), the same N cameras: continuous movies
   (`emulate_motion on`) written by packet passthrough (`movie_passthrough on`, 60 s movies), its motion detection at
   the camera's full picture, as it works. CPU and RSS per camera, the box's CPU, and the bytes of movie written
@@ -93,6 +96,8 @@ class WorkerKill:
 
     victims: int  # the killed worker's cameras
     reconnected_s: float | None  # from the kill until the last of them was connected again (None: not in 30 s)
+    reconnected_median_s: float | None  # ... until half of them were
+    reconnected_within_2s: int  # of them connected again within 2 s of the kill (the restart back-off is 0 s)
     recording_s: float | None  # ... until the last of them was recording again (its first key frame written)
     others: int
     others_dropped: int  # packets the other cameras' recorders dropped in that time
@@ -159,12 +164,14 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
     os.kill(workers[0]["pid"], signal.SIGKILL)
     killed = time.time()
     connected = recording = None
+    delays: list[float] = []
     while time.time() - killed < 30 and recording is None:
         time.sleep(0.2)
         views = {str(v["id"]): v for v in cameras(base, token)}
         back = [v for cid, v in views.items() if cid in victims and _moment(v, "health", "connected_at") > killed]
         if connected is None and len(back) == len(victims):
-            connected = max(_moment(v, "health", "connected_at") for v in back) - killed
+            delays = sorted(_moment(v, "health", "connected_at") - killed for v in back)
+            connected = delays[-1]
         if connected is not None and all(_state(views[cid], "recording") == "recording" for cid in victims):
             recording = time.time() - killed
     time.sleep(2)  # the survivors' reports after it all
@@ -173,6 +180,8 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
     return WorkerKill(
         victims=len(victims),
         reconnected_s=connected,
+        reconnected_median_s=delays[len(delays) // 2] if delays else None,
+        reconnected_within_2s=sum(1 for d in delays if d <= 2.0),
         recording_s=recording,
         others=len(others),
         others_dropped=sum(
@@ -185,13 +194,16 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
     )
 
 
-def vms_run(urls: list[str], workdir: Path, seconds: float, warmup: float) -> tuple[Run, VmsHealth, WorkerKill | None]:
+def vms_run(
+    urls: list[str], workdir: Path, seconds: float, warmup: float, interval_s: float
+) -> tuple[Run, VmsHealth, WorkerKill | None]:
     n = len(urls)
     proc, base = start_vms(
         urls,
         workdir,
         camera_fields={
             "role": "evacuation_route",
+            "analysis_interval_s": interval_s,
             "detectors": [
                 {"type": "tamper"},
                 {"type": "blocked_route", "zones": [{"name": "通道地面", "points": ROUTE, "drawn_on": "1920x1080"}]},
@@ -372,6 +384,10 @@ def zoneminder_run(urls: list[str], workdir: Path, seconds: float, warmup: float
 PEERS = {"motion": motion_run, "zoneminder": zoneminder_run}
 
 
+def _seconds(value: float | None) -> str:
+    return "not in 30 s" if value is None else f"{value:.2f} s"
+
+
 def holds(health: VmsHealth, run: Run) -> bool:
     return (
         health.recording == run.cameras
@@ -390,10 +406,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--warmup", type=float, default=20.0, help="time to connect and settle before measuring")
     parser.add_argument("--peers", default="motion,zoneminder", help="comma-separated: motion, zoneminder, or none")
+    parser.add_argument(
+        "--analysis-intervals",
+        default="0",
+        help="comma-separated cameras' analysis_interval_s, a vms run each (0: every key frame, the default)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--logs", type=Path, help="keep vms's log of each N here (capacity-N.log)")
     args = parser.parse_args()
     peers = [p for p in args.peers.split(",") if p and p != "none"]
+    intervals = [float(i) for i in args.analysis_intervals.split(",")]
     if unknown := [p for p in peers if p not in PEERS]:
         parser.error(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
     for peer, program, packages in (("motion", "motion", "motion"), ("zoneminder", "zmc", "zoneminder mariadb-server")):
@@ -410,41 +432,52 @@ def main() -> int:
         mounts = [{"path": f"/cam{i}", "clip": str(clip)} for i in range(n)]
         with RtspServer(mounts) as server:
             urls = [server.url(f"/cam{i}") for i in range(n)]
-            with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
-                vms, health, kill = vms_run(urls, Path(tmp), args.seconds, args.warmup)
-                if args.logs:
-                    args.logs.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(Path(tmp) / "vms.log", args.logs / f"capacity-{n}.log")
+            runs = []
+            for interval in intervals:
+                with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
+                    runs.append((interval, *vms_run(urls, Path(tmp), args.seconds, args.warmup, interval)))
+                    if args.logs:
+                        args.logs.mkdir(parents=True, exist_ok=True)
+                        shutil.copy(Path(tmp) / "vms.log", args.logs / f"capacity-{n}-{interval:g}s.log")
             peer_runs = []
             for peer in peers:
                 with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
                     peer_runs.append(PEERS[peer](urls, Path(tmp), args.seconds, args.warmup))
-        verdict = "holds" if holds(health, vms) else "does NOT hold"
-        print(f"\n{n} cameras: vms {verdict}")
-        print(f"  vms     CPU {vms.cpu_pct_per_camera:5.2f} % of a core per camera ({vms.cpu_cores:.2f} cores),"
-              f" RSS {vms.rss_mb:.0f} MB ({vms.rss_mb / n:.1f} per camera), box {vms.box_busy:.0%} busy,"
-              f" {vms.bytes_written / vms.window_s * 8 / n / 1e6:.2f} Mbit/s written per camera")  # fmt: skip
-        print(f"          recording {health.recording}/{n}, analysing {health.analysing}/{n}, behind {health.behind},"
-              f" packets received {health.received_share:.1%} of nominal ({health.short_cameras} cameras under 95 %),"
-              f" dropped: recorder {health.recorder_dropped}, detectors {health.detector_dropped};"
-              f" frames skipped late {health.frames_skipped} (in the window; while all connected at once, the"
-              f" analysis of {health.warmup_behind} fell behind); {health.workers} worker processes")  # fmt: skip
-        if kill is not None:
-            print(f"          kill -9 of a worker: its {kill.victims} cameras connected again after"
-                  f" {kill.reconnected_s if kill.reconnected_s is None else round(kill.reconnected_s, 2)} s, recording"
-                  f" after {kill.recording_s if kill.recording_s is None else round(kill.recording_s, 2)} s;"
-                  f" the other {kill.others}: {kill.others_dropped} packets dropped,"
-                  f" {kill.others_reconnected} reconnected")  # fmt: skip
+        for interval, vms, health, kill in runs:
+            verdict = "holds" if holds(health, vms) else "does NOT hold"
+            every = f"one key frame per {interval:g} s at most" if interval else "every key frame"
+            print(f"\n{n} cameras, analysing {every}: vms {verdict}")
+            print(f"  vms     CPU {vms.cpu_pct_per_camera:5.2f} % of a core per camera ({vms.cpu_cores:.2f} cores),"
+                  f" RSS {vms.rss_mb:.0f} MB ({vms.rss_mb / n:.1f} per camera), box {vms.box_busy:.0%} busy,"
+                  f" {vms.bytes_written / vms.window_s * 8 / n / 1e6:.2f} Mbit/s written per camera")  # fmt: skip
+            print(f"          recording {health.recording}/{n}, analysing {health.analysing}/{n}, behind"
+                  f" {health.behind}, packets received {health.received_share:.1%} of nominal ({health.short_cameras}"
+                  f" cameras under 95 %), dropped: recorder {health.recorder_dropped}, detectors"
+                  f" {health.detector_dropped}; frames skipped late {health.frames_skipped} (in the window; while all"
+                  f" connected at once, the analysis of {health.warmup_behind} fell behind); {health.workers} worker"
+                  f" processes")  # fmt: skip
+            if kill is not None:
+                print(f"          kill -9 of a worker: its {kill.victims} cameras connected again after"
+                      f" {_seconds(kill.reconnected_s)}"
+                      f" ({kill.reconnected_within_2s} within 2 s, half after"
+                      f" {_seconds(kill.reconnected_median_s)}),"
+                      f" recording after {_seconds(kill.recording_s)};"
+                      f" the other {kill.others}: {kill.others_dropped} packets dropped, {kill.others_reconnected}"
+                      f" reconnected")  # fmt: skip
+            results.append({"cameras": n, "analysis_interval_s": interval, "holds": verdict == "holds",
+                            "vms": {**asdict(vms), **asdict(health)}, "worker_kill": asdict(kill) if kill else None,
+                            "peers": [asdict(p) for p in peer_runs]})  # fmt: skip
+        vms = runs[0][1]
         for peer in peer_runs:
             print(f"  {peer.name:7s} CPU {peer.cpu_pct_per_camera:5.2f} % of a core per camera ({peer.cpu_cores:.2f}"
                   f" cores), RSS {peer.rss_mb:.0f} MB ({peer.rss_mb / n:.1f} per camera), box {peer.box_busy:.0%} busy,"
                   f" {peer.bytes_written / peer.window_s * 8 / n / 1e6:.2f} Mbit/s written per camera;"
-                  f" CPU {peer.cpu_cores / vms.cpu_cores:.1f}x vms, RSS {peer.rss_mb / vms.rss_mb:.1f}x")  # fmt: skip
-        results.append({"cameras": n, "holds": verdict == "holds", "vms": {**asdict(vms), **asdict(health)},
-                        "worker_kill": asdict(kill) if kill else None,
-                        "peers": [asdict(p) for p in peer_runs]})  # fmt: skip
-    held = [r["cameras"] for r in results if r["holds"]]
-    print(f"\nlargest N that holds: {max(held) if held else 'none'} (of {', '.join(map(str, args.cameras))})")
+                  f" CPU {peer.cpu_cores / vms.cpu_cores:.1f}x vms ({runs[0][0]:g} s), RSS"
+                  f" {peer.rss_mb / vms.rss_mb:.1f}x")  # fmt: skip
+    for interval in intervals:
+        held = [r["cameras"] for r in results if r["holds"] and r["analysis_interval_s"] == interval]
+        print(f"\nlargest N that holds, analysis interval {interval:g} s: {max(held) if held else 'none'}"
+              f" (of {', '.join(map(str, args.cameras))})")  # fmt: skip
     print(json.dumps(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -57,11 +57,16 @@ class Subscription:
         self._closed_reason: str | None = None
         self._detached = False
         self._started = False
+        # A consumer that decodes key frames only (the static-scene detectors) is handed nothing else: the other
+        # packets would cost it a queue entry and a wake-up each for nothing. Set by the consumer, read per packet.
+        self.key_frames_only = False
 
     # --- publisher side (the hub) -------------------------------------------------------------
 
     def offer(self, item: StreamItem) -> bool:
         """Queue `item`; returns False once the subscription is closed (the hub then forgets it)."""
+        if self.key_frames_only and isinstance(item, MediaPacket) and not item.keyframe:
+            return True  # not lost, not wanted: neither delivered nor dropped
         with self._lock:
             if self._closed_reason is not None:
                 return False

@@ -4,6 +4,7 @@ says so, and never slows the camera's other consumers."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
@@ -176,5 +177,59 @@ def test_a_detector_asking_for_a_frame_rate_gets_it(clip_h264: Path, tmp_path: P
         assert not status.key_frames_only and not status.behind
         span = times[-1] - times[0]
         assert span > 2.5 and 4.0 <= (len(times) - 1) / span <= 6.0, (len(times), span)
+
+    asyncio.run(scenario())
+
+
+class KeyFrameCounter:
+    """A static-scene detector that notes the key frames it is given."""
+
+    need = KEY_FRAMES
+    kinds = ("still",)
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def observe(self, frame: AnalysisFrame) -> list[Observation]:
+        self.times.append(frame.at)
+        return []
+
+
+class KeyFrameAnalysis(CameraAnalysis):
+    def set_picture(self, width: int, height: int, at: float = 0.0):
+        events = super().set_picture(width, height, at)
+        self.counter = KeyFrameCounter()
+        self.add(PlannedDetector(self.counter, AlarmParams(), ALWAYS))
+        return events
+
+
+def test_a_camera_analysis_interval_leaves_key_frames_undecoded(clip_h264: Path, tmp_path: Path) -> None:
+    """Every key frame (2 s GOP) where the interval is 0; one in three where it is 5 s, the others never decoded."""
+
+    async def scenario() -> None:
+        store = Store.open(tmp_path / "vms.db")
+        factory = SlowFactory(ViolationRecorder(store.violations))
+        factory.analysis = KeyFrameAnalysis
+        supervisor = Supervisor(IngestConfig(), consumers=[factory])
+        every, sparse = cameras(clip_h264, 2)
+        await supervisor.apply([every, sparse.model_copy(update={"analysis_interval_s": 5.0})])
+        await wait_online(supervisor, ["c0", "c1"])
+        await asyncio.sleep(11.0)
+        by_camera = {pipeline.camera.id: pipeline for pipeline in factory.made}
+        statuses = {camera: pipeline.status() for camera, pipeline in by_camera.items()}
+        handed = {camera: pipeline.subscription.stats().delivered for camera, pipeline in by_camera.items()}
+        times = {camera: pipeline.analysis.counter.times for camera, pipeline in by_camera.items()}
+        await supervisor.stop_all()
+        store.close()
+        gaps = {camera: [b - a for a, b in itertools.pairwise(seen)] for camera, seen in times.items()}
+        assert len(times["c0"]) >= 5 and all(1.5 < gap < 2.5 for gap in gaps["c0"]), times
+        assert statuses["c0"].key_frames_passed_over == 0 and statuses["c0"].analysis_interval_s == 0
+        assert 2 <= len(times["c1"]) <= 3 and all(4.5 < gap < 6.5 for gap in gaps["c1"]), times
+        # The key frames between were passed over, not decoded: the decoder saw only the analysed ones.
+        assert statuses["c1"].key_frames_passed_over >= 3 and statuses["c1"].analysis_interval_s == 5.0
+        assert by_camera["c1"]._decoder is not None and by_camera["c1"]._decoder.decoded == len(times["c1"])
+        assert not statuses["c1"].behind
+        # Only key frames were handed over from the hub (11 s at 25 fps would be ~275 packets).
+        assert handed["c0"] < 15 and handed["c1"] < 15, handed
 
     asyncio.run(scenario())

@@ -51,6 +51,17 @@ def test_late_subscriber_starts_on_cached_key_frame() -> None:
     assert items[1].keyframe
 
 
+def test_a_key_frame_subscriber_is_handed_key_frames_only_and_loses_nothing_it_wants() -> None:
+    hub = Hub("c")
+    keys, everything = hub.subscribe("detectors", capacity=5), hub.subscribe("rec", capacity=1000)
+    keys.key_frames_only = True
+    hub.begin(info())
+    feed(hub, 0, 35)  # key frames at 0, 10, 20, 30: 31 non-key packets that would overflow a queue of 5
+    got = drain(keys)
+    assert isinstance(got[0], StreamInfo) and [p.pts // 3600 for p in got[1:]] == [0, 10, 20, 30]
+    assert keys.stats().dropped == 0 and len(drain(everything)) == 36
+
+
 def test_packets_before_first_key_frame_are_skipped() -> None:
     hub = Hub("c")
     sub = hub.subscribe("rec")

@@ -222,6 +222,13 @@ class CameraConfig(_Frozen):
     detect_source: SourceConfig | None = Field(
         default=None, description="the camera's sub-stream, analysed by its detectors instead of `source`"
     )
+    # Static-scene detectors (route, camera health) judge over tens of seconds, so a key frame every few seconds
+    # tells them as much as every one; the decode is most of their cost, and a camera with a 1 s GOP would pay
+    # twice what one with a 2 s GOP pays for nothing. Detectors that ask for a frame rate are not thinned.
+    analysis_interval_s: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=0.0,
+        description="static-scene detectors look at one key frame per this long at most; 0: every key frame",
+    )
 
     @field_validator("detect_source")
     @classmethod

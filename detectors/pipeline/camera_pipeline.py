@@ -18,7 +18,7 @@ from collections.abc import Callable
 from core.config.models import CameraConfig
 from detectors.frames.decoder import FrameDecoder
 from detectors.frames.scaler import FrameScaler
-from detectors.interface import AnalysisFrame
+from detectors.interface import AnalysisFrame, FrameNeed
 from detectors.pipeline.analysis import CameraAnalysis
 from detectors.pipeline.evidence import latest_key_frame_picture
 from detectors.pipeline.status import PipelineStatus
@@ -60,7 +60,7 @@ class CameraPipeline(SubscriptionWorker):
         self.camera = camera
         self.stream = stream
         self.main = main  # the camera's main stream where `stream` is its sub-stream, else None
-        self._main_packet_at: float | None = None
+        self._stream_packet_at: float | None = None  # the latest packet of the main stream its health told of
         self._pending: StreamInfo | None = None  # a sub-stream session waiting for the main picture's size
         self.recorder = recorder
         self.max_lag_s = max_lag_s
@@ -69,6 +69,7 @@ class CameraPipeline(SubscriptionWorker):
         self._decoder: FrameDecoder | None = None
         self._analysed = 0
         self._skipped = 0
+        self._passed_over = 0
         self._dropped = 0
         self._behind_at: float | None = None
         self._last_ms = 0.0
@@ -93,6 +94,8 @@ class CameraPipeline(SubscriptionWorker):
             detectors=[kind for p in self.analysis.planned for kind in p.detector.kinds],
             frames_analysed=analysed,
             frames_skipped=self._skipped,
+            key_frames_passed_over=self._passed_over,
+            analysis_interval_s=self.camera.analysis_interval_s,
             packets_dropped=self._dropped,
             behind=behind,
             last_analysis_ms=round(self._last_ms, 2),
@@ -126,10 +129,9 @@ class CameraPipeline(SubscriptionWorker):
                 self._fell_behind(now, f"the hub dropped {item.count} packets")
 
     def idle(self, now: float) -> None:
-        if self.main is not None:
-            self._note_main_video()
-            if self._pending is not None:
-                self._begin(self._pending)
+        self._note_stream_video()
+        if self.main is not None and self._pending is not None:
+            self._begin(self._pending)
         # Judged as of the fetch, not after the analysis: a slow batch here is not a silent camera.
         self._emit(self.analysis.check_video(now), None)
 
@@ -166,6 +168,7 @@ class CameraPipeline(SubscriptionWorker):
                 log.error("%s", problem)
         try:
             self._decoder = FrameDecoder(info, key_frames_only=self.analysis.need.key_frames_only)
+            self.subscription.key_frames_only = self._decoder.key_frames_only
         except Exception as error:
             self._decoder = None
             self.error = f"camera {self.camera.id!r}: cannot decode {info.codec}: {error}"
@@ -186,11 +189,12 @@ class CameraPipeline(SubscriptionWorker):
         self.analysis.camera = camera
         return True
 
-    def _note_main_video(self) -> None:
-        """Video loss from the main stream's packets, read off its health (this thread reads the sub-stream)."""
-        at = self.main.health.last_packet_at if self.main is not None else None
-        if at is not None and at != self._main_packet_at:
-            self._main_packet_at = at
+    def _note_stream_video(self) -> None:
+        """Video loss from the main stream's packets, read off its health: this thread reads the sub-stream, or
+        only the key frames of the main stream."""
+        at = (self.main or self.stream).health.last_packet_at
+        if at is not None and at != self._stream_packet_at:
+            self._stream_packet_at = at
             self.analysis.packet_arrived(at)
 
     def _note_video(self, items: list[StreamItem], fetched_at: float) -> None:
@@ -206,6 +210,9 @@ class CameraPipeline(SubscriptionWorker):
         decoder = self._decoder
         if decoder is None or not self.analysis.planned or (decoder.key_frames_only and not packet.keyframe):
             return  # nothing to decode for: no frame detector runs on this camera (video loss needs no frames)
+        if decoder.key_frames_only and packet.received_at < self._next_frame_at:
+            self._passed_over += 1
+            return  # within the camera's analysis interval: never decoded
         if now - packet.received_at > self.max_lag_s:
             self._skipped += 1
             self._fell_behind(now, f"a frame {now - packet.received_at:.1f} s old was skipped")
@@ -214,7 +221,7 @@ class CameraPipeline(SubscriptionWorker):
             need = self.analysis.need
             if not need.key_frames_only and packet.received_at < self._next_frame_at:
                 continue
-            self._next_frame_at = packet.received_at + (1.0 / need.fps if need.fps else 0.0)
+            self._next_frame_at = packet.received_at + self._spacing(need)
             started = time.perf_counter()
             analysed = self._scaler.scale(frame, packet.received_at)
             events = self.analysis.process(analysed)
@@ -222,6 +229,14 @@ class CameraPipeline(SubscriptionWorker):
             self._total_ms += self._last_ms
             self._analysed += 1
             self._emit(events, analysed)
+
+    def _spacing(self, need: FrameNeed) -> float:
+        """How long after an analysed frame the next is due."""
+        if not need.key_frames_only:
+            return 1.0 / need.fps if need.fps else 0.0
+        interval = self.camera.analysis_interval_s
+        # Key frames arrive with some jitter: one a little early must not put the next look off by a whole GOP.
+        return interval - min(0.5, interval / 4)
 
     def _fell_behind(self, now: float, why: str) -> None:
         if self._behind_at is None or now - self._behind_at > BEHIND_MEMORY_S:

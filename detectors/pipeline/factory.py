@@ -25,7 +25,12 @@ class DetectionFactory:
 
     def key(self, camera: CameraConfig) -> Hashable:
         # Detectors depend on these only: a renamed camera keeps its analysis and what it has learnt.
-        return (camera.institution, camera.role, tuple(d.model_dump_json() for d in camera.detectors))
+        return (
+            camera.institution,
+            camera.role,
+            camera.analysis_interval_s,
+            tuple(d.model_dump_json() for d in camera.detectors),
+        )
 
     def attach(
         self, camera: CameraConfig, stream: CameraStream, main: CameraStream | None = None

@@ -14,6 +14,8 @@ class PipelineStatus:
     detectors: list[str]
     frames_analysed: int
     frames_skipped: int  # decoded too late: the analysis fell behind and skipped them
+    key_frames_passed_over: int  # left undecoded, within the camera's analysis_interval_s of the last one analysed
+    analysis_interval_s: float
     packets_dropped: int  # dropped by the hub because the analysis did not keep up
     behind: bool  # skipped or dropped within the last minute
     last_analysis_ms: float

@@ -18,7 +18,9 @@ class VideoLossWatch:
         self.last_video_at: float | None = None
 
     def packet(self, at: float) -> None:
-        self.last_video_at = at
+        # Told by packets and by the stream's health alike, in no set order: the latest wins.
+        if self.last_video_at is None or at > self.last_video_at:
+            self.last_video_at = at
 
     def turns_at(self) -> float | None:
         return None if self.last_video_at is None else self.last_video_at + self.loss_after_s
