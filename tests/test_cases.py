@@ -308,6 +308,17 @@ def test_assign_rectify_with_a_photo_and_verify_in_chromium(rig: Rig, tmp_path: 
     def shows(driver: WebDriver, state: str) -> None:
         find(driver, f"#case-detail h2 .case-state[data-state='{state}']")
 
+    def says(driver: WebDriver, css: str, text: str) -> None:
+        """The case list is drawn anew after each change too: read what is there now until it says `text`."""
+
+        def read(d: WebDriver) -> bool:
+            try:
+                return text in d.find_element(By.CSS_SELECTOR, css).text
+            except StaleElementReferenceException:
+                return False
+
+        WebDriverWait(driver, 15, poll_frequency=0.1).until(read)
+
     def log_out(driver: WebDriver) -> None:
         """Only once the form is back has the server ended the session (a reload sooner would still be in)."""
         click(driver, "#logout")
@@ -346,7 +357,7 @@ def test_assign_rectify_with_a_photo_and_verify_in_chromium(rig: Rig, tmp_path: 
         as_user(browser, "hl-officer")
         click(browser, "button[data-action='verify']")
         shows(browser, "verified")
-        assert "已验收" in find(browser, row).text
+        says(browser, row, "已验收")
         browser.save_screenshot(str(artifacts_dir() / "web-ui-case.png"))
     finally:
         browser.quit()
