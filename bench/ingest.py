@@ -60,6 +60,30 @@ def cpu_and_rss(processes: list[psutil.Process]) -> Reading:
     return Reading(cpu, rss)
 
 
+def cpu_by_process(service: psutil.Process) -> dict[int, tuple[str, float]]:
+    """Each process of `vms run` (the service process and its workers, the spare among them) with its CPU
+    seconds so far: where the service's cost goes."""
+    seen: dict[int, tuple[str, float]] = {}
+    try:
+        family = [service, *service.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return seen
+    for member in family:
+        try:
+            times = member.cpu_times()
+            kind = "service" if member.pid == service.pid else "worker"
+            seen[member.pid] = (kind, times.user + times.system)
+        except psutil.NoSuchProcess:
+            pass
+    return seen
+
+
+def cpu_split(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], seconds: float) -> list[str]:
+    """Each process's share of a core over the window, the busiest first: "service 3.1 %", "worker 18.2 %"."""
+    shares = [(kind, (cpu - before.get(pid, (kind, 0.0))[1]) / seconds * 100) for pid, (kind, cpu) in after.items()]
+    return [f"{kind} {share:.1f} %" for kind, share in sorted(shares, key=lambda s: -s[1])]
+
+
 def start_vms(
     urls: list[str], workdir: Path, camera_fields: dict[str, object] | None = None, **sections: object
 ) -> tuple[subprocess.Popen[bytes], str]:
@@ -93,7 +117,18 @@ def start_vms(
     path = workdir / "vms.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vms", "run", "--config", str(path), "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "vms",
+            "run",
+            "--config",
+            str(path),
+            "--port",
+            str(port),
+            "--log-level",
+            os.environ.get("VMS_BENCH_LOG_LEVEL", "warning"),
+        ],
         cwd=workdir,
         env={**os.environ, "VMS_ADMIN_PASSWORD": ADMIN_PASSWORD},
         stdout=(workdir / "vms.log").open("wb"),

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, start_vms, stop_processes
+from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, cpu_by_process, cpu_split, start_vms, stop_processes
 
 from core.store import Store
 from core.store.recordings import NewSegment
@@ -96,11 +96,11 @@ def live_recording(args: argparse.Namespace, clip: Path) -> dict[str, object]:
             ]
             time.sleep(args.warmup)
             vms_proc, ff_procs = [psutil.Process(vms.pid)], [psutil.Process(p.pid) for p in ffmpegs]
-            v0, f0 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs)
+            v0, f0, split0 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs), cpu_by_process(vms_proc[0])
             started = time.monotonic()
             time.sleep(args.seconds)
             elapsed = time.monotonic() - started
-            v1, f1 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs)
+            v1, f1, split1 = cpu_and_rss(vms_proc), cpu_and_rss(ff_procs), cpu_by_process(vms_proc[0])
             cameras = httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
         finally:
             stop_processes([*ffmpegs, vms])
@@ -116,6 +116,7 @@ def live_recording(args: argparse.Namespace, clip: Path) -> dict[str, object]:
         "vms_cpu_pct_per_camera": round(vms_cpu, 3),
         "ffmpeg_segment_cpu_pct_per_camera": round(ff_cpu, 3),
         "cpu_ratio_vms_to_ffmpeg": round(vms_cpu / ff_cpu, 3) if ff_cpu else None,
+        "vms_cpu_by_process": cpu_split(split0, split1, elapsed),
         "vms_rss_mb_per_camera": round(v1.rss_bytes / n / 2**20, 2),
         "vms_disk_bytes_per_received_byte": round(written / received, 4) if received else None,
         "vms_bytes_written": written,
@@ -240,6 +241,7 @@ def main() -> None:
         f"  CPU per camera  vms {results['vms_cpu_pct_per_camera']:6.2f} %   ffmpeg -f segment "
         f"{results['ffmpeg_segment_cpu_pct_per_camera']:6.2f} %   ratio {results['cpu_ratio_vms_to_ffmpeg']}"
     )
+    print(f"  vms by process (% of a core): {', '.join(results['vms_cpu_by_process'])}")
     print(f"  disk bytes written per byte received (vms): {results['vms_disk_bytes_per_received_byte']}")
     print(
         f"  export of {results['export_clip_s']} s: {results['export_cpu_s']} s CPU, {results['export_wall_s']} s wall"
