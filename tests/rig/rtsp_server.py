@@ -200,9 +200,12 @@ class Pump(threading.Thread):
             # (gst-rtsp-media sets live media to PLAYING while preparing);
             # before that appsrc is flushing and would drop our buffers.
             clock = src.get_clock()
-            if clock is None:
+            base = src.get_base_time()
+            if clock is None or base == 0:
+                # The clock reaches the elements a moment before their base time does: a start in between
+                # would stamp the frames with the clock's whole uptime, and the sinks would hold them that long.
                 return now + self.POLL
-            feed.pts0 = max(0, clock.get_time() - src.get_base_time())
+            feed.pts0 = max(0, clock.get_time() - base)
             feed.t0 = now
             feed.started = True
         if feed.mount.stalled:

@@ -301,3 +301,34 @@ def test_silent_and_garbage_servers() -> None:
                 timeout=20,
             )
             assert res.returncode != 0
+
+
+def test_many_cameras_dialled_at_once_all_send_their_picture(h264_clip: Path) -> None:
+    """48 sessions opened together, as a restarted worker dials its cameras: every one gets its first frame soon.
+    (A feed started between the clock's and the base time's arrival once stamped its frames with the clock's
+    uptime, and one or two of 48 sessions were answered but never sent a frame.)"""
+    n = 48
+    mounts = [{"path": f"/c{i}", "clip": str(h264_clip)} for i in range(n)]
+    with RtspServer(mounts) as many:
+        waited: dict[int, float] = {}
+
+        def dial(index: int) -> None:
+            began = time.monotonic()
+            options = {"rtsp_transport": "tcp", "fpsprobesize": "0", "timeout": "8000000"}
+            try:
+                with av.open(many.url(f"/c{index}"), options=options, timeout=(8, 8)) as container:
+                    for packet in container.demux(video=0):
+                        if packet.size:
+                            waited[index] = time.monotonic() - began
+                            return
+            except av.FFmpegError:
+                pass
+
+        threads = [threading.Thread(target=dial, args=(i,), daemon=True) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+    silent = sorted(set(range(n)) - set(waited))
+    assert not silent, f"no frame from {silent}; the others after {sorted(waited.values())[-1:]} s at most"
+    assert max(waited.values()) < 6, sorted(waited.values())
