@@ -41,22 +41,25 @@ class Reading:
     rss_bytes: int
 
 
+def _family(proc: psutil.Process) -> list[psutil.Process]:
+    """The process and its children (for `vms run`: the service process, its workers and the spare)."""
+    try:
+        return [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
 def cpu_and_rss(processes: list[psutil.Process]) -> Reading:
     """CPU seconds and RSS of the processes and their children: `vms run`'s worker processes (and its spare) are
     part of the service's cost."""
     cpu = rss = 0
-    for proc in processes:
+    for member in (m for proc in processes for m in _family(proc)):
         try:
-            family = [proc, *proc.children(recursive=True)]
+            times = member.cpu_times()
+            cpu += times.user + times.system
+            rss += member.memory_info().rss
         except psutil.NoSuchProcess:
-            continue
-        for member in family:
-            try:
-                times = member.cpu_times()
-                cpu += times.user + times.system
-                rss += member.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
+            pass
     return Reading(cpu, rss)
 
 
@@ -64,15 +67,10 @@ def cpu_by_process(service: psutil.Process) -> dict[int, tuple[str, float]]:
     """Each process of `vms run` (the service process and its workers, the spare among them) with its CPU
     seconds so far: where the service's cost goes."""
     seen: dict[int, tuple[str, float]] = {}
-    try:
-        family = [service, *service.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return seen
-    for member in family:
+    for member in _family(service):
         try:
             times = member.cpu_times()
-            kind = "service" if member.pid == service.pid else "worker"
-            seen[member.pid] = (kind, times.user + times.system)
+            seen[member.pid] = ("service" if member.pid == service.pid else "worker", times.user + times.system)
         except psutil.NoSuchProcess:
             pass
     return seen
@@ -203,6 +201,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--bitrate", default="4M")
+    parser.add_argument("--workers", default="auto", help="vms's worker processes (workers.processes; 0: none)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     n = args.cameras
@@ -220,7 +219,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vms-bench-") as tmp, RtspServer(mounts) as server:
         workdir = Path(tmp)
         urls = [server.url(f"/cam{i}") for i in range(n)]
-        vms, base = start_vms(urls, workdir)
+        processes = args.workers if args.workers == "auto" else int(args.workers)
+        vms, base = start_vms(urls, workdir, workers={"processes": processes})
         progress = [workdir / f"ffmpeg{i}.progress" for i in range(n)]
         ffmpegs = [start_ffmpeg(url, p) for url, p in zip(urls, progress, strict=True)]
         try:
