@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _INDEX_EVERY_S = 5.0  # how often the open segment's row follows the file
 _RETRY_AFTER_S = 5.0  # after a write error, the wait before a new segment is tried
 _REANCHOR_S = 2.0  # camera clock this far from ours: take ours again
-_BATCH_PAUSE_S = 0.2
+_MAX_BATCH_PAUSE_S = 1.0
 _STALL_S = 2.0  # a longer pause between two frames of a connection is a gap, not a slow frame
 
 
@@ -60,10 +60,6 @@ class Recorder(SubscriptionWorker):
     Its queue is deep (several seconds at 25 fps), so a brief disk stall loses no video.
     """
 
-    # Taking packets in batches rather than waking for each one halves the recorder's CPU; the queue holds
-    # many seconds, and a kill loses at most this pause more.
-    pause_s = _BATCH_PAUSE_S
-
     def __init__(
         self,
         camera_id: str,
@@ -80,6 +76,11 @@ class Recorder(SubscriptionWorker):
         self._directory = directory
         self._segment_s = segment_s
         self._fragment_s = fragment_s
+        # Nothing reaches the disk before a fragment closes, so while a segment is open the recorder wakes once per
+        # fragment (at most a second) and takes its packets in one batch: 16 recorder threads waking 5 times a
+        # second cost a worker more than their Python (docs/performance.md, "Recording"). The queue holds many
+        # seconds; a kill loses at most this pause more than the fragment being filled.
+        self._batch_pause_s = min(fragment_s, _MAX_BATCH_PAUSE_S)
         self._info: StreamInfo | None = None
         # Our clock minus the camera's, for this connection: a packet's time is offset + its dts in seconds.
         self._offset: float | None = None
@@ -95,6 +96,11 @@ class Recorder(SubscriptionWorker):
 
     def __repr__(self) -> str:
         return f"Recorder({self.camera_id!r})"
+
+    @property
+    def pause_s(self) -> float:  # type: ignore[override]
+        """The rest after a batch: none while waiting for a key frame, so a segment starts on the first one."""
+        return self._batch_pause_s if self._open is not None else 0.0
 
     def status(self) -> RecorderStatus:
         status = self._status

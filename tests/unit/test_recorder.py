@@ -1,8 +1,10 @@
 """recordings/recorder.py: where segments are cut and what each interruption leaves as a gap, fed packets
-directly (no thread, no camera) and written to real files and an in-memory index."""
+directly (no thread, no camera) and written to real files and an in-memory index; and, in its own thread, how
+it takes its queue."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,34 @@ def test_a_recorder_wakes_only_to_index_the_segment_it_writes(recorder, h264_ses
     assert 0 < rec.idle_in(T0) <= 5.0  # the open segment's row follows the file
     rec.finished()
     assert rec.idle_in(T0) is None
+
+
+def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragment_at_a_time(
+    tmp_path: Path, h264_session: Session
+) -> None:
+    store = Store.open(str(tmp_path / "index.db"))
+    hub = Hub("cam")
+    rec = Recorder("cam", hub, store.recordings, tmp_path, segment_s=60.0, fragment_s=1.0)
+    rec.start()
+    try:
+        packets = _timed(h264_session, start=time.time())  # 10 fps, a key frame a second
+        hub.begin(h264_session.info)
+        hub.publish(packets[0])
+        published = time.monotonic()
+        while rec.status().state != "recording" and time.monotonic() - published < 2.0:
+            time.sleep(0.01)
+        # Waiting for a key frame the recorder rests not at all: the segment starts on it, not a batch later.
+        assert rec.status().state == "recording" and time.monotonic() - published < 0.8
+        for packet in packets[1:10]:
+            hub.publish(packet)
+        # Recording, it rests a fragment's length between batches: the rest of the fragment waits in its queue.
+        time.sleep(0.4)
+        assert rec.subscription.stats().queued == 9
+        while rec.subscription.stats().queued and time.monotonic() - published < 3.0:
+            time.sleep(0.01)
+        assert rec.subscription.stats().queued == 0
+    finally:
+        rec.stop()
+        rec.join(5)
+    segments = store.recordings.segments("cam", 0, 4e9)
+    assert [round(s.end_ts - s.start_ts, 2) for s in segments] == [1.0]  # the ten frames, all written
