@@ -99,8 +99,11 @@ class Recorder(SubscriptionWorker):
 
     @property
     def pause_s(self) -> float:  # type: ignore[override]
-        """The rest after a batch: none while waiting for a key frame, so a segment starts on the first one."""
-        return self._batch_pause_s if self._open is not None else 0.0
+        """The rest after a batch: none while waiting for a key frame to start a segment on, so it starts on the
+        first one; the same as while writing during the wait after a write error (a full disk wakes no one)."""
+        if self._open is None and time.monotonic() >= self._retry_at:
+            return 0.0
+        return self._batch_pause_s
 
     def status(self) -> RecorderStatus:
         status = self._status

@@ -127,3 +127,26 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
         rec.join(5)
     segments = store.recordings.segments("cam", 0, 4e9)
     assert [round(s.end_ts - s.start_ts, 2) for s in segments] == [1.0]  # the ten frames, all written
+
+
+def test_a_recorder_that_cannot_write_rests_between_batches_too(tmp_path: Path, h264_session: Session) -> None:
+    (tmp_path / "recordings").write_bytes(b"")  # a file where the recordings folder should be: every open fails
+    store = Store.open(str(tmp_path / "index.db"))
+    hub = Hub("cam")
+    rec = Recorder("cam", hub, store.recordings, tmp_path / "recordings", segment_s=60.0, fragment_s=1.0)
+    rec.start()
+    try:
+        packets = _timed(h264_session, start=time.time())
+        hub.begin(h264_session.info)
+        hub.publish(packets[0])
+        published = time.monotonic()
+        while rec.status().state != "failing" and time.monotonic() - published < 2.0:
+            time.sleep(0.01)
+        assert rec.status().state == "failing"
+        for packet in packets[1:10]:
+            hub.publish(packet)
+        time.sleep(0.4)
+        assert rec.subscription.stats().queued == 9  # not woken for every packet while it waits to retry
+    finally:
+        rec.stop()
+        rec.join(5)
