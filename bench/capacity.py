@@ -16,7 +16,10 @@ B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
   every camera is recording, none lost or dropped a packet, none is behind, and the box is not saturated (at
   least 10 % of its CPU idle).
   With `--analysis-intervals`, vms runs once per value, the cameras' `analysis_interval_s` set to it (0, the
-  default: every key frame, one per 2 s GOP; 4: every other one).
+  default: every key frame, one per 2 s GOP; 4: every other one). After each vms window one worker is killed
+  with kill -9: how long until its cameras are connected and recording again, which of them was the last to record
+  and how the API showed it just before (health, packets, key frame, recorder state and queue), and what the other
+  cameras lost meanwhile.
 - **Motion 4.5** (Debian's `motion`; `apt-get install motion`), the same N cameras: continuous movies
   (`emulate_motion on`) written by packet passthrough (`movie_passthrough on`, 60 s movies), its motion detection at
   the camera's full picture, as it works. CPU and RSS per camera, the box's CPU, and the bytes of movie written
@@ -99,6 +102,7 @@ class WorkerKill:
     reconnected_median_s: float | None  # ... until half of them were
     reconnected_within_2s: int  # of them connected again within 2 s of the kill (the restart back-off is 0 s)
     recording_s: float | None  # ... until the last of them was recording again (its first key frame written)
+    slowest: str | None  # the last victim to record again, and how it looked a poll before it did
     others: int
     others_dropped: int  # packets the other cameras' recorders dropped in that time
     others_reconnected: int  # other cameras that reconnected in that time
@@ -165,6 +169,7 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
     killed = time.time()
     connected = recording = None
     delays: list[float] = []
+    waiting: dict[str, dict[str, object]] = {}  # victims not recording yet, as last seen
     while time.time() - killed < 30 and recording is None:
         time.sleep(0.2)
         views = {str(v["id"]): v for v in cameras(base, token)}
@@ -172,7 +177,10 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
         if connected is None and len(back) == len(victims):
             delays = sorted(_moment(v, "health", "connected_at") - killed for v in back)
             connected = delays[-1]
-        if connected is not None and all(_state(views[cid], "recording") == "recording" for cid in victims):
+        not_yet = {cid: views[cid] for cid in victims if _state(views[cid], "recording") != "recording"}
+        if not_yet:
+            waiting = not_yet
+        if connected is not None and not not_yet:
             recording = time.time() - killed
     time.sleep(2)  # the survivors' reports after it all
     views = {str(v["id"]): v for v in cameras(base, token)}
@@ -183,6 +191,7 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
         reconnected_median_s=delays[len(delays) // 2] if delays else None,
         reconnected_within_2s=sum(1 for d in delays if d <= 2.0),
         recording_s=recording,
+        slowest=_describe_waiting(waiting, killed) if waiting else None,
         others=len(others),
         others_dropped=sum(
             _number(views[c], "recording", "packets_dropped") - _number(before[c], "recording", "packets_dropped")
@@ -191,6 +200,27 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
         others_reconnected=sum(
             1 for c in others if _number(views[c], "health", "reconnects") != _number(before[c], "health", "reconnects")
         ),
+    )
+
+
+def _describe_waiting(waiting: dict[str, dict[str, object]], killed: float) -> str:
+    """The last victim(s) to record again as the poll before saw them: what held them, if the API tells."""
+    cid, view = next(iter(waiting.items()))
+    recorder = view.get("recording") if isinstance(view.get("recording"), dict) else {}
+    assert isinstance(recorder, dict)
+    consumers = view.get("consumers")
+    queued = (
+        [c.get("queued") for c in consumers if isinstance(c, dict) and c.get("name") == "recorder"]
+        if isinstance(consumers, list)
+        else []
+    )
+    key = _moment(view, "health", "last_keyframe_at")
+    more = f" and {len(waiting) - 1} more" if len(waiting) > 1 else ""
+    return (
+        f"{cid}{more}: health {_state(view, 'health')}, {_number(view, 'health', 'packets_total')} packets,"
+        f" last key frame {f'{key - killed:.1f} s after the kill' if key > killed else 'before the kill'};"
+        f" recorder {recorder.get('state')}, queue {queued[0] if queued else '?'},"
+        f" last error {recorder.get('last_error')!r}"
     )
 
 
@@ -461,7 +491,7 @@ def main() -> int:
                       f" {_seconds(kill.reconnected_s)}"
                       f" ({kill.reconnected_within_2s} within 2 s, half after"
                       f" {_seconds(kill.reconnected_median_s)}),"
-                      f" recording after {_seconds(kill.recording_s)};"
+                      f" recording after {_seconds(kill.recording_s)} (the last: {kill.slowest});"
                       f" the other {kill.others}: {kill.others_dropped} packets dropped, {kill.others_reconnected}"
                       f" reconnected")  # fmt: skip
             results.append({"cameras": n, "analysis_interval_s": interval, "holds": verdict == "holds",

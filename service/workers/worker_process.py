@@ -36,6 +36,7 @@ from service.workers.messages import (
     Unwatch,
     Watch,
 )
+from streams import read_interrupt
 from streams.camera import CameraStream
 from streams.items import PacketsDropped, StreamItem
 from streams.worker import SubscriptionWorker
@@ -57,6 +58,10 @@ def run_worker(fd: int, parent: int) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     link = Link(fd, "worker")
+    # A spare waits here, for seconds or hours, until a worker dies: the check that a blocked read can be aborted
+    # (0.3 s, which every camera's first open waits for) is done meanwhile, so the dead worker's cameras are
+    # dialled as soon as they arrive.
+    threading.Thread(target=read_interrupt.supported, name="read-interrupt-check", daemon=True).start()
     try:
         start = link.recv()
     except LinkClosed:
