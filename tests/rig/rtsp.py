@@ -291,7 +291,10 @@ class MuteRtspServer(_TcpServer):
             buffer += data
             while b"\r\n\r\n" in buffer:
                 head, buffer = buffer.split(b"\r\n\r\n", 1)
-                conn.sendall(self._answer(head.decode("latin-1")))
+                try:
+                    conn.sendall(self._answer(head.decode("latin-1")))
+                except OSError:  # the client hung up, or the server is stopping and closed the connection
+                    return
 
     @staticmethod
     def _answer(head: str) -> bytes:
