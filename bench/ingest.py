@@ -82,6 +82,11 @@ def cpu_split(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, 
     return [f"{kind} {share:.1f} %" for kind, share in sorted(shares, key=lambda s: -s[1])]
 
 
+def worker_processes(value: str) -> int | str:
+    """`--workers`: "auto" (one per core) or a number of worker processes (0: every camera in the service process)."""
+    return value if value == "auto" else int(value)
+
+
 def start_vms(
     urls: list[str], workdir: Path, camera_fields: dict[str, object] | None = None, **sections: object
 ) -> tuple[subprocess.Popen[bytes], str]:
@@ -201,7 +206,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--bitrate", default="4M")
-    parser.add_argument("--workers", default="auto", help="vms's worker processes (workers.processes; 0: none)")
+    parser.add_argument(
+        "--workers", type=worker_processes, default="auto", help="vms's worker processes (workers.processes; 0: none)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     n = args.cameras
@@ -219,8 +226,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vms-bench-") as tmp, RtspServer(mounts) as server:
         workdir = Path(tmp)
         urls = [server.url(f"/cam{i}") for i in range(n)]
-        processes = args.workers if args.workers == "auto" else int(args.workers)
-        vms, base = start_vms(urls, workdir, workers={"processes": processes})
+        vms, base = start_vms(urls, workdir, workers={"processes": args.workers})
         progress = [workdir / f"ffmpeg{i}.progress" for i in range(n)]
         ffmpegs = [start_ffmpeg(url, p) for url, p in zip(urls, progress, strict=True)]
         try:

@@ -30,7 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import ADMIN_PASSWORD, FPS, cpu_and_rss, cpu_by_process, cpu_split, start_vms, stop_processes
+from ingest import (
+    ADMIN_PASSWORD,
+    FPS,
+    cpu_and_rss,
+    cpu_by_process,
+    cpu_split,
+    start_vms,
+    stop_processes,
+    worker_processes,
+)
 
 from core.store import Store
 from core.store.recordings import NewSegment
@@ -88,8 +97,7 @@ def live_recording(args: argparse.Namespace, clip: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="vms-bench-rec-") as tmp, RtspServer(mounts) as server:
         workdir = Path(tmp)
         urls = [server.url(f"/cam{i}") for i in range(n)]
-        processes = args.workers if args.workers == "auto" else int(args.workers)
-        vms, base = start_vms(urls, workdir, recording={"segment_s": 60}, workers={"processes": processes})
+        vms, base = start_vms(urls, workdir, recording={"segment_s": 60}, workers={"processes": args.workers})
         ffmpegs = [start_ffmpeg_segmenter(url, workdir / "ffmpeg" / f"cam{i}") for i, url in enumerate(urls)]
         try:
             token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()[
@@ -220,7 +228,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--bitrate", default="4M")
-    parser.add_argument("--workers", default="auto", help="vms's worker processes (workers.processes)")
+    parser.add_argument(
+        "--workers", type=worker_processes, default="auto", help="vms's worker processes (workers.processes)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     print(f"preparing a 1920x1080 {FPS} fps H.264 Main clip at {args.bitrate}bit/s ...", flush=True)
