@@ -28,6 +28,7 @@ from core.store import Store
 from media.mp4.init import init_segment
 from media.nal import START_CODE, parse_avcc
 from media.packet import MediaPacket, StreamInfo
+from recordings.index_writer import IndexWriter
 from recordings.recorder import Recorder
 from streams.hub import Hub
 from tests.rig.media import clip_cache_dir, make_clip
@@ -91,9 +92,10 @@ def run(
     store = Store.open(str(folder / "index.db"))
     hubs = [Hub(f"cam{n}") for n in range(cameras)]
     recorders = []
+    index = IndexWriter(store.recordings)
     if pause_s is not None:
         for n, hub in enumerate(hubs):
-            recorder = Recorder(f"cam{n}", hub, store.recordings, folder / "recordings", segment_s=60.0, fragment_s=1.0)
+            recorder = Recorder(f"cam{n}", hub, index, folder / "recordings", segment_s=60.0, fragment_s=1.0)
             recorder._batch_pause_s = pause_s  # the variant under test; vms sets it from the fragment duration
             recorder.start()
             recorders.append(recorder)
@@ -128,6 +130,7 @@ def run(
         recorder.stop()
     for recorder in recorders:
         recorder.join(5)
+    index.stop()
     store.close()
     return used
 

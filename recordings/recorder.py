@@ -14,6 +14,7 @@ from core.store.recordings import NewSegment, RecordingRepository
 from media.mp4.file import read_contents, truncate_incomplete
 from media.packet import MediaPacket, StreamInfo
 from media.segment_path import segment_path
+from recordings.index_writer import IndexWriter, SegmentRow
 from recordings.writer import SegmentWriteError, SegmentWriter, params_digest
 from streams.camera import CameraStream
 from streams.hub import Hub
@@ -47,7 +48,7 @@ class RecorderStatus:
 @dataclass
 class _Open:
     writer: SegmentWriter
-    row_id: int
+    row: SegmentRow
     start_ts: float
     params: str
     indexed_at: float
@@ -57,14 +58,15 @@ class _Open:
 class Recorder(SubscriptionWorker):
     """Reads one camera's hub in its own thread and writes segments; the camera never waits for it.
 
-    Its queue is deep (several seconds at 25 fps), so a brief disk stall loses no video.
+    Its queue is deep (several seconds at 25 fps), so a brief disk stall loses no video. Its changes to the index
+    go through the process's `IndexWriter`: it never waits for the database either.
     """
 
     def __init__(
         self,
         camera_id: str,
         hub: Hub,
-        repository: RecordingRepository,
+        index: IndexWriter,
         directory: Path,
         segment_s: float,
         fragment_s: float,
@@ -72,7 +74,7 @@ class Recorder(SubscriptionWorker):
     ) -> None:
         super().__init__(hub, "recorder", capacity=queue_packets, thread_name=f"recorder-{camera_id}")
         self.camera_id = camera_id
-        self._repo = repository
+        self._index_writer = index
         self._directory = directory
         self._segment_s = segment_s
         self._fragment_s = fragment_s
@@ -96,6 +98,10 @@ class Recorder(SubscriptionWorker):
 
     def __repr__(self) -> str:
         return f"Recorder({self.camera_id!r})"
+
+    @property
+    def index_writer(self) -> IndexWriter:
+        return self._index_writer
 
     @property
     def pause_s(self) -> float:  # type: ignore[override]
@@ -226,7 +232,7 @@ class Recorder(SubscriptionWorker):
             self._fail(str(error))
             return None
         params = params_digest(info)
-        row_id = self._repo.open_segment(
+        row = self._index_writer.open_segment(
             NewSegment(
                 self.camera_id,
                 relative,
@@ -239,17 +245,17 @@ class Recorder(SubscriptionWorker):
             )
         )
         # The row (and the end of the gap before it) follow a second later, once the start has settled.
-        self._open = _Open(writer, row_id, start_ts, params, time.monotonic() - _INDEX_EVERY_S + 1.0)
+        self._open = _Open(writer, row, start_ts, params, time.monotonic() - _INDEX_EVERY_S + 1.0)
         self._set(state="recording", segment=relative, segment_started_at=start_ts)
         return self._open
 
     def _index(self, current: _Open, closed: bool = False) -> None:
         if not current.gap_closed:
-            self._repo.close_gap(self.camera_id, current.start_ts)
+            self._index_writer.close_gap(self.camera_id, current.start_ts)
             current.gap_closed = True
         writer = current.writer
-        self._repo.update_segment(
-            current.row_id,
+        self._index_writer.update_segment(
+            current.row,
             current.start_ts + writer.duration_s,
             writer.size(),
             writer.keyframes,
@@ -281,7 +287,7 @@ class Recorder(SubscriptionWorker):
         """Video stops here for `cause`: close the segment and open a gap, which the next segment closes."""
         end = self._finish()
         if end is not None:
-            self._repo.open_gap(self.camera_id, end, cause)
+            self._index_writer.open_gap(self.camera_id, end, cause)
         if self._status.state == "recording":
             self._set(state="waiting")
 
@@ -298,14 +304,14 @@ class Recorder(SubscriptionWorker):
             layout = truncate_incomplete(current.writer.path) if current.writer.path.exists() else None
             if layout is None or layout.fragments == 0:
                 current.writer.path.unlink(missing_ok=True)
-                self._repo.delete_segments([current.row_id])
+                self._index_writer.delete_segment(current.row)
                 ended_at = self._last_end
             else:
                 contents = read_contents(current.writer.path)
                 kept = contents.duration_s if contents else 0.0
                 ended_at = current.start_ts + kept
-                self._repo.update_segment(
-                    current.row_id,
+                self._index_writer.update_segment(
+                    current.row,
                     ended_at,
                     layout.file_size,
                     contents.keyframes if contents else (),
@@ -314,10 +320,10 @@ class Recorder(SubscriptionWorker):
                     start_ts=current.start_ts,
                 )
                 if not current.gap_closed:
-                    self._repo.close_gap(self.camera_id, current.start_ts)
+                    self._index_writer.close_gap(self.camera_id, current.start_ts)
         ended_at = ended_at if ended_at is not None else self._last_end  # a new segment could not even open
         if ended_at is not None:
-            self._repo.open_gap(self.camera_id, ended_at, f"cannot write: {error}")
+            self._index_writer.open_gap(self.camera_id, ended_at, f"cannot write: {error}")
         if self._status.last_error != error or self._status.state != "failing":
             log.error("camera %s: recording paused: %s", self.camera_id, error)
         self._retry_at = time.monotonic() + _RETRY_AFTER_S
@@ -328,13 +334,14 @@ class Recorder(SubscriptionWorker):
 
 
 class RecorderFactory:
-    """Attaches a recorder to every camera stream the supervisor starts (where recording is on)."""
+    """Attaches a recorder to every camera stream the supervisor starts (where recording is on); their changes
+    to the index share one `IndexWriter`."""
 
     name = "recorder"
 
     def __init__(self, config: Config, repository: RecordingRepository) -> None:
         self._config = config
-        self._repo = repository
+        self.index = IndexWriter(repository)
         self._recorders: dict[str, Recorder] = {}
 
     def reconfigure(self, config: Config) -> None:
@@ -352,7 +359,7 @@ class RecorderFactory:
         recorder = Recorder(
             camera.id,
             stream.hub,
-            self._repo,
+            self.index,
             self._config.recordings_dir,
             recording.segment_s,
             recording.fragment_s,
@@ -365,3 +372,7 @@ class RecorderFactory:
     def status(self, camera_id: str) -> RecorderStatus | None:
         recorder = self._recorders.get(camera_id)
         return recorder.status() if recorder else None
+
+    def close(self, timeout: float = 10.0) -> None:
+        """After the recorders have stopped: their last changes to the index are written."""
+        self.index.stop(timeout)

@@ -4,6 +4,8 @@ the service itself does."""
 
 from __future__ import annotations
 
+import asyncio
+
 from core.config import Config
 from core.store import Store
 from detectors.pipeline.factory import DetectionFactory
@@ -39,10 +41,16 @@ class LocalCameras:
         declare_kinds(config.cameras)  # an operator model's kinds, for the store and the feed
         self.supervisor.reconfigure(config.ingest)
         self.recorders.reconfigure(config)
-        return await self.supervisor.apply(config.cameras)
+        changes = await self.supervisor.apply(config.cameras)
+        # A camera stopped here (moved to another worker, disabled) has its last changes in the index before the
+        # answer: whoever records it next continues from them.
+        await asyncio.to_thread(self.recorders.index.flush)
+        return changes
 
     async def stop(self) -> dict[str, HealthSnapshot]:
-        return await self.supervisor.stop_all()
+        final = await self.supervisor.stop_all()
+        await asyncio.to_thread(self.recorders.close)
+        return final
 
     def camera_ids(self) -> list[str]:
         return self.supervisor.camera_ids()

@@ -222,6 +222,33 @@ def test_reads_run_on_each_threads_own_connection_and_see_every_commit(tmp_path:
         db.read("SELECT 1")
 
 
+def test_a_write_inside_a_write_commits_with_it_and_its_error_undoes_only_itself(tmp_path: Path) -> None:
+    db = Database(tmp_path / "n.db")
+    db.migrate()
+    other = sqlite3.connect(str(tmp_path / "n.db"))  # another process's view: only what is committed
+    units = lambda conn: [r[0] for r in conn.execute("SELECT id FROM org_units ORDER BY id")]  # noqa: E731
+    with db.write():
+        with db.write() as cur:
+            cur.execute("INSERT INTO org_units VALUES ('qd', NULL, 'bureau', '局', 0)")
+        with pytest.raises(sqlite3.IntegrityError), db.write() as cur:
+            cur.execute("INSERT INTO org_units VALUES ('hl', 'qd', 'town', '镇', 0)")
+            cur.execute("INSERT INTO org_units VALUES ('hl', 'qd', 'town', '镇', 0)")  # the same id again
+        with db.write() as cur:
+            cur.execute("INSERT INTO org_units VALUES ('lc', 'qd', 'town', '吕四港镇', 0)")
+        assert units(other) == []  # nothing is committed before the outermost write ends
+    assert units(other) == ["lc", "qd"]  # the failed inner write left nothing; the others committed together
+    with pytest.raises(RuntimeError), db.write() as cur:
+        with db.write() as inner:
+            inner.execute("INSERT INTO org_units VALUES ('hm', 'qd', 'town', '海门', 0)")
+        raise RuntimeError("the batch fails")
+    assert units(other) == ["lc", "qd"]  # an outer error undoes its inner writes too
+    with db.write() as cur:  # and the connection is out of the transaction: the next write works
+        cur.execute("INSERT INTO org_units VALUES ('hm', 'qd', 'town', '海门', 0)")
+    assert units(other) == ["hm", "lc", "qd"]
+    other.close()
+    db.close()
+
+
 def test_violations_overlapping_a_span_newest_first_from_a_bound_the_index_gives(store: Store) -> None:
     day = 86400.0
     starts = [0.0, 2 * day, 3 * day - 5, 3 * day + 10, 3 * day + 2, 5 * day]  # written a few seconds out of order

@@ -46,25 +46,47 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Cursor]:
-        """A cursor inside a transaction: committed on success, rolled back on error."""
+        """A cursor inside a transaction: committed on success, rolled back on error.
+
+        Nested in another write of the same thread it is a savepoint of that transaction: an error undoes only
+        its own changes, and nothing is committed before the outermost write ends (a batch of repository calls,
+        each a write of its own, commits once: `recordings.index_writer`).
+        """
         with self._lock:
-            outer = getattr(self._local, "writing", False)
-            self._local.writing = True
+            depth = getattr(self._local, "depth", 0)
+            self._local.depth = depth + 1
+            begin, commit, rollback = (
+                ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+                if depth == 0
+                else (f"SAVEPOINT w{depth}", f"RELEASE w{depth}", f"ROLLBACK TO w{depth}")
+            )
             cursor = self._conn.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+
+            def undo() -> None:
+                # Some errors (a full disk, an I/O error) end the transaction themselves: nothing to undo then.
+                if self._conn.in_transaction:
+                    cursor.execute(rollback)
+                    if depth:
+                        cursor.execute(commit)  # a savepoint rolled back to stays open until released
+
             try:
-                yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            else:
-                cursor.execute("COMMIT")
+                cursor.execute(begin)
+                try:
+                    yield cursor
+                    cursor.execute(commit)
+                except BaseException:
+                    undo()  # a failed COMMIT too: the connection must not stay inside the transaction
+                    raise
             finally:
                 cursor.close()
-                self._local.writing = outer
+                self._local.depth = depth
+
+    @property
+    def _writing(self) -> bool:
+        return getattr(self._local, "depth", 0) > 0
 
     def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        if self.path is None or getattr(self._local, "writing", False):
+        if self.path is None or self._writing:
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
         return self._reader().execute(sql, params).fetchall()

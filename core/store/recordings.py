@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from core.store.database import Database
@@ -93,6 +94,10 @@ def _gap(row: sqlite3.Row) -> Gap:
 class RecordingRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def together(self) -> AbstractContextManager[object]:
+        """Changes made inside commit as one transaction; a change that raises undoes only itself."""
+        return self._db.write()
 
     # --- segments -----------------------------------------------------------------------------
 

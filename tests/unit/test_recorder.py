@@ -1,6 +1,6 @@
 """recordings/recorder.py: where segments are cut and what each interruption leaves as a gap, fed packets
 directly (no thread, no camera) and written to real files and an in-memory index; and, in its own thread, how
-it takes its queue."""
+it takes its queue and that it never waits for the index."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from core.store import Store
 from media.packet import MediaPacket
+from recordings.index_writer import IndexWriter
 from recordings.recorder import Recorder
 from streams.hub import Hub
 from streams.items import PacketsDropped, StreamEnded
@@ -32,14 +33,17 @@ def _timed(session: Session, start: float = T0, offset_ticks: int = 0) -> list[M
 @pytest.fixture
 def recorder(tmp_path: Path) -> tuple[Recorder, Store]:
     store = Store.open(":memory:")
-    return Recorder("cam", Hub("cam"), store.recordings, tmp_path, segment_s=2.0, fragment_s=1.0), store
+    index = IndexWriter(store.recordings)
+    return Recorder("cam", Hub("cam"), index, tmp_path, segment_s=2.0, fragment_s=1.0), store
 
 
-def _closed(store: Store) -> list[tuple[float, float]]:
+def _closed(rec: Recorder, store: Store) -> list[tuple[float, float]]:
+    assert rec.index_writer.flush()
     return [(round(s.start_ts - T0, 2), round(s.end_ts - T0, 2)) for s in store.recordings.segments("cam", 0, 4e9)]
 
 
-def _gaps(store: Store) -> list[tuple[float, float | None, str]]:
+def _gaps(rec: Recorder, store: Store) -> list[tuple[float, float | None, str]]:
+    assert rec.index_writer.flush()
     return [
         (round(g.start_ts - T0, 2), None if g.end_ts is None else round(g.end_ts - T0, 2), g.cause)
         for g in store.recordings.gaps("cam", 0, 4e9)
@@ -50,8 +54,8 @@ def test_segments_are_cut_on_the_first_key_frame_after_segment_s(recorder, h264_
     rec, store = recorder
     rec.handle([h264_session.info, *_timed(h264_session)], T0)
     rec.finished()
-    assert _closed(store) == [(0.0, 2.0), (2.0, 3.0)]  # 3 s of video, key frames every second
-    assert _gaps(store) == [(3.0, None, "recording stopped")]
+    assert _closed(rec, store) == [(0.0, 2.0), (2.0, 3.0)]  # 3 s of video, key frames every second
+    assert _gaps(rec, store) == [(3.0, None, "recording stopped")]
     assert rec.status().state == "stopped" and rec.status().segments_written == 2
 
 
@@ -64,7 +68,7 @@ def test_every_interruption_is_a_gap_with_its_cause(recorder, h264_session: Sess
     rec.handle(late[10:20], T0)
     rec.handle([PacketsDropped(1, 42, T0 + 7), *late[20:]], T0)
     rec.handle([StreamEnded(1, "connection reset", T0 + 8)], T0)
-    assert [cause for _, _, cause in _gaps(store)] == [
+    assert [cause for _, _, cause in _gaps(rec, store)] == [
         "camera stalled: no video for 5.1 s",
         "recorder fell behind: 42 packets dropped",
         "camera: connection reset",
@@ -73,7 +77,7 @@ def test_every_interruption_is_a_gap_with_its_cause(recorder, h264_session: Sess
     # A new connection: its first segment closes the open gap.
     rec.handle([h264_session.info, *_timed(h264_session, T0 + 20)], T0)
     rec.finished()
-    gaps = _gaps(store)
+    gaps = _gaps(rec, store)
     assert gaps[2][1] == 20.0 and gaps[-1][2] == "recording stopped"
 
 
@@ -84,7 +88,7 @@ def test_a_camera_clock_that_goes_back_starts_a_new_segment(recorder, h264_sessi
     again = _timed(h264_session, T0 + 1.5)  # timestamps restart at 0 within the same connection
     rec.handle(again[:10], T0)
     rec.finished()
-    (first_start, first_end), (second_start, second_end) = _closed(store)
+    (first_start, first_end), (second_start, second_end) = _closed(rec, store)
     # It follows the first (which ended with its last frame, 1.5 s in) on our clock, never on top of it.
     assert first_end == 1.5 and 1.5 <= second_start < 1.6 and second_end - second_start == 1.0
 
@@ -103,7 +107,7 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
 ) -> None:
     store = Store.open(str(tmp_path / "index.db"))
     hub = Hub("cam")
-    rec = Recorder("cam", hub, store.recordings, tmp_path, segment_s=60.0, fragment_s=1.0)
+    rec = Recorder("cam", hub, IndexWriter(store.recordings), tmp_path, segment_s=60.0, fragment_s=1.0)
     rec.start()
     try:
         packets = _timed(h264_session, start=time.time())  # 10 fps, a key frame a second
@@ -125,6 +129,7 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
     finally:
         rec.stop()
         rec.join(5)
+    assert rec.index_writer.flush()
     segments = store.recordings.segments("cam", 0, 4e9)
     assert [round(s.end_ts - s.start_ts, 2) for s in segments] == [1.0]  # the ten frames, all written
 
@@ -133,7 +138,7 @@ def test_a_recorder_that_cannot_write_rests_between_batches_too(tmp_path: Path, 
     (tmp_path / "recordings").write_bytes(b"")  # a file where the recordings folder should be: every open fails
     store = Store.open(str(tmp_path / "index.db"))
     hub = Hub("cam")
-    rec = Recorder("cam", hub, store.recordings, tmp_path / "recordings", segment_s=60.0, fragment_s=1.0)
+    rec = Recorder("cam", hub, IndexWriter(store.recordings), tmp_path / "recordings", segment_s=60.0, fragment_s=1.0)
     rec.start()
     try:
         packets = _timed(h264_session, start=time.time())
@@ -147,6 +152,34 @@ def test_a_recorder_that_cannot_write_rests_between_batches_too(tmp_path: Path, 
             hub.publish(packet)
         time.sleep(0.4)
         assert rec.subscription.stats().queued == 9  # not woken for every packet while it waits to retry
+    finally:
+        rec.stop()
+        rec.join(5)
+
+
+def test_a_recorder_records_while_the_index_cannot_be_written_and_the_index_follows(
+    tmp_path: Path, h264_session: Session
+) -> None:
+    store = Store.open(str(tmp_path / "index.db"))
+    hub = Hub("cam")
+    rec = Recorder("cam", hub, IndexWriter(store.recordings), tmp_path, segment_s=60.0, fragment_s=1.0)
+    rec.start()
+    try:
+        packets = _timed(h264_session, start=time.time())
+        hub.begin(h264_session.info)
+        with store.db.write():  # the index's write lock held (another camera's writes, a checkpoint, ...)
+            for packet in packets[:11]:  # a key frame, nine frames and the next key frame: a whole fragment
+                hub.publish(packet)
+            published, sent = time.monotonic(), sum(len(p.data) for p in packets[:11])
+            while rec.status().bytes_received < sent and time.monotonic() - published < 3:
+                time.sleep(0.01)
+            status = rec.status()
+            assert status.state == "recording"
+            assert status.bytes_written > len(h264_session.info.mp4_init or b"") + sent * 0.9  # the fragment is on disk
+            assert store.recordings.segments("cam", 0, 4e9) == []  # its row waits
+        assert rec.index_writer.flush(5)
+        (segment,) = store.recordings.segments("cam", 0, 4e9)
+        assert segment.path == rec.status().segment and segment.state == "open"
     finally:
         rec.stop()
         rec.join(5)
