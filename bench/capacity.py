@@ -101,7 +101,8 @@ class WorkerKill:
     reconnected_s: float | None  # from the kill until the last of them was connected again (None: not in 30 s)
     reconnected_median_s: float | None  # ... until half of them were
     reconnected_within_2s: int  # of them connected again within 2 s of the kill (the restart back-off is 0 s)
-    recording_s: float | None  # ... until the last of them was recording again (its first key frame written)
+    recording_s: float | None  # ... until the API showed the last of them recording again (polled: reports 1 s apart)
+    recorded_from_s: float | None  # ... until the first frame of the last victim's new segment (the recorder's clock)
     slowest: str | None  # the last victim to record again, and how it looked a poll before it did
     others: int
     others_dropped: int  # packets the other cameras' recorders dropped in that time
@@ -191,6 +192,7 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
         reconnected_median_s=delays[len(delays) // 2] if delays else None,
         reconnected_within_2s=sum(1 for d in delays if d <= 2.0),
         recording_s=recording,
+        recorded_from_s=_recorded_from(views, victims, killed),
         slowest=_describe_waiting(waiting, killed) if waiting else None,
         others=len(others),
         others_dropped=sum(
@@ -201,6 +203,12 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
             1 for c in others if _number(views[c], "health", "reconnects") != _number(before[c], "health", "reconnects")
         ),
     )
+
+
+def _recorded_from(views: dict[str, dict[str, object]], victims: set[str], killed: float) -> float | None:
+    """Seconds from the kill to the first frame of the last victim's new segment; None if one has none yet."""
+    starts = [_moment(views[cid], "recording", "segment_started_at") - killed for cid in victims]
+    return max(starts) if starts and min(starts) > 0 else None
 
 
 def _describe_waiting(waiting: dict[str, dict[str, object]], killed: float) -> str:
@@ -491,7 +499,8 @@ def main() -> int:
                       f" {_seconds(kill.reconnected_s)}"
                       f" ({kill.reconnected_within_2s} within 2 s, half after"
                       f" {_seconds(kill.reconnected_median_s)}),"
-                      f" recording after {_seconds(kill.recording_s)} (the last: {kill.slowest});"
+                      f" all recording from {_seconds(kill.recorded_from_s)} (the last new segment's first frame),"
+                      f" shown by the API after {_seconds(kill.recording_s)} (the last: {kill.slowest});"
                       f" the other {kill.others}: {kill.others_dropped} packets dropped, {kill.others_reconnected}"
                       f" reconnected")  # fmt: skip
             results.append({"cameras": n, "analysis_interval_s": interval, "holds": verdict == "holds",

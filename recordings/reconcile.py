@@ -37,7 +37,24 @@ def reconcile(
     cause: str = "service was not running",
 ) -> ReconcileReport:
     """The whole index at start-up; or only `cameras` (their worker process died while the others record on),
-    their gaps saying `cause`."""
+    their gaps saying `cause`. Every fix commits in one transaction: after a kill the other workers' index writers
+    wait for one write lock, not a hundred, and the dead worker's cameras are handed to the spare sooner."""
+    with repository.together():
+        report = _reconcile(repository, directory, cameras, cause)
+    for kind, paths in (
+        ("closed after an interruption", report.closed),
+        ("indexed from disk", report.indexed),
+        ("removed from the index, file missing", report.missing),
+        ("deleted, no video in them", report.discarded),
+    ):
+        if paths:
+            log.warning("recordings: %d segment(s) %s: %s", len(paths), kind, ", ".join(paths[:5]))
+    return report
+
+
+def _reconcile(
+    repository: RecordingRepository, directory: Path, cameras: Collection[str] | None, cause: str
+) -> ReconcileReport:
     report = ReconcileReport()
     mine = (lambda camera_id: True) if cameras is None else set(cameras).__contains__
     for segment in repository.open_segments():
@@ -102,15 +119,6 @@ def reconcile(
         last = repository.last_end(camera_id) if mine(camera_id) else None
         if last is not None:
             repository.open_gap(camera_id, last, cause)
-
-    for kind, paths in (
-        ("closed after an interruption", report.closed),
-        ("indexed from disk", report.indexed),
-        ("removed from the index, file missing", report.missing),
-        ("deleted, no video in them", report.discarded),
-    ):
-        if paths:
-            log.warning("recordings: %d segment(s) %s: %s", len(paths), kind, ", ".join(paths[:5]))
     return report
 
 

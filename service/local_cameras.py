@@ -21,6 +21,8 @@ from streams.camera import CameraStream
 from streams.health import HealthSnapshot
 from uplink.push import PushFactory, PushStatus
 
+_FLUSH_ON_APPLY_S = 2.0
+
 
 class LocalCameras:
     """The `CameraRuntime` of cameras whose pipelines run in this process."""
@@ -43,8 +45,9 @@ class LocalCameras:
         self.recorders.reconfigure(config)
         changes = await self.supervisor.apply(config.cameras)
         # A camera stopped here (moved to another worker, disabled) has its last changes in the index before the
-        # answer: whoever records it next continues from them.
-        await asyncio.to_thread(self.recorders.index.flush)
+        # answer, whoever records it next continues from them; a database that refuses writes delays it no more
+        # than this (the changes stay queued).
+        await asyncio.to_thread(self.recorders.index.flush, _FLUSH_ON_APPLY_S)
         return changes
 
     async def stop(self) -> dict[str, HealthSnapshot]:
