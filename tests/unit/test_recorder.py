@@ -5,6 +5,8 @@ it takes its queue and that it never waits for the index."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,14 +104,24 @@ def test_a_recorder_wakes_only_to_index_the_segment_it_writes(recorder, h264_ses
     assert rec.idle_in(T0) is None
 
 
+@contextmanager
+def _running(tmp_path: Path, recordings: Path) -> Iterator[tuple[Recorder, Hub, Store]]:
+    """A recorder in its own thread on a hub, with a file index; stopped at the end."""
+    store = Store.open(str(tmp_path / "index.db"))
+    hub = Hub("cam")
+    rec = Recorder("cam", hub, IndexWriter(store.recordings), recordings, segment_s=60.0, fragment_s=1.0)
+    rec.start()
+    try:
+        yield rec, hub, store
+    finally:
+        rec.stop()
+        rec.join(5)
+
+
 def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragment_at_a_time(
     tmp_path: Path, h264_session: Session
 ) -> None:
-    store = Store.open(str(tmp_path / "index.db"))
-    hub = Hub("cam")
-    rec = Recorder("cam", hub, IndexWriter(store.recordings), tmp_path, segment_s=60.0, fragment_s=1.0)
-    rec.start()
-    try:
+    with _running(tmp_path, tmp_path) as (rec, hub, store):
         packets = _timed(h264_session, start=time.time())  # 10 fps, a key frame a second
         hub.begin(h264_session.info)
         hub.publish(packets[0])
@@ -126,9 +138,6 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
         while rec.subscription.stats().queued and time.monotonic() - published < 3.0:
             time.sleep(0.01)
         assert rec.subscription.stats().queued == 0
-    finally:
-        rec.stop()
-        rec.join(5)
     assert rec.index_writer.flush()
     segments = store.recordings.segments("cam", 0, 4e9)
     assert [round(s.end_ts - s.start_ts, 2) for s in segments] == [1.0]  # the ten frames, all written
@@ -136,11 +145,7 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
 
 def test_a_recorder_that_cannot_write_rests_between_batches_too(tmp_path: Path, h264_session: Session) -> None:
     (tmp_path / "recordings").write_bytes(b"")  # a file where the recordings folder should be: every open fails
-    store = Store.open(str(tmp_path / "index.db"))
-    hub = Hub("cam")
-    rec = Recorder("cam", hub, IndexWriter(store.recordings), tmp_path / "recordings", segment_s=60.0, fragment_s=1.0)
-    rec.start()
-    try:
+    with _running(tmp_path, tmp_path / "recordings") as (rec, hub, _):
         packets = _timed(h264_session, start=time.time())
         hub.begin(h264_session.info)
         hub.publish(packets[0])
@@ -152,19 +157,12 @@ def test_a_recorder_that_cannot_write_rests_between_batches_too(tmp_path: Path, 
             hub.publish(packet)
         time.sleep(0.4)
         assert rec.subscription.stats().queued == 9  # not woken for every packet while it waits to retry
-    finally:
-        rec.stop()
-        rec.join(5)
 
 
 def test_a_recorder_records_while_the_index_cannot_be_written_and_the_index_follows(
     tmp_path: Path, h264_session: Session
 ) -> None:
-    store = Store.open(str(tmp_path / "index.db"))
-    hub = Hub("cam")
-    rec = Recorder("cam", hub, IndexWriter(store.recordings), tmp_path, segment_s=60.0, fragment_s=1.0)
-    rec.start()
-    try:
+    with _running(tmp_path, tmp_path) as (rec, hub, store):
         packets = _timed(h264_session, start=time.time())
         hub.begin(h264_session.info)
         with store.db.write():  # the index's write lock held (another camera's writes, a checkpoint, ...)
@@ -180,6 +178,3 @@ def test_a_recorder_records_while_the_index_cannot_be_written_and_the_index_foll
         assert rec.index_writer.flush(5)
         (segment,) = store.recordings.segments("cam", 0, 4e9)
         assert segment.path == rec.status().segment and segment.state == "open"
-    finally:
-        rec.stop()
-        rec.join(5)
