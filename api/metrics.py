@@ -102,6 +102,11 @@ class RecordingCollector(Collector):
         )
         written = CounterMetricFamily("vms_recording_written_bytes", "Bytes of segments written", labels=["camera"])
         segments = CounterMetricFamily("vms_recording_segments", "Segments closed since start", labels=["camera"])
+        unindexed = GaugeMetricFamily(
+            "vms_recording_index_pending",
+            "Changes to the recordings index the camera's process has not yet written (grows while it cannot)",
+            labels=["camera"],
+        )
         for camera in self._recordings.config.cameras:
             status = self._cameras.recorder_status(camera.id)
             if status is None:
@@ -110,7 +115,8 @@ class RecordingCollector(Collector):
             failing.add_metric([camera.id], 1.0 if status.state == "failing" else 0.0)
             written.add_metric([camera.id], status.bytes_written)
             segments.add_metric([camera.id], status.segments_written)
-        yield from (recording, failing, written, segments)
+            unindexed.add_metric([camera.id], status.index_pending)
+        yield from (recording, failing, written, segments, unindexed)
         last = self._recordings.cleaner.last
         if last is not None:
             yield GaugeMetricFamily(

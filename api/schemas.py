@@ -72,6 +72,8 @@ class RecorderView(_View):
     packets_dropped: int
     last_error: str | None
     last_error_at: float | None
+    index_pending: int = 0  # changes to the recordings index not yet written by the camera's process
+    index_error: str | None = None  # why, while the database refuses them (the video is on disk meanwhile)
 
 
 class DetectionView(_View):

@@ -43,6 +43,10 @@ class RecorderStatus:
     packets_dropped: int
     last_error: str | None
     last_error_at: float | None
+    # The process's changes to the recordings index not yet written, and why while the database refuses them: the
+    # video is on disk meanwhile, but playback and export find it only once its rows are written.
+    index_pending: int = 0
+    index_error: str | None = None
 
 
 @dataclass
@@ -115,8 +119,14 @@ class Recorder(SubscriptionWorker):
         status = self._status
         current = self._open
         written = self._written_closed + (current.writer.size() if current else 0)
+        index = self._index_writer
         return replace(
-            status, bytes_written=written, bytes_received=self._bytes_received, packets_dropped=self._packets_dropped
+            status,
+            bytes_written=written,
+            bytes_received=self._bytes_received,
+            packets_dropped=self._packets_dropped,
+            index_pending=index.pending,
+            index_error=index.last_error,
         )
 
     # --- the recorder thread ------------------------------------------------------------------

@@ -172,6 +172,7 @@ def test_prometheus_metrics(service: RunningService) -> None:
     assert 20 <= float(fps.split()[-1]) <= 30
     assert "vms_camera_reconnects_total" in text and "vms_camera_received_bytes_total" in text
     assert 'vms_recording_failing{camera="hl-gate"} 0.0' in text and "vms_recordings_free_bytes" in text
+    assert 'vms_recording_index_pending{camera="hl-gate"} 0.0' in text
 
 
 def test_reload_changes_only_the_cameras_that_changed(

@@ -175,6 +175,26 @@ def test_a_recorder_records_while_the_index_cannot_be_written_and_the_index_foll
             assert status.state == "recording"
             assert status.bytes_written > len(h264_session.info.mp4_init or b"") + sent * 0.9  # the fragment is on disk
             assert store.recordings.segments("cam", 0, 4e9) == []  # its row waits
+            assert status.index_pending >= 1
         assert rec.index_writer.flush(5)
         (segment,) = store.recordings.segments("cam", 0, 4e9)
         assert segment.path == rec.status().segment and segment.state == "open"
+        assert rec.status().index_pending == 0
+
+
+def test_a_recorder_says_when_the_index_refuses_its_changes(tmp_path: Path, h264_session: Session) -> None:
+    with _running(tmp_path, tmp_path) as (rec, hub, store):
+        store.db._conn.execute("PRAGMA query_only = ON")  # SQLite refuses every write, as on a read-only volume
+        packets = _timed(h264_session, start=time.time())
+        hub.begin(h264_session.info)
+        for packet in packets[:11]:
+            hub.publish(packet)
+        deadline = time.monotonic() + 5
+        while rec.status().index_error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = rec.status()
+        assert status.state == "recording" and status.index_pending >= 1  # recording, its rows waiting
+        assert status.index_error is not None and "readonly database" in status.index_error
+        store.db._conn.execute("PRAGMA query_only = OFF")  # writable again
+        assert rec.index_writer.flush(5)
+        assert rec.status().index_error is None and len(store.recordings.segments("cam", 0, 4e9)) == 1
