@@ -44,9 +44,16 @@ class SegmentWriter:
             raise SegmentWriteError(f"{info.codec}: {error}") from error
         self.keyframes = self._fragments.keyframes  # offsets from the segment's first packet, in seconds
         self._written = 0
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                self._fd = os.open(path, flags, 0o644)
+            except FileNotFoundError:
+                # The camera's first segment of the day. Otherwise the folder is there: no mkdir and its EEXIST per
+                # segment, whose calls each give up the interpreter lock and wait to win it back (a new worker's
+                # recorders waited up to 1.3 s in them after a kill, docs/performance.md).
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(path, flags, 0o644)
         except OSError as error:
             raise SegmentWriteError(_describe(error)) from error
         try:
