@@ -208,9 +208,11 @@ class IndexWriter:
                 for change in batch:
                     try:
                         change(self._repo)
-                    except sqlite3.OperationalError:
-                        raise  # the database, not the change: the whole batch waits for the next try
-                    except Exception:
+                    except Exception as error:
+                        if isinstance(error, sqlite3.Error) and not isinstance(error, sqlite3.IntegrityError):
+                            # The database, not the change (a full disk, an I/O error, which may have ended the
+                            # transaction itself): the whole batch waits for the next try.
+                            raise
                         log.exception("recordings index: a change failed and is dropped")
         except sqlite3.Error as error:
             text = f"{type(error).__name__}: {error}"

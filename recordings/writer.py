@@ -49,9 +49,9 @@ class SegmentWriter:
             try:
                 self._fd = os.open(path, flags, 0o644)
             except FileNotFoundError:
-                # The camera's first segment of the day. Otherwise the folder is there: no mkdir and its EEXIST per
-                # segment, whose calls each give up the interpreter lock and wait to win it back (a new worker's
-                # recorders waited up to 1.3 s in them after a kill, docs/performance.md).
+                # The camera's first segment of the day. Otherwise the folder is there: no mkdir (and its EEXIST)
+                # per segment, where a new worker's recorders waited up to 1.3 s after a kill, off the CPU
+                # (docs/performance.md).
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(path, flags, 0o644)
         except OSError as error:
