@@ -50,7 +50,7 @@ class SegmentWriter:
                 self._fd = os.open(path, flags, 0o644)
             except FileNotFoundError:
                 # The camera's first segment of the day. Otherwise the folder is there: no mkdir (and its EEXIST)
-                # per segment, where a new worker's recorders waited up to 1.3 s after a kill, off the CPU
+                # per segment, where a new worker's recorders waited up to 0.6 s after a kill, off the CPU
                 # (docs/performance.md).
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(path, flags, 0o644)
