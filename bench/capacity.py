@@ -233,7 +233,7 @@ def _describe_waiting(waiting: dict[str, dict[str, object]], killed: float) -> s
 
 
 def vms_run(
-    urls: list[str], workdir: Path, seconds: float, warmup: float, interval_s: float
+    urls: list[str], workdir: Path, seconds: float, warmup: float, interval_s: float, ingest: dict[str, object]
 ) -> tuple[Run, VmsHealth, WorkerKill | None]:
     n = len(urls)
     proc, base = start_vms(
@@ -248,6 +248,7 @@ def vms_run(
             ],
         },
         recording={"enabled": True, "segment_s": 60},
+        ingest=ingest,
     )
     try:
         login = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
@@ -449,11 +450,15 @@ def main() -> int:
         default="0",
         help="comma-separated cameras' analysis_interval_s, a vms run each (0: every key frame, the default)",
     )
+    parser.add_argument(
+        "--read-pause", type=float, help="vms's ingest.read_pause_s (0: every frame read as it comes); default its own"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--logs", type=Path, help="keep vms's log of each N here (capacity-N.log)")
     args = parser.parse_args()
     peers = [p for p in args.peers.split(",") if p and p != "none"]
     intervals = [float(i) for i in args.analysis_intervals.split(",")]
+    ingest = {} if args.read_pause is None else {"read_pause_s": args.read_pause}
     if unknown := [p for p in peers if p not in PEERS]:
         parser.error(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
     for peer, program, packages in (("motion", "motion", "motion"), ("zoneminder", "zmc", "zoneminder mariadb-server")):
@@ -473,7 +478,7 @@ def main() -> int:
             runs = []
             for interval in intervals:
                 with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
-                    runs.append((interval, *vms_run(urls, Path(tmp), args.seconds, args.warmup, interval)))
+                    runs.append((interval, *vms_run(urls, Path(tmp), args.seconds, args.warmup, interval, ingest)))
                     if args.logs:
                         args.logs.mkdir(parents=True, exist_ok=True)
                         shutil.copy(Path(tmp) / "vms.log", args.logs / f"capacity-{n}-{interval:g}s.log")

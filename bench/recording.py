@@ -97,7 +97,10 @@ def live_recording(args: argparse.Namespace, clip: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="vms-bench-rec-") as tmp, RtspServer(mounts) as server:
         workdir = Path(tmp)
         urls = [server.url(f"/cam{i}") for i in range(n)]
-        vms, base = start_vms(urls, workdir, recording={"segment_s": 60}, workers={"processes": args.workers})
+        ingest = {} if args.read_pause is None else {"read_pause_s": args.read_pause}
+        vms, base = start_vms(
+            urls, workdir, recording={"segment_s": 60}, workers={"processes": args.workers}, ingest=ingest
+        )
         ffmpegs = [start_ffmpeg_segmenter(url, workdir / "ffmpeg" / f"cam{i}") for i, url in enumerate(urls)]
         try:
             token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()[
@@ -230,6 +233,9 @@ def main() -> None:
     parser.add_argument("--bitrate", default="4M")
     parser.add_argument(
         "--workers", type=worker_processes, default="auto", help="vms's worker processes (workers.processes)"
+    )
+    parser.add_argument(
+        "--read-pause", type=float, help="vms's ingest.read_pause_s (0: every frame read as it comes); default its own"
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -76,7 +76,14 @@ class Recorder(SubscriptionWorker):
         fragment_s: float,
         queue_packets: int = 750,
     ) -> None:
-        super().__init__(hub, "recorder", capacity=queue_packets, thread_name=f"recorder-{camera_id}")
+        # It writes once per fragment: the camera's connection may be read in bursts up to that far apart.
+        super().__init__(
+            hub,
+            "recorder",
+            capacity=queue_packets,
+            thread_name=f"recorder-{camera_id}",
+            max_delay_s=min(fragment_s, _MAX_BATCH_PAUSE_S),
+        )
         self.camera_id = camera_id
         self._index_writer = index
         self._directory = directory

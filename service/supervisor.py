@@ -50,6 +50,7 @@ def _settings(name: str, src: SourceConfig, ingest: IngestConfig) -> SourceSetti
         open_timeout_s=ingest.open_timeout_s,
         watchdog_s=ingest.watchdog_s,
         backoff_s=tuple(ingest.backoff_s),
+        read_pause_s=ingest.read_pause_s,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -32,6 +33,9 @@ class Hub:
         self._skipped_before_keyframe = 0
         self._detached_total = 0
         self._retired: list[ConsumerStats] = []
+        # The least delay any subscriber allows (inf: none subscribed): how long the source may rest between bursts
+        # of reading. Rewritten on every change of subscribers; the source reads it as a plain attribute.
+        self.tolerated_delay_s = math.inf
 
     # --- the source's side --------------------------------------------------------------------
 
@@ -82,6 +86,7 @@ class Hub:
         gone = [sub for sub in self._subscribers if not sub.offer(item)]
         if gone:
             self._subscribers = [sub for sub in self._subscribers if sub not in gone]
+            self._retune()
             detached = [stats for stats in (sub.stats() for sub in gone) if stats.detached]
             self._detached_total += len(detached)
             self._retired = [*self._retired, *detached][-16:]
@@ -89,16 +94,24 @@ class Hub:
     # --- the consumers' side ------------------------------------------------------------------
 
     def subscribe(
-        self, name: str, capacity: int | None = None, policy: OverflowPolicy = OverflowPolicy.DROP
+        self,
+        name: str,
+        capacity: int | None = None,
+        policy: OverflowPolicy = OverflowPolicy.DROP,
+        max_delay_s: float = 0.0,
     ) -> Subscription:
-        """A new consumer; it first receives the current StreamInfo and the cached GOP, if any."""
-        subscription = Subscription(name, capacity or self.default_capacity, policy)
+        """A new consumer; it first receives the current StreamInfo and the cached GOP, if any.
+
+        `max_delay_s`: how late the consumer may receive a packet (0: as soon as it arrives, as a viewer needs).
+        """
+        subscription = Subscription(name, capacity or self.default_capacity, policy, max_delay_s)
         with self._lock:
             if self._info is not None:
                 subscription.offer(self._info)
                 for packet in self._gop:
                     subscription.offer(packet)
             self._subscribers.append(subscription)
+            self._retune()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -106,6 +119,10 @@ class Hub:
         with self._lock:
             if subscription in self._subscribers:
                 self._subscribers.remove(subscription)
+                self._retune()
+
+    def _retune(self) -> None:
+        self.tolerated_delay_s = min((sub.max_delay_s for sub in self._subscribers), default=math.inf)
 
     @property
     def info(self) -> StreamInfo | None:

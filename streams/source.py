@@ -22,6 +22,7 @@ from streams import read_interrupt
 from streams.backoff import Backoff
 from streams.health import HealthTracker
 from streams.hub import Hub
+from streams.read_pacing import ReadPacer
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class SourceSettings:
     open_timeout_s: float = 10.0
     watchdog_s: float = 10.0
     backoff_s: tuple[float, ...] = (1, 2, 5, 10, 30)
+    # The longest rest between bursts of reading while no consumer needs packets at once (streams/read_pacing.py);
+    # 0 reads every frame as it comes. Not over UDP, where a socket buffer overflowing loses packets.
+    read_pause_s: float = 0.0
 
     @property
     def is_file(self) -> bool:
@@ -267,6 +271,13 @@ class CameraSource:
             if self._stopping:  # a stop during the open found no interrupter to use
                 raise _Stopping
             self._last_video_at = monotonic()
+            hub = self._hub
+            pacer = ReadPacer(
+                0.0 if settings.is_file or settings.transport != "tcp" else settings.read_pause_s,
+                lambda: hub.tolerated_delay_s,
+                self._last_video_at,
+            )
+            rest_after, rest = pacer.rest_after, self._stop.wait
             try:
                 # The loop runs for every packet of every camera: locals only, no calls that can be avoided.
                 for packet in packets:
@@ -278,7 +289,7 @@ class CameraSource:
                             raise SourceError(f"no video packet for {watchdog:g} s")
                         continue
                     now = clock()
-                    self._last_video_at = monotonic()
+                    self._last_video_at = read_at = monotonic()
                     dts, keyframe = packet.dts, packet.is_keyframe
                     item: MediaPacket = new_packet(
                         MediaPacket,
@@ -310,10 +321,15 @@ class CameraSource:
                             health_packet(len(early.data), early.keyframe, early.received_at, ts * seconds_per_tick)
                         held = []
                     hub_publish(item)
-                    health_packet(packet.size, keyframe, now, None if dts is None else dts * seconds_per_tick)
+                    media_time = None if dts is None else dts * seconds_per_tick
+                    health_packet(packet.size, keyframe, now, media_time)
                     if first:
-                        self._first_packet_at = time.monotonic()
+                        self._first_packet_at = read_at
                         first = False
+                    if media_time is not None:
+                        pause = rest_after(read_at, media_time)
+                        if pause and rest(pause):
+                            raise _Stopping
             except (av.FFmpegError, OSError) as error:
                 interrupter = self._interrupter
                 cut_short = interrupter is not None and interrupter.fired

@@ -42,10 +42,13 @@ class Subscription:
     The consumer may be a thread (`get`) or a coroutine (`get_async`); the hub never waits for it.
     """
 
-    def __init__(self, name: str, capacity: int, policy: OverflowPolicy) -> None:
+    def __init__(self, name: str, capacity: int, policy: OverflowPolicy, max_delay_s: float = 0.0) -> None:
         self.name = name
         self.capacity = capacity
         self.policy = policy
+        # How late its consumer may be handed a packet after the camera sent it: 0 for a live viewer; a recorder
+        # that writes once a fragment closes lets the camera's connection be read in bursts (streams/read_pacing.py).
+        self.max_delay_s = max_delay_s
         self._queue: deque[StreamItem] = deque()
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)

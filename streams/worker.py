@@ -21,6 +21,8 @@ class SubscriptionWorker:
     `pause_s` is a rest after each batch: taking the queue in batches rather than waking for each packet costs
     a fraction of the CPU, and consumers that judge or write over seconds lose nothing by it. The camera never
     waits for a worker: a slow one loses packets (DROP) or is cut off (DETACH), as its policy says.
+    `max_delay_s` (the subscription's) is how late the worker may be handed a packet at all: above 0, the camera's
+    connection may be read in bursts while no one needs packets sooner, which costs its source a fraction too.
     """
 
     poll_s: float | None = 0.5  # how often `idle` runs while nothing comes, unless `idle_in` says otherwise
@@ -34,9 +36,10 @@ class SubscriptionWorker:
         capacity: int | None = None,
         policy: OverflowPolicy = OverflowPolicy.DROP,
         thread_name: str | None = None,
+        max_delay_s: float = 0.0,
     ) -> None:
         self.hub = hub
-        self.subscription = hub.subscribe(name, capacity, policy)
+        self.subscription = hub.subscribe(name, capacity, policy, max_delay_s)
         self.error: str | None = None  # why the worker stopped on its own, if it failed
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=thread_name or name, daemon=True)

@@ -177,6 +177,8 @@ def test_bad_file_lists_every_problem_with_its_path(tmp_path: Path) -> None:
             "Input should be",
         ),
         ({"ingest": {"stall_after_s": 20, "watchdog_s": 10}}, "ingest", "stall_after_s must not exceed watchdog_s"),
+        ({"ingest": {"stall_after_s": 0.4}}, "ingest", "read_pause_s must not exceed half of stall_after_s"),
+        ({"ingest": {"read_pause_s": 2}}, "ingest.read_pause_s", "less than or equal to 1"),
         ({"servr": {}}, "servr", "Extra inputs are not permitted"),
     ],
 )

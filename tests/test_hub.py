@@ -202,3 +202,26 @@ def test_get_all_takes_what_is_queued_in_one_call() -> None:
     batch = sub.get_all(timeout=0.01)
     assert isinstance(batch[0], StreamInfo) and [p.pts // 3600 for p in batch[1:]] == list(range(12))
     assert sub.get_all(timeout=0.01) == [] and sub.stats().delivered == 13
+
+
+def test_the_source_may_rest_only_as_long_as_the_most_impatient_consumer_allows() -> None:
+    hub = Hub("c")
+    assert hub.tolerated_delay_s == float("inf")  # nobody reads: nobody waits
+    recorder = hub.subscribe("recorder", max_delay_s=1.0)
+    detectors = hub.subscribe("detectors", max_delay_s=0.5)
+    assert hub.tolerated_delay_s == 0.5
+    viewer = hub.subscribe("viewer")  # a live viewer wants every packet as it comes
+    assert hub.tolerated_delay_s == 0.0
+    hub.unsubscribe(viewer)
+    assert hub.tolerated_delay_s == 0.5
+    hub.unsubscribe(detectors)
+    assert hub.tolerated_delay_s == 1.0
+    # A consumer cut off by the hub no longer counts either.
+    slow = hub.subscribe("slow viewer", capacity=2, policy=OverflowPolicy.DETACH)
+    assert hub.tolerated_delay_s == 0.0
+    hub.begin(info())
+    feed(hub, 0, 5)
+    assert slow.stats().detached
+    assert hub.tolerated_delay_s == 1.0
+    hub.unsubscribe(recorder)
+    assert hub.tolerated_delay_s == float("inf")

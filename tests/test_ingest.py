@@ -93,6 +93,44 @@ def test_h264_camera_with_parameter_sets_only_in_sdp(rtsp: RtspServer, cameras) 
     assert frames >= 30
 
 
+def test_an_unwatched_camera_is_read_in_bursts_losing_no_frame_and_a_viewer_gets_each_frame_as_it_comes(
+    rtsp: RtspServer, cameras
+) -> None:
+    cam = cameras(rtsp.url("/gate"), read_pause_s=0.4)
+    recorder = cam.hub.subscribe("recorder", capacity=5000, max_delay_s=1.0)
+    wait_until(cam, online)
+
+    def packets(subscription, seconds: float) -> list[MediaPacket]:
+        got: list[MediaPacket] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            got += [item for item in subscription.get_all(timeout=0.1) if isinstance(item, MediaPacket)]
+        return got
+
+    def long_waits(got: list[MediaPacket]) -> int:
+        return sum(b.received_at - a.received_at >= 0.3 for a, b in pairwise(got))
+
+    def assert_every_frame(got: list[MediaPacket]) -> None:
+        steps = [b.dts - a.dts for a, b in pairwise(got)]
+        assert steps and set(steps) == {3600}, steps  # 25 fps at 90 kHz: not one frame missing
+
+    unpaced = packets(recorder, 5.5)  # a connection's first 5 s are read frame by frame
+    paced = packets(recorder, 3.0)
+    # Read about every 0.4 s (the rest, then the frames that arrived meanwhile), not once per frame.
+    assert long_waits(paced) >= 4, [round(p.received_at, 2) for p in paced]
+    assert len(paced) >= 3.0 * 25 * 0.8
+
+    viewer = cam.hub.subscribe("viewer")  # a live viewer: every packet as soon as it comes
+    since = time.time() + 0.5  # the rest in progress has ended (the viewer starts on the cached GOP before it)
+    watched = packets(viewer, 3.5)
+    assert_every_frame(watched)
+    live = [p for p in watched if p.received_at > since]
+    assert long_waits(live) <= 1, [round(p.received_at, 2) for p in live]
+    assert len(live) >= 3.0 * 25 * 0.8
+    assert_every_frame(unpaced + paced + packets(recorder, 0))
+    assert cam.health.snapshot().state is CameraState.ONLINE
+
+
 def test_hevc_and_inband_parameter_sets(rtsp: RtspServer, cameras) -> None:
     hevc = cameras(rtsp.url("/kitchen-hevc"), camera_id="hevc")
     inband = cameras(rtsp.url("/exit"), camera_id="inband")

@@ -77,7 +77,11 @@ class StreamPusher(SubscriptionWorker):
 
     def __init__(self, hub: Hub, platform_id: str, push: StreamPushConfig) -> None:
         super().__init__(
-            hub, f"push:{platform_id}", capacity=QUEUE_PACKETS, thread_name=f"push-{platform_id}-{push.camera}"
+            hub,
+            f"push:{platform_id}",
+            capacity=QUEUE_PACKETS,
+            thread_name=f"push-{platform_id}-{push.camera}",
+            max_delay_s=self.pause_s,
         )
         self.push = push
         self._protocol = push.protocol

@@ -34,6 +34,9 @@ from streams.worker import SubscriptionWorker
 log = logging.getLogger(__name__)
 
 _BATCH_PAUSE_S = 0.1
+# How late packets may reach the detectors at all: the camera's connection may then be read in bursts this far
+# apart (ingest.read_pause_s caps it) while no viewer watches. Nothing here judges over less than seconds.
+_MAX_DELAY_S = 0.5
 
 BEHIND_MEMORY_S = 60.0
 
@@ -56,7 +59,13 @@ class CameraPipeline(SubscriptionWorker):
         queue_packets: int = 200,
         main: CameraStream | None = None,
     ) -> None:
-        super().__init__(stream.hub, "detectors", capacity=queue_packets, thread_name=f"detect-{camera.id}")
+        super().__init__(
+            stream.hub,
+            "detectors",
+            capacity=queue_packets,
+            thread_name=f"detect-{camera.id}",
+            max_delay_s=_MAX_DELAY_S,
+        )
         self.camera = camera
         self.stream = stream
         self.main = main  # the camera's main stream where `stream` is its sub-stream, else None

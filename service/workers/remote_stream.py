@@ -39,9 +39,13 @@ class RemoteHub(Hub):
     # --- readers ---------------------------------------------------------------------------------------
 
     def subscribe(
-        self, name: str, capacity: int | None = None, policy: OverflowPolicy = OverflowPolicy.DROP
+        self,
+        name: str,
+        capacity: int | None = None,
+        policy: OverflowPolicy = OverflowPolicy.DROP,
+        max_delay_s: float = 0.0,
     ) -> Subscription:
-        subscription = super().subscribe(name, capacity, policy)
+        subscription = super().subscribe(name, capacity, policy, max_delay_s)
         self._update_watch()
         return subscription
 

@@ -32,3 +32,10 @@ def test_a_masked_or_empty_query_value_and_other_parameters_stay() -> None:
     source = SourceConfig(url="rtsp://h/x?password=&token=***&stream=main")
     assert source.url == "rtsp://h/x?password=&token=***&stream=main" and not source.query_secrets
     assert SourceConfig(url="rtsp://h/path@v2/stream").url == "rtsp://h/path@v2/stream"  # an '@' in the path
+
+
+def test_the_ingest_settings_reach_the_source() -> None:
+    ingest = IngestConfig(watchdog_s=20, stall_after_s=2, backoff_s=[3, 4], read_pause_s=0.5)
+    settings = source_settings(_camera("rtsp://h/x"), ingest)
+    assert (settings.watchdog_s, settings.backoff_s, settings.read_pause_s) == (20, (3, 4), 0.5)
+    assert source_settings(_camera("rtsp://h/x"), IngestConfig()).read_pause_s == 0.25

@@ -31,7 +31,9 @@ class LiveMedia(SubscriptionWorker):
     def __init__(
         self, hub: Hub, name: str, channel: RtpChannel, ssrc: int, payload_type: int, ended: Callable[[str], None]
     ) -> None:
-        super().__init__(hub, f"gb28181:{name}", capacity=QUEUE_PACKETS, thread_name=f"gb-live-{name}")
+        super().__init__(
+            hub, f"gb28181:{name}", capacity=QUEUE_PACKETS, thread_name=f"gb-live-{name}", max_delay_s=self.pause_s
+        )
         self.sender = PsRtpSender(channel, ssrc, payload_type)
         self._ended = ended
         self._begun = False  # codec parameters known
