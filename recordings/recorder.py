@@ -28,6 +28,7 @@ _RETRY_AFTER_S = 5.0  # after a write error, the wait before a new segment is tr
 _REANCHOR_S = 2.0  # camera clock this far from ours: take ours again
 _MAX_BATCH_PAUSE_S = 1.0
 _STALL_S = 2.0  # a longer pause between two frames of a connection is a gap, not a slow frame
+_SAME_INSTANT_S = 0.001  # two times of one frame computed two ways (start + duration, offset + dts) differ by less
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +237,16 @@ class Recorder(SubscriptionWorker):
         info = self._info
         assert info is not None
         start_ts = self._wall_time(packet)
-        if self._last_end is not None and start_ts < self._last_end + 0.001:
+        if self._last_end is not None and start_ts < self._last_end - _SAME_INSTANT_S:
             # The camera's clock went back (it restarted, or wrapped) within the connection: from here on ours
             # is the reference, and the new segment starts after the last one, never on top of it.
             dts = packet.dts if packet.dts is not None else packet.pts
             self._offset = packet.received_at - (dts or 0) * self._tick
             start_ts = max(packet.received_at, self._last_end + 0.001)
+        elif self._last_end is not None and start_ts < self._last_end:
+            # A cut within the connection: this frame begins where the last segment's last frame ended, but for
+            # the rounding of two sums. Its arrival time plays no part (a frame read out of a burst arrives late).
+            start_ts = self._last_end
         relative = segment_path(self.camera_id, start_ts)
         try:
             writer = SegmentWriter(self._directory / relative, info, self._fragment_s)

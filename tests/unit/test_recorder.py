@@ -61,6 +61,20 @@ def test_segments_are_cut_on_the_first_key_frame_after_segment_s(recorder, h264_
     assert rec.status().state == "stopped" and rec.status().segments_written == 2
 
 
+def test_a_cut_is_seamless_however_late_its_key_frame_was_read(recorder, h264_session: Session) -> None:  # type: ignore[no-untyped-def]
+    rec, store = recorder
+    packets = _timed(h264_session)
+    # From 1.5 s on the frames are read in bursts (the source resting while nobody watches): each is read up to
+    # 0.25 s after it came, the key frame at 2 s that starts the second segment 0.2 s late.
+    late = [p._replace(received_at=p.received_at + 0.25 - 0.05 * (n % 5)) for n, p in enumerate(packets[15:])]
+    rec.handle([h264_session.info, *packets[:15], *late], T0)
+    rec.finished()
+    assert _closed(rec, store) == [(0.0, 2.0), (2.0, 3.0)]
+    first, second = store.recordings.segments("cam", 0, 4e9)
+    assert second.start_ts == first.end_ts  # not a millisecond apart: one span for playback
+    assert [gap[:2] for gap in _gaps(rec, store)] == [(3.0, None)]
+
+
 def test_every_interruption_is_a_gap_with_its_cause(recorder, h264_session: Session) -> None:  # type: ignore[no-untyped-def]
     rec, store = recorder
     packets = _timed(h264_session)
