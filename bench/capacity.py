@@ -107,6 +107,12 @@ class WorkerKill:
     others: int
     others_dropped: int  # packets the other cameras' recorders dropped in that time
     others_reconnected: int  # other cameras that reconnected in that time
+    # With --open-burst, after it: as many cameras as the victims, of the same server but read by nothing yet,
+    # connected at once by vms's source alone in a process of its own (bench/open_burst.py) while vms runs all N:
+    # the set-up alone, under at least the kill's load. Seconds to the last connection, the median, the last key frame.
+    burst_connected_s: float | None = None
+    burst_connected_median_s: float | None = None
+    burst_keyframe_s: float | None = None
 
 
 class BoxCpu:
@@ -232,8 +238,22 @@ def _describe_waiting(waiting: dict[str, dict[str, object]], killed: float) -> s
     )
 
 
+def open_burst(urls: list[str]) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "open_burst.py"), *urls], capture_output=True, text=True, timeout=90
+    )
+    answer: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
 def vms_run(
-    urls: list[str], workdir: Path, seconds: float, warmup: float, interval_s: float, ingest: dict[str, object]
+    urls: list[str],
+    workdir: Path,
+    seconds: float,
+    warmup: float,
+    interval_s: float,
+    ingest: dict[str, object],
+    fresh: list[str],
 ) -> tuple[Run, VmsHealth, WorkerKill | None]:
     n = len(urls)
     proc, base = start_vms(
@@ -259,6 +279,13 @@ def vms_run(
         views = cameras(base, token)
         workers = len(httpx.get(f"{base}/api/workers", headers={"Authorization": f"Bearer {token}"}).json())
         kill = kill_a_worker(base, token)
+        if kill is not None and fresh:
+            burst = open_burst(fresh[: kill.victims])
+            connected, keyframe = burst["connected_s"], burst["keyframe_s"]
+            assert isinstance(connected, list) and isinstance(keyframe, list)
+            kill.burst_connected_s = connected[-1] if len(connected) == kill.victims else None
+            kill.burst_connected_median_s = connected[len(connected) // 2] if connected else None
+            kill.burst_keyframe_s = keyframe[-1] if len(keyframe) == kill.victims else None
     finally:
         stop_processes([proc])
     old = {str(v["id"]): v for v in views_before}
@@ -451,6 +478,11 @@ def main() -> int:
         help="comma-separated cameras' analysis_interval_s, a vms run each (0: every key frame, the default)",
     )
     parser.add_argument(
+        "--open-burst",
+        action="store_true",
+        help="after each kill, as many other cameras connected at once by vms's source alone (bench/open_burst.py)",
+    )
+    parser.add_argument(
         "--read-pause", type=float, help="vms's ingest.read_pause_s (0: every frame read as it comes); default its own"
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -473,12 +505,16 @@ def main() -> int:
           f" {' '.join(f'{x:.2f}' for x in psutil.getloadavg())}", flush=True)  # fmt: skip
     for n in args.cameras:
         mounts = [{"path": f"/cam{i}", "clip": str(clip)} for i in range(n)]
+        mounts += [{"path": f"/fresh{i}", "clip": str(clip)} for i in range(n if args.open_burst else 0)]
         with RtspServer(mounts) as server:
             urls = [server.url(f"/cam{i}") for i in range(n)]
+            fresh = [server.url(f"/fresh{i}") for i in range(n if args.open_burst else 0)]
             runs = []
             for interval in intervals:
                 with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
-                    runs.append((interval, *vms_run(urls, Path(tmp), args.seconds, args.warmup, interval, ingest)))
+                    runs.append(
+                        (interval, *vms_run(urls, Path(tmp), args.seconds, args.warmup, interval, ingest, fresh))
+                    )
                     if args.logs:
                         args.logs.mkdir(parents=True, exist_ok=True)
                         shutil.copy(Path(tmp) / "vms.log", args.logs / f"capacity-{n}-{interval:g}s.log")
@@ -508,6 +544,11 @@ def main() -> int:
                       f" shown by the API after {_seconds(kill.recording_s)} (the last: {kill.slowest});"
                       f" the other {kill.others}: {kill.others_dropped} packets dropped, {kill.others_reconnected}"
                       f" reconnected")  # fmt: skip
+                if kill.burst_connected_median_s is not None:
+                    print(f"          then {kill.victims} other cameras connected at once by vms's source alone:"
+                          f" all connected after {_seconds(kill.burst_connected_s)} (half after"
+                          f" {_seconds(kill.burst_connected_median_s)}), the last key frame after"
+                          f" {_seconds(kill.burst_keyframe_s)}")  # fmt: skip
             results.append({"cameras": n, "analysis_interval_s": interval, "holds": verdict == "holds",
                             "vms": {**asdict(vms), **asdict(health)}, "worker_kill": asdict(kill) if kill else None,
                             "peers": [asdict(p) for p in peer_runs]})  # fmt: skip
