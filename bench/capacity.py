@@ -509,6 +509,13 @@ def main() -> int:
         with RtspServer(mounts) as server:
             urls = [server.url(f"/cam{i}") for i in range(n)]
             fresh = [server.url(f"/fresh{i}") for i in range(n if args.open_burst else 0)]
+            if fresh:
+                idle = open_burst(fresh[: n // 2])
+                connected, keyframe = idle["connected_s"], idle["keyframe_s"]
+                assert isinstance(connected, list) and isinstance(keyframe, list)
+                print(f"{n // 2} cameras connected at once by vms's source alone, nothing else running: all connected"
+                      f" after {connected[-1]:.2f} s (half after {connected[len(connected) // 2]:.2f} s), the last key"
+                      f" frame after {max(keyframe, default=0):.2f} s", flush=True)  # fmt: skip
             runs = []
             for interval in intervals:
                 with tempfile.TemporaryDirectory(prefix="vms-capacity-") as tmp:
