@@ -115,17 +115,18 @@ def test_an_unwatched_camera_is_read_in_bursts_losing_no_frame_and_a_viewer_gets
         assert steps and set(steps) == {3600}, steps  # 25 fps at 90 kHz: not one frame missing
 
     unpaced = packets(recorder, 5.5)  # a connection's first 5 s are read frame by frame
-    paced = packets(recorder, 3.0)
-    # Read about every 0.4 s (the rest, then the frames that arrived meanwhile), not once per frame.
+    paced = packets(recorder, 4.0)
+    # Read about every 0.4 s (the rest, then the frames that arrived meanwhile; some 9 rests in 4 s), not once per
+    # frame (a wait that long is rare then: below).
     assert long_waits(paced) >= 4, [round(p.received_at, 2) for p in paced]
-    assert len(paced) >= 3.0 * 25 * 0.8
+    assert len(paced) >= 4.0 * 25 * 0.8
 
     viewer = cam.hub.subscribe("viewer")  # a live viewer: every packet as soon as it comes
     since = time.time() + 0.5  # the rest in progress has ended (the viewer starts on the cached GOP before it)
     watched = packets(viewer, 3.5)
     assert_every_frame(watched)
     live = [p for p in watched if p.received_at > since]
-    assert long_waits(live) <= 1, [round(p.received_at, 2) for p in live]
+    assert long_waits(live) <= 2, [round(p.received_at, 2) for p in live]
     assert len(live) >= 3.0 * 25 * 0.8
     assert_every_frame(unpaced + paced + packets(recorder, 0))
     assert cam.health.snapshot().state is CameraState.ONLINE
