@@ -77,24 +77,25 @@ class Recorder(SubscriptionWorker):
         fragment_s: float,
         queue_packets: int = 750,
     ) -> None:
-        # It writes once per fragment: the camera's connection may be read in bursts up to that far apart.
+        # Nothing reaches the disk before a fragment closes, so while a segment is open the recorder wakes once per
+        # fragment (at most a second) and takes its packets in one batch: 32 cameras' recording cost 1.10-1.15 x
+        # ffmpeg's CPU so, 1.18-1.21 x waking every 200 ms (docs/performance.md, "Recording"). The queue holds many
+        # seconds; a kill loses at most this pause more than the fragment being filled. Packets may reach it as
+        # late: the camera's connection may be read in bursts up to that far apart.
+        batch_pause_s = min(fragment_s, _MAX_BATCH_PAUSE_S)
         super().__init__(
             hub,
             "recorder",
             capacity=queue_packets,
             thread_name=f"recorder-{camera_id}",
-            max_delay_s=min(fragment_s, _MAX_BATCH_PAUSE_S),
+            max_delay_s=batch_pause_s,
         )
         self.camera_id = camera_id
         self._index_writer = index
         self._directory = directory
         self._segment_s = segment_s
         self._fragment_s = fragment_s
-        # Nothing reaches the disk before a fragment closes, so while a segment is open the recorder wakes once per
-        # fragment (at most a second) and takes its packets in one batch: 32 cameras' recording cost 1.10-1.15 x
-        # ffmpeg's CPU so, 1.18-1.21 x waking every 200 ms (docs/performance.md, "Recording"). The queue holds many
-        # seconds; a kill loses at most this pause more than the fragment being filled.
-        self._batch_pause_s = min(fragment_s, _MAX_BATCH_PAUSE_S)
+        self._batch_pause_s = batch_pause_s
         self._info: StreamInfo | None = None
         # Our clock minus the camera's, for this connection: a packet's time is offset + its dts in seconds.
         self._offset: float | None = None
