@@ -485,6 +485,14 @@ def main() -> int:
     parser.add_argument(
         "--read-pause", type=float, help="vms's ingest.read_pause_s (0: every frame read as it comes); default its own"
     )
+    parser.add_argument(
+        "--camera-pipelines",
+        choices=("kept", "rebuilt"),
+        default="kept",
+        help="kept: each camera's stream runs on between clients, as a real camera's encoder does (the rig's"
+        " always_on); rebuilt: the rig's default, a new pipeline for the first client after all left, built one"
+        " camera after another (~40 ms each)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--logs", type=Path, help="keep vms's log of each N here (capacity-N.log)")
     args = parser.parse_args()
@@ -504,8 +512,9 @@ def main() -> int:
     print(f"{psutil.cpu_count()} cores; {args.seconds:.0f} s windows after {args.warmup:.0f} s; load average"
           f" {' '.join(f'{x:.2f}' for x in psutil.getloadavg())}", flush=True)  # fmt: skip
     for n in args.cameras:
-        mounts = [{"path": f"/cam{i}", "clip": str(clip)} for i in range(n)]
-        mounts += [{"path": f"/fresh{i}", "clip": str(clip)} for i in range(n if args.open_burst else 0)]
+        camera = {"clip": str(clip), "always_on": args.camera_pipelines == "kept"}
+        mounts = [{"path": f"/cam{i}", **camera} for i in range(n)]
+        mounts += [{"path": f"/fresh{i}", **camera} for i in range(n if args.open_burst else 0)]
         with RtspServer(mounts) as server:
             urls = [server.url(f"/cam{i}") for i in range(n)]
             fresh = [server.url(f"/fresh{i}") for i in range(n if args.open_burst else 0)]

@@ -172,7 +172,8 @@ class RtspServer:
             cred += "@"
         return f"rtsp://{cred}127.0.0.1:{self.port}{path}"
 
-    def _command(self, cmd: str, path: str, timeout: float = 5.0) -> None:
+    def _command(self, cmd: str, path: str, timeout: float = 5.0) -> str:
+        """Send a control command; return what follows the server's ``OK``."""
         with self._cmd_lock:
             proc = self._proc
             if proc is None or proc.stdin is None:
@@ -183,8 +184,9 @@ class RtspServer:
                 reply = self._lines.get(timeout=timeout)
             except queue.Empty:
                 raise RtspServerError(f"no reply to {cmd} {path}") from None
-            if reply != "OK":
+            if reply is None or not (reply == "OK" or reply.startswith("OK ")):
                 raise RtspServerError(f"{cmd} {path}: {reply}")
+            return reply[3:]
 
     def stall(self, path: str) -> None:
         """Stop sending frames on ``path``; RTSP sessions stay open."""
@@ -193,6 +195,11 @@ class RtspServer:
     def resume(self, path: str) -> None:
         """Start sending frames on ``path`` again."""
         self._command("resume", path)
+
+    def pipelines_built(self, path: str) -> int:
+        """How many media pipelines the server has built for ``path`` so far (a new one per client after all
+        left, unless the mount is ``always_on``)."""
+        return int(self._command("pipelines", path))
 
 
 class _TcpServer:

@@ -8,14 +8,21 @@ Runs under Debian's /usr/bin/python3 (needs ``gi``; PyAV is not available here).
 Prints ``READY <port>`` once listening on 127.0.0.1, then serves until killed
 (or until stdin closes, so an orphaned server dies with its parent).
 Control on stdin, one JSON object a line, answered ``OK`` / ``ERR <reason>``:
-``{"cmd": "stall", "path": "/cam1"}`` / ``{"cmd": "resume", "path": "/cam1"}``.
+``{"cmd": "stall", "path": "/cam1"}`` / ``{"cmd": "resume", "path": "/cam1"}``;
+``{"cmd": "pipelines", "path": "/cam1"}`` is answered ``OK <n>``, the media
+pipelines built for that mount so far.
 
 Mount keys: ``path``; ``clip`` (H.264/H.265 MP4) or ``"kind": "audio"``, or
 ``"kind": "record"`` with ``file`` (an absolute path): a mount that takes what a
 client pushes (ANNOUNCE/RECORD, H.264 or, with ``"codec": "h265"``, H.265) and
 writes it as MPEG-TS to ``file``, without decoding;
 optional ``inband_params`` (repeat SPS/PPS[/VPS] before key frames; by default
-they are only in the SDP) and ``auth`` ``{"user", "password"}`` (basic auth).
+they are only in the SDP), ``always_on`` (the camera's pipeline outlives its
+clients, as a real camera's encoder does, resting while nobody watches, and each
+client that starts playing gets a key frame at once: the clip skips ahead to its
+next one; by default the last client's leaving drops the media, and the next
+client waits for a new pipeline, built one camera after another, ~40 ms each)
+and ``auth`` ``{"user", "password"}`` (basic auth).
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ class Clip:
     durations: list[int]  # ns
     length: int  # ns, one full loop
     sizes: list[int]
+    keys: list[int]  # indices of the key frames
 
 
 def load_clip(path: str) -> Clip:
@@ -100,7 +108,8 @@ def load_clip(path: str) -> Clip:
     first = bufs[0].pts
     rel = [b.pts - first for b in bufs]
     durs = [b.duration if b.duration != Gst.CLOCK_TIME_NONE and b.duration > 0 else default_dur for b in bufs]
-    return Clip(caps, codec, bufs, rel, durs, rel[-1] + durs[-1], [b.get_size() for b in bufs])
+    keys = [i for i, b in enumerate(bufs) if not b.has_flags(Gst.BufferFlags.DELTA_UNIT)] or [0]
+    return Clip(caps, codec, bufs, rel, durs, rel[-1] + durs[-1], [b.get_size() for b in bufs], keys)
 
 
 # --------------------------------------------------------------------------- pump
@@ -113,6 +122,9 @@ class Mount:
     path: str
     clip: Clip | None
     stalled: bool = False
+    always_on: bool = False
+    feed: Feed | None = None  # its current media's
+    pipelines: int = 0  # media built so far
 
 
 @dataclass(eq=False)
@@ -126,6 +138,7 @@ class Feed:
 
     mount: Mount
     appsrc: GstApp.AppSrc
+    media: GstRtspServer.RTSPMedia
     started: bool = False
     t0: float = 0.0  # monotonic seconds
     pts0: int = 0  # ns
@@ -134,6 +147,10 @@ class Feed:
     paused: bool = False  # not pushing, for either reason below
     stalled: bool = False  # ... including a stall command
     dead: bool = False
+    was_watched: bool = False  # a client has played this media
+    unwatched: bool = False  # ... and none does now (an always-on camera's): holding back, as if stalled
+    rekey: bool = False  # a client started playing: go on from a key frame
+    watchers_checked: float = 0.0  # monotonic seconds
     created: float = field(default_factory=time.monotonic)
 
     def offset(self) -> int:
@@ -144,6 +161,29 @@ class Feed:
     def due(self) -> float:
         return self.t0 + self.offset() / 1e9
 
+    def watched(self) -> bool:
+        """Whether any client takes this media's packets (gst-rtsp-server adds a transport at PLAY)."""
+        return any(self.media.get_stream(i).transport_filter(None) for i in range(self.media.n_streams()))
+
+    def skip_to_key_frame(self) -> None:
+        """Go on from the clip's next key frame, its timestamps and due times those of the frame it skips to.
+
+        The frames skipped are not sent: the stream stays continuous in time (a camera asked for a key frame
+        inserts one), only its picture jumps ahead by less than a GOP.
+        """
+        clip = self.mount.clip
+        assert clip is not None
+        before = self.offset()
+        later = [k for k in clip.keys if k >= self.idx]
+        if later:
+            self.idx = later[0]
+        else:
+            self.idx = clip.keys[0]
+            self.loop += 1
+        skipped = self.offset() - before
+        self.t0 -= skipped / 1e9
+        self.pts0 -= skipped
+
 
 class Pump(threading.Thread):
     """Single thread pushing every active feed's frames at their wall-clock time.
@@ -152,6 +192,8 @@ class Pump(threading.Thread):
     """
 
     POLL = 0.02  # s, for feeds waiting to start or stalled
+    UNWATCHED_POLL = 0.05  # s, for an always-on feed nobody watches: a look at its transports costs more
+    WATCHERS_EVERY = 1.0  # s, how often a watched always-on feed checks that it still is
 
     def __init__(self) -> None:
         super().__init__(name="pump", daemon=True)
@@ -218,6 +260,20 @@ class Pump(threading.Thread):
             # burst of stale frames.
             feed.paused = True
             return now + self.POLL
+        if feed.mount.always_on and (feed.unwatched or now - feed.watchers_checked >= self.WATCHERS_EVERY):
+            # An always-on media stays PLAYING once its clients left, its sinks dropping what comes: rest instead
+            # of pumping frames nobody takes. (Before its first client the media needs frames for its SDP, and
+            # the blocked pipeline holds the pump back as above.)
+            feed.watchers_checked = now
+            watched = feed.watched()
+            if feed.was_watched and not watched:
+                feed.paused = feed.unwatched = True
+                return now + self.UNWATCHED_POLL
+            feed.was_watched = watched
+            feed.unwatched = False
+        if feed.rekey:
+            feed.rekey = False
+            feed.skip_to_key_frame()
         if feed.paused:
             # Continue "now". After a stall the camera's clock kept running,
             # so media time jumps too; after a blocked pipeline, media time
@@ -283,9 +339,28 @@ class VideoFactory(GstRtspServer.RTSPMediaFactory):
         clip = self._mount.clip
         assert clip is not None
         src.set_property("caps", clip.caps)
-        feed = Feed(self._mount, src)
+        feed = Feed(self._mount, src, media)
+        self._mount.feed = feed
+        self._mount.pipelines += 1
         media.connect("unprepared", lambda *_: setattr(feed, "dead", True))
+        if self._mount.always_on:
+            # A shared media is dropped when its last client's session goes (each session holds one
+            # "prepare"); one more, held by the server itself, keeps the pipeline running between clients.
+            media.connect("prepared", lambda *_: GLib.idle_add(_hold_prepared, media))
         self._pump.add(feed)
+
+
+def on_play(_client: Any, ctx: GstRtspServer.RTSPContext, mounts: dict[str, Mount]) -> None:
+    """A client plays an always-on camera: answer with a key frame, as the fresh pipeline of another camera does
+    (and a real camera asked for one)."""
+    mount = mounts.get(ctx.uri.abspath) if ctx.uri is not None else None
+    if mount is not None and mount.always_on and mount.feed is not None:
+        mount.feed.rekey = True
+
+
+def _hold_prepared(media: GstRtspServer.RTSPMedia) -> bool:
+    media.prepare(None)
+    return False  # once
 
 
 def build_server(
@@ -325,7 +400,7 @@ def build_server(
             clip_path = m["clip"]
             if clip_path not in clips:
                 clips[clip_path] = load_clip(clip_path)
-            mount = Mount(path, clips[clip_path])
+            mount = Mount(path, clips[clip_path], always_on=bool(m.get("always_on")))
             factory = VideoFactory(mount, pump, bool(m.get("inband_params")))
         by_path[path] = mount
         table.add_factory(path, factory)
@@ -371,10 +446,12 @@ def control_loop(mounts: dict[str, Mount], loop: GLib.MainLoop) -> None:
             msg = json.loads(line)
             cmd, path = msg.get("cmd"), msg.get("path")
             mount = mounts.get(path)
-            if cmd not in ("stall", "resume"):
+            if cmd not in ("stall", "resume", "pipelines"):
                 say(f"ERR unknown command {cmd!r}")
             elif mount is None or mount.clip is None:
                 say(f"ERR no video mount {path!r}")
+            elif cmd == "pipelines":
+                say(f"OK {mount.pipelines}")
             else:
                 mount.stalled = cmd == "stall"
                 say("OK")
@@ -400,6 +477,7 @@ def main() -> int:
         return 3
     pump.start()
     loop = GLib.MainLoop()
+    server.connect("client-connected", lambda _server, client: client.connect("play-request", on_play, mounts))
 
     def cleanup() -> bool:
         # Expire sessions of clients that vanished without TEARDOWN.

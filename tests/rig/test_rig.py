@@ -179,6 +179,35 @@ def test_two_clients_share_a_path(server: RtspServer) -> None:
     assert len(results) == 2 and all(n >= 25 for n in results), results
 
 
+def test_an_always_on_camera_keeps_its_pipeline_and_answers_each_client_with_a_key_frame(h264_clip: Path) -> None:
+    """An ``always_on`` mount runs on between clients, as a real camera's encoder does: the next client gets no new
+    pipeline (the set-up that a restarted worker's cameras would otherwise wait for, one camera after another), and
+    its first picture is a key frame, whether it comes before or after the camera noticed that nobody watched (the
+    rest of its GOP would otherwise be its wait). A default mount builds a pipeline for each."""
+    mounts = [
+        {"path": "/kept", "clip": str(h264_clip), "always_on": True},
+        {"path": "/rebuilt", "clip": str(h264_clip)},
+    ]
+    with RtspServer(mounts) as cams:
+        for pause in (0.2, 1.5, 0.2):
+            for path in ("/kept", "/rebuilt"):
+                with av.open(cams.url(path), options={"rtsp_transport": "tcp"}, timeout=10) as c:
+                    began = time.monotonic()
+                    packets = []
+                    for packet in c.demux(c.streams.video[0]):
+                        if packet.size:
+                            packets.append(packet)
+                        if time.monotonic() - began > 1:
+                            break
+                assert packets[0].is_keyframe, (path, pause)
+                assert len(packets) >= 20, (path, len(packets))
+                dts = [p.dts for p in packets if p.dts is not None]
+                assert dts == sorted(dts), (path, dts)
+            time.sleep(pause)
+        assert cams.pipelines_built("/kept") == 1
+        assert cams.pipelines_built("/rebuilt") == 3
+
+
 def test_auth(server: RtspServer) -> None:
     assert ffprobe(server.url("/secure", USER, PASSWORD)).returncode == 0
     bad = ffprobe(server.url("/secure", USER, "wrong"))
