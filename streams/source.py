@@ -129,8 +129,10 @@ class CameraSource:
         self._armed = threading.Event()  # set while a connection's reads can be cut short (or once stopping)
         self._last_video_at = time.monotonic()  # written by the source thread, read by the watchdog thread
         self._thread = threading.Thread(target=self._run, name=f"source:{settings.camera_id}", daemon=True)
+        self._dial_after: threading.Event | None = None
 
-    def start(self) -> None:
+    def start(self, dial_after: threading.Event | None = None) -> None:
+        self._dial_after = dial_after
         self._thread.start()  # first: the watchdog runs while this thread is alive
         if not self.settings.is_file:
             threading.Thread(target=self._watch, name=f"watchdog:{self.settings.camera_id}", daemon=True).start()
@@ -183,6 +185,9 @@ class CameraSource:
         backoff = Backoff(self.settings.backoff_s)
         session = 0
         try:
+            if self._dial_after is not None:
+                while not (self._dial_after.wait(0.5) or self._stop.is_set()):
+                    pass
             while not self._stop.is_set():
                 session += 1
                 try:
@@ -359,6 +364,11 @@ class CameraSource:
             # the frame rate (the SDP's, or 25, serves: only timestamps of the first unstamped packets use it):
             # a connection is ready in a third of the time, and a worker's cameras restart together sooner.
             "fpsprobesize": "0",
+            # Nor does it wait for the first decode timestamp: FFmpeg derives H.264's only once it has decoded
+            # 7 frames to guess the decoder's delay (cameras send no B-frames; after the probe it takes the delay
+            # the SPS gives). The probe ends with the first key frame: 0.08 s instead of 0.35 s at 25 fps, and 6
+            # fewer pictures decoded per connection when a restarted worker dials 48 cameras at once.
+            "max_ts_probe": "1",
             "user_agent": "vms",
         }
         interruptible = read_interrupt.supported()

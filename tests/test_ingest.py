@@ -17,6 +17,7 @@ from streams import read_interrupt
 from streams.camera import CameraStream
 from streams.health import CameraState, HealthSnapshot
 from streams.source import SourceSettings
+from tests.rig.media import clip_cache_dir, make_clip
 from tests.rig.rtsp import GarbageServer, MuteRtspServer, RtspServer, SilentServer, free_port
 
 FAST = dict(open_timeout_s=3.0, watchdog_s=3.0, backoff_s=(0.5, 1.0, 2.0))
@@ -91,6 +92,26 @@ def test_h264_camera_with_parameter_sets_only_in_sdp(rtsp: RtspServer, cameras) 
             first = False
         frames += len(decoder.decode(av.Packet(item.data)))
     assert frames >= 30
+
+
+def test_a_camera_is_connected_at_its_first_key_frame_not_seven_frames_later(cameras) -> None:
+    """FFmpeg's probe reads 7 frames of H.264 before it gives decode timestamps; cameras send no B-frames, and the
+    source does not wait for them. At 5 frames a second that wait would be 1.4 s, at every connection of every
+    camera of a restarted worker. The packets that follow carry their timestamps, one frame apart."""
+    clip = make_clip(clip_cache_dir() / "rig_h264_640x360_5fps.mp4", fps=5, seconds=4)
+    with RtspServer([{"path": "/slow", "clip": str(clip)}]) as server:
+        began = time.time()
+        cam = cameras(server.url("/slow"))
+        sub = cam.hub.subscribe("probe", capacity=100)
+        snap = wait_until(cam, lambda s: s.connected_at is not None)
+        assert snap.connected_at is not None and snap.connected_at - began < 0.8, snap.connected_at - began
+        packets = []
+        while len(packets) < 6:
+            item = sub.get(timeout=5)
+            if isinstance(item, MediaPacket):
+                packets.append(item)
+    assert packets[0].keyframe
+    assert all(b.dts - a.dts == 18_000 for a, b in pairwise(packets[1:])), [p.dts for p in packets]
 
 
 def test_an_unwatched_camera_is_read_in_bursts_losing_no_frame_and_a_viewer_gets_each_frame_as_it_comes(
