@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 from streams.health import HealthSnapshot, HealthTracker
@@ -38,8 +39,9 @@ class CameraStream:
     def __repr__(self) -> str:
         return f"CameraStream({self.settings.camera_id!r})"
 
-    def start(self) -> None:
-        self._source.start()
+    def start(self, dial_after: threading.Event | None = None) -> None:
+        """Start the connection's threads; with `dial_after`, the first dial waits until it is set."""
+        self._source.start(dial_after)
 
     def stop(self) -> None:
         self._source.stop()

@@ -196,6 +196,40 @@ def test_reconciliation_repairs_the_index_after_a_crash(tmp_path: Path, clip_h26
     assert gaps["service was not running"].end_ts is None  # until recording resumes
 
 
+def test_reconciliation_after_a_worker_died_leaves_what_the_cameras_record_again_alone(
+    tmp_path: Path, clip_h264: Path
+) -> None:
+    """A dead worker's cameras dial again while its segments are repaired: the segments begun since the death (a
+    row already written, or only the file so far) are not touched, and the gap ends where recording resumed."""
+    directory = tmp_path / "rec"
+    store = Store.open(tmp_path / "vms.db")
+    cause = "worker process 0 killed by signal 9 (SIGKILL)"
+    (torn, torn_start, _), (again, again_start, _), (unindexed, _, _) = write_segments(directory, clip_h264, "gate", 3)
+    ((duty_torn, duty_start, _),) = write_segments(directory, clip_h264, "duty", 1)
+    rows = {
+        relative: store.recordings.open_segment(NewSegment(camera_id, relative, start, 0, "h264", 640, 360, "p"))
+        for camera_id, relative, start in (("gate", torn, torn_start), ("gate", again, again_start))
+    }
+    store.recordings.open_segment(NewSegment("duty", duty_torn, duty_start, 0, "h264", 640, 360, "p"))
+    for relative in (torn, duty_torn):  # the segments being written when the worker died
+        size = (directory / relative).stat().st_size
+        with (directory / relative).open("r+b") as handle:
+            handle.truncate(size - 3000)
+    died = again_start - 0.001
+    again_size = (directory / again).stat().st_size
+
+    report = reconcile(store.recordings, directory, ["gate", "duty"], cause, before=died)
+    assert sorted(report.closed) == sorted([torn, duty_torn]) and report.indexed == report.discarded == []
+    segments = {s.path: s for s in store.recordings.segments("gate", 0, 2e10)}
+    assert set(segments) == {torn, again}  # the file whose row is still on its way is not indexed
+    assert segments[again].state == "open" and segments[again].id == rows[again]
+    assert (directory / again).stat().st_size == again_size and (directory / unindexed).exists()
+    (gap,) = store.recordings.gaps("gate", 0, 2e10)
+    assert (gap.cause, gap.start_ts, gap.end_ts) == (cause, pytest.approx(segments[torn].end_ts), again_start)
+    (duty_gap,) = store.recordings.gaps("duty", 0, 2e10)
+    assert duty_gap.cause == cause and duty_gap.end_ts is None  # until its recorder starts a segment
+
+
 def test_full_volume_deletes_oldest_first_and_recording_never_stops(
     service_factory, rtsp: RtspServer, tmp_path: Path
 ) -> None:

@@ -55,6 +55,7 @@ CALL_TIMEOUT_S = 60.0  # an Apply starts every camera of a worker; a worker that
 STOP_TIMEOUT_S = 20.0
 HUNG_AFTER_S = 30.0  # no report for this long: the worker is killed and restarted
 MONITOR_S = 2.0
+SPARE_AFTER_RESTART_S = 5.0  # after a restart, the next spare starts this much later
 
 
 def _new_process(index: int | None) -> tuple[subprocess.Popen[bytes], Link]:
@@ -247,9 +248,9 @@ class WorkerPool:
         worker.state = "stopped"
         return final
 
-    def _spawn(self, worker: WorkerProcess) -> None:
+    def _spawn(self, worker: WorkerProcess, spare_after_s: float = 0.0) -> None:
         """Start the worker's process (the spare, where one is ready); it is told its cameras by the next
-        `_apply_to`."""
+        `_apply_to`. The next spare starts `spare_after_s` later."""
         spare, self._spare = self._spare, None
         if spare is not None and spare[0].poll() is None:
             proc, link = spare
@@ -266,8 +267,20 @@ class WorkerPool:
             target=self._read, args=(worker, link, proc), name=f"worker-{worker.index}-read", daemon=True
         ).start()
         log.info("worker %d started (pid %d%s)", worker.index, proc.pid, ", the spare" if spare else "")
-        if self._config.workers.spare and not self._stopping:
+        if spare_after_s <= 0:
+            self._refill_spare()
+        else:
+            task = asyncio.create_task(self._refill_spare_later(spare_after_s), name="spare")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _refill_spare(self) -> None:
+        if self._config.workers.spare and not self._stopping and self._spare is None:
             self._spare = _new_process(None)
+
+    async def _refill_spare_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._refill_spare()
 
     def _drop_spare(self) -> subprocess.Popen[bytes] | None:
         """The spare waits for its first message: closing its socket ends it."""
@@ -387,30 +400,44 @@ class WorkerPool:
                 hub = self._hubs.get((camera_id, detect))
                 if hub is not None:
                     hub.worker_lost(cause)
-        # Its open segments are cut back to their last fragment and their gaps say why; its violations end.
-        await asyncio.to_thread(self._recover, victims, cause, now)
-        await asyncio.sleep(delay)
-        if self._stopping:
-            return
-        async with self._lock:
-            worker.restarts += 1
-            self._spawn(worker)
-            if await self._apply_to(worker, force=True) is None:
+        # Its running violations end with the cause, before its cameras can raise new ones.
+        await asyncio.to_thread(self._end_violations, victims, cause, now)
+        # Its open segments are cut back to their last fragment and their gaps say why, while the cameras dial
+        # again: a new segment, starting after `now`, is left alone (48 segments on a busy box took up to 1 s).
+        recovered = asyncio.create_task(asyncio.to_thread(self._recover_recordings, victims, cause, now))
+        try:
+            await asyncio.sleep(delay)
+            if self._stopping:
                 return
-            for camera_id in [c for c, index in self._assignment.items() if index == worker.index]:
-                for detect in (False, True):
-                    hub = self._hubs.get((camera_id, detect))
-                    if hub is not None:
-                        hub.rewatch()
+            async with self._lock:
+                worker.restarts += 1
+                # The next spare's start (its imports take a second of CPU) waits until these cameras have dialled.
+                self._spawn(worker, spare_after_s=SPARE_AFTER_RESTART_S)
+                if await self._apply_to(worker, force=True) is None:
+                    return
+                for camera_id in [c for c, index in self._assignment.items() if index == worker.index]:
+                    for detect in (False, True):
+                        hub = self._hubs.get((camera_id, detect))
+                        if hub is not None:
+                            hub.rewatch()
+        finally:
+            await recovered
 
-    def _recover(self, cameras: Sequence[str], cause: str, at: float) -> None:
+    def _end_violations(self, cameras: Sequence[str], cause: str, at: float) -> None:
         if not cameras:
             return
         try:
-            reconcile(self._store.recordings, self._config.recordings_dir, cameras, cause)
             self._store.violations.close_all_active(at, cause, cameras)
         except Exception:
-            log.exception("recovering after %s failed", cause)
+            log.exception("ending the violations of %s failed", cause)
+
+    def _recover_recordings(self, cameras: Sequence[str], cause: str, at: float) -> None:
+        if not cameras:
+            return
+        try:
+            reconcile(self._store.recordings, self._config.recordings_dir, cameras, cause, before=at)
+        except Exception:
+            log.exception("recovering the recordings after %s failed", cause)
 
     async def _watch_workers(self) -> None:
         """Every few seconds: each worker's CPU and memory; a worker silent for `HUNG_AFTER_S` is killed (and
