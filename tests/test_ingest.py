@@ -4,6 +4,7 @@ and one camera's trouble never reaches another."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from itertools import pairwise
@@ -112,6 +113,32 @@ def test_a_camera_is_connected_at_its_first_key_frame_not_seven_frames_later(cam
                 packets.append(item)
     assert packets[0].keyframe
     assert all(b.dts - a.dts == 18_000 for a, b in pairwise(packets[1:])), [p.dts for p in packets]
+
+
+def test_a_camera_started_with_a_gate_dials_only_once_it_opens_and_stops_while_it_waits(rtsp: RtspServer) -> None:
+    """A restarted worker starts all its cameras' threads first and lets them dial together; a camera stopped
+    meanwhile ends without ever dialling."""
+    settings = SourceSettings(camera_id="gated", url=rtsp.url("/gate"), **FAST)  # type: ignore[arg-type]
+    gate = threading.Event()
+    stream = CameraStream(settings, stall_after_s=1.0, gop_cache_bytes=8 << 20)
+    stream.start(gate)
+    never = CameraStream(
+        SourceSettings(camera_id="never", url=rtsp.url("/duty"), **FAST),  # type: ignore[arg-type]
+        stall_after_s=1.0,
+        gop_cache_bytes=8 << 20,
+    )
+    never.start(threading.Event())
+    try:
+        time.sleep(1.0)
+        assert stream.health.snapshot().connected_at is None and stream.running
+        gate.set()
+        wait_until(stream, online)
+        never.stop()
+        assert never.join(3) and never.health.snapshot().connected_at is None
+    finally:
+        stream.stop()
+        never.stop()
+        stream.join(10)
 
 
 def test_an_unwatched_camera_is_read_in_bursts_losing_no_frame_and_a_viewer_gets_each_frame_as_it_comes(
