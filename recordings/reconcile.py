@@ -99,10 +99,10 @@ def _survey(
     known = repository.all_paths()
     deleted = set(found.deletes)
     for relative, segment_id in known.items():
-        parsed = parse_segment_path(relative)
-        camera_id = relative.split("/", 1)[0]
-        if not mine(camera_id) or (parsed is not None and not earlier(parsed[1])) or segment_id in deleted:
+        if not mine(relative.split("/", 1)[0]) or segment_id in deleted:
             continue
+        if before is not None and (parsed := parse_segment_path(relative)) is not None and not earlier(parsed[1]):
+            continue  # a camera's new segment, begun since its worker died
         if not (directory / relative).exists():
             found.missing.append(segment_id)
             report.missing.append(relative)
@@ -157,10 +157,7 @@ def _fix(
         repository.add_closed_segment(new, end_ts, size, keyframes)
 
     # Cut off without a word (kill -9, power): the gap runs from the last video until recording resumes.
-    mine = (lambda camera_id: True) if cameras is None else set(cameras).__contains__
-    for camera_id in repository.camera_ids():
-        if not mine(camera_id):
-            continue
+    for camera_id in repository.camera_ids() if cameras is None else cameras:
         last = repository.last_end(camera_id, before)
         if last is None:
             continue

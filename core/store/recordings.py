@@ -176,20 +176,20 @@ class RecordingRepository:
 
     def last_end(self, camera_id: str, started_before: float | None = None) -> float | None:
         """The end of the camera's last video (of its segments started before `started_before`, if given)."""
-        sql = "SELECT MAX(end_ts) AS e FROM recording_segments WHERE camera_id = ?"
-        params: tuple[object, ...] = (camera_id,)
-        if started_before is not None:
-            sql, params = sql + " AND start_ts < ?", (camera_id, started_before)
-        end: float | None = self._db.read(sql, params)[0]["e"]
+        rows = self._db.read(
+            "SELECT MAX(end_ts) AS e FROM recording_segments WHERE camera_id = ? AND (? IS NULL OR start_ts < ?)",
+            (camera_id, started_before, started_before),
+        )
+        end: float | None = rows[0]["e"]
         return end
 
     def first_start(self, camera_id: str, since: float | None = None) -> float | None:
         """The start of the camera's first segment (of those started at or after `since`, if given)."""
-        sql = "SELECT MIN(start_ts) AS s FROM recording_segments WHERE camera_id = ?"
-        params: tuple[object, ...] = (camera_id,)
-        if since is not None:
-            sql, params = sql + " AND start_ts >= ?", (camera_id, since)
-        start: float | None = self._db.read(sql, params)[0]["s"]
+        rows = self._db.read(
+            "SELECT MIN(start_ts) AS s FROM recording_segments WHERE camera_id = ? AND (? IS NULL OR start_ts >= ?)",
+            (camera_id, since, since),
+        )
+        start: float | None = rows[0]["s"]
         return start
 
     def total_bytes(self) -> int:
