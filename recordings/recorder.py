@@ -27,6 +27,7 @@ _INDEX_EVERY_S = 5.0  # how often the open segment's row follows the file
 _RETRY_AFTER_S = 5.0  # after a write error, the wait before a new segment is tried
 _REANCHOR_S = 2.0  # camera clock this far from ours: take ours again
 _MAX_BATCH_PAUSE_S = 1.0
+_WAKE_MARGIN_S = 0.05  # beyond the reader's rest, for the packet's way through the hub and the thread's wake-up
 _STALL_S = 2.0  # a longer pause between two frames of a connection is a gap, not a slow frame
 _SAME_INSTANT_S = 0.001  # two times of one frame computed two ways (start + duration, offset + dts) differ by less
 
@@ -76,12 +77,18 @@ class Recorder(SubscriptionWorker):
         segment_s: float,
         fragment_s: float,
         queue_packets: int = 750,
+        reader_rest_s: float = 0.0,
     ) -> None:
+        """`reader_rest_s`: the longest the camera's reader rests between reads (`ingest.read_pause_s`): a packet
+        may reach the hub that long after its time."""
         # Nothing reaches the disk before a fragment closes, so while a segment is open the recorder wakes once per
         # fragment (at most a second) and takes its packets in one batch: 32 cameras' recording cost 1.10-1.15 x
-        # ffmpeg's CPU so, 1.18-1.21 x waking every 200 ms (docs/performance.md, "Recording"). The queue holds many
-        # seconds; a kill loses at most this pause more than the fragment being filled. Packets may reach it as
-        # late: the camera's connection may be read in bursts up to that far apart.
+        # ffmpeg's CPU so, 1.18-1.21 x waking every 200 ms (docs/performance.md, "Recording"). It wakes when the
+        # packet that closes the fragment should have come (the fragment's end on the camera's clock, plus the
+        # reader's rest), not a fixed pause after its last batch, which could fall just before that packet and
+        # leave the fragment unwritten for another pause: a kill loses at most the fragment being filled, the
+        # reader's rest and a scheduling margin. Packets may reach it a pause late: the camera's connection may be
+        # read in bursts up to that far apart.
         batch_pause_s = min(fragment_s, _MAX_BATCH_PAUSE_S)
         super().__init__(
             hub,
@@ -96,6 +103,7 @@ class Recorder(SubscriptionWorker):
         self._segment_s = segment_s
         self._fragment_s = fragment_s
         self._batch_pause_s = batch_pause_s
+        self._closing_late_s = reader_rest_s + _WAKE_MARGIN_S
         self._info: StreamInfo | None = None
         # Our clock minus the camera's, for this connection: a packet's time is offset + its dts in seconds.
         self._offset: float | None = None
@@ -119,10 +127,22 @@ class Recorder(SubscriptionWorker):
     @property
     def pause_s(self) -> float:  # type: ignore[override]
         """The rest after a batch: none while waiting for a key frame to start a segment on, so it starts on the
-        first one; the same as while writing during the wait after a write error (a full disk wakes no one)."""
-        if self._open is None and time.monotonic() >= self._retry_at:
+        first one; while writing, until the packet closing the open fragment should have come; a whole pause
+        during the wait after a write error (a full disk wakes no one)."""
+        current = self._open
+        if current is None:
+            return 0.0 if time.monotonic() >= self._retry_at else self._batch_pause_s
+        writer = current.writer
+        if self._previous_end is None and writer.size() <= writer.init_size:
+            # The connection's first fragment: its first packets come in a burst (the probe read ahead), and when
+            # the fragment is due on our clock settles only as the steady ones come. They are taken as they come.
             return 0.0
-        return self._batch_pause_s
+        due = writer.fragment_due_s
+        if due is None:
+            return self._batch_pause_s
+        # Past it and the packet not yet here: no rest, the next packet wakes the recorder.
+        closes_at = current.start_ts + due + self._closing_late_s
+        return min(self._batch_pause_s, max(0.0, closes_at - time.time()))
 
     def status(self) -> RecorderStatus:
         status = self._status
@@ -387,6 +407,7 @@ class RecorderFactory:
             recording.segment_s,
             recording.fragment_s,
             queue_packets=max(stream.hub.default_capacity, 750),
+            reader_rest_s=self._config.ingest.read_pause_s,
         )
         recorder.start()
         self._recorders[camera.id] = recorder

@@ -66,6 +66,11 @@ class SegmentWriter:
     def duration_s(self) -> float:
         return self._fragments.duration_s
 
+    @property
+    def fragment_due_s(self) -> float | None:
+        """Seconds from the segment's first packet at which the fragment being filled closes at the latest."""
+        return self._fragments.fragment_due_s
+
     def step_s(self, packet: MediaPacket) -> float | None:
         """Seconds from the last packet written to `packet` on the camera's clock (None for the first)."""
         return self._fragments.step_s(packet)

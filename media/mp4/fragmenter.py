@@ -55,6 +55,14 @@ class Fragmenter:
     def pending(self) -> bool:
         return bool(self._times)
 
+    @property
+    def fragment_due_s(self) -> float | None:
+        """Seconds from the first packet at which the open fragment closes at the latest (on a key frame it
+        closes sooner): the packet that closes it is the first one at or after this time. None while none is open."""
+        if not self._times:
+            return None
+        return (self._times[0][0] + self._fragment_ticks) * self._seconds
+
     def step_s(self, packet: MediaPacket) -> float | None:
         """Seconds from the last packet taken to `packet` on the camera's clock (None for the first)."""
         dts = packet.dts if packet.dts is not None else packet.pts

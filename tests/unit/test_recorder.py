@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.store import Store
+from media.mp4.file import read_contents
 from media.packet import MediaPacket
 from recordings.index_writer import IndexWriter
 from recordings.recorder import Recorder
@@ -118,6 +119,53 @@ def test_a_recorder_wakes_only_to_index_the_segment_it_writes(recorder, h264_ses
     assert rec.idle_in(T0) is None
 
 
+def test_a_writing_recorder_rests_until_the_packet_closing_its_fragment_is_due(
+    tmp_path: Path, h264_session: Session
+) -> None:
+    store = Store.open(":memory:")
+    rested = Recorder("cam", Hub("cam"), IndexWriter(store.recordings), tmp_path, 60.0, 1.0, reader_rest_s=0.25)
+    now = time.time()
+    packets = _timed(h264_session, start=now - 1.45)  # the camera's first frame came 1.45 s ago, 10 fps
+    rested.handle([h264_session.info, *packets[:15]], now)
+    # The packet closing the second fragment (1 s after its first, 1.0 s in) comes 0.55 s from now, up to the
+    # reader's rest later: not a whole fragment's pause after this batch, when that packet could wait most of it.
+    assert 0.75 < rested.pause_s <= 0.85
+
+    rec = Recorder("cam", Hub("cam"), IndexWriter(store.recordings), tmp_path, 60.0, 1.0)
+    now = time.time()
+    packets = _timed(h264_session, start=now - 2.2)
+    rec.handle([h264_session.info, *packets[:20]], now)
+    assert rec.pause_s == 0.0  # its closing packet is overdue: the next packet to come wakes the recorder
+    rec.handle(packets[20:21], now)  # it came: the next fragment closes 1.0 s after it, 0.2 s ago
+    assert 0.75 < rec.pause_s <= 0.85
+    rec.finished()
+    rested.finished()
+
+
+def test_a_kill_at_any_moment_finds_all_but_the_fragment_being_filled_on_disk(
+    tmp_path: Path, h264_session: Session
+) -> None:
+    with _running(tmp_path, tmp_path) as (rec, hub, _):
+        hub.begin(h264_session.info)
+        began = time.time()
+        packets = _timed(h264_session, start=began)  # 3 s at 10 fps, a key frame (and a fragment) a second
+        # The connection's first packets come in one burst, 0.6 s after the first (the probe reads ahead): the
+        # segment starts then, and a fixed pause after that batch would fall 0.6 s after each fragment closed.
+        packets[:7] = [p._replace(received_at=began + 0.6) for p in packets[:7]]
+        lags = []
+        for packet in packets:
+            time.sleep(max(0.0, packet.received_at - time.time()))
+            hub.publish(packet)
+            segment = rec.status().segment
+            contents = read_contents(tmp_path / segment) if segment else None
+            on_disk = contents.duration_s if contents else 0.0
+            lags.append(time.time() - began - on_disk)
+    # What a kill would lose: the fragment being filled (1 s) and the time its closing packet takes to be written
+    # (a fixed pause after each batch: 1.5-1.6 s here).
+    assert max(lags) < 1.0 + 0.3, " ".join(f"{n}:{lag:.2f}" for n, lag in enumerate(lags))
+    assert min(lags[12:]) < 0.3  # every fragment written soon after it closed, not a fragment's pause later
+
+
 @contextmanager
 def _running(tmp_path: Path, recordings: Path) -> Iterator[tuple[Recorder, Hub, Store]]:
     """A recorder in its own thread on a hub, with a file index; stopped at the end."""
@@ -144,9 +192,16 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
             time.sleep(0.01)
         # Waiting for a key frame the recorder rests not at all: the segment starts on it, not a batch later.
         assert rec.status().state == "recording" and time.monotonic() - published < 0.8
+        # The connection's first fragment is taken as it comes (its first packets' burst tells the clock late).
         for packet in packets[1:10]:
             hub.publish(packet)
-        # Recording, it rests a fragment's length between batches: the rest of the fragment waits in its queue.
+        time.sleep(0.4)
+        assert rec.subscription.stats().queued == 0
+        # Then it rests until each fragment is due: the rest of the second one waits in its queue.
+        hub.publish(packets[10])  # closes the first fragment
+        time.sleep(0.1)
+        for packet in packets[11:20]:
+            hub.publish(packet)
         time.sleep(0.4)
         assert rec.subscription.stats().queued == 9
         while rec.subscription.stats().queued and time.monotonic() - published < 3.0:
@@ -154,7 +209,7 @@ def test_a_segment_starts_on_the_first_key_frame_then_packets_are_taken_a_fragme
         assert rec.subscription.stats().queued == 0
     assert rec.index_writer.flush()
     segments = store.recordings.segments("cam", 0, 4e9)
-    assert [round(s.end_ts - s.start_ts, 2) for s in segments] == [1.0]  # the ten frames, all written
+    assert [round(s.end_ts - s.start_ts, 2) for s in segments] == [2.0]  # the twenty frames, all written
 
 
 def test_a_recorder_that_cannot_write_rests_between_batches_too(tmp_path: Path, h264_session: Session) -> None:
