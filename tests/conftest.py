@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,41 @@ def clip_h264() -> Path:
 @pytest.fixture(scope="session")
 def clip_hevc() -> Path:
     return make_clip(clip_cache_dir() / "hevc-640x360.mp4", codec="hevc")
+
+
+@pytest.fixture(scope="session")
+def clip_with_b_frames() -> Path:
+    """320x240 25 fps H.264 High with two B-frames between references, 1 s GOP, 4 s: cameras send none, but a
+    source and the writer must carry them where one does."""
+    path = clip_cache_dir() / "high-bframes-320x240.mp4"
+    if not path.exists():
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25",
+                "-t",
+                "4",
+                "-c:v",
+                "libx264",
+                "-profile:v",
+                "high",
+                "-bf",
+                "2",
+                "-g",
+                "25",
+                "-pix_fmt",
+                "yuv420p",
+                str(path),
+            ],
+            check=True,
+        )
+    return path
 
 
 @pytest.fixture

@@ -115,6 +115,25 @@ def test_a_camera_is_connected_at_its_first_key_frame_not_seven_frames_later(cam
     assert all(b.dts - a.dts == 18_000 for a, b in pairwise(packets[1:])), [p.dts for p in packets]
 
 
+def test_a_camera_sending_b_frames_is_read_with_decode_timestamps_in_order(cameras, clip_with_b_frames: Path) -> None:
+    """The probe ends at the first key frame but still decodes it: where a camera sends B-frames (few do), that
+    decode tells the reorder delay, without which FFmpeg gives decode timestamps that go back (a probe that
+    skips the decode, tried to save CPU, did)."""
+    with RtspServer([{"path": "/bframes", "clip": str(clip_with_b_frames)}]) as server:
+        cam = cameras(server.url("/bframes"))
+        sub = cam.hub.subscribe("probe", capacity=200)
+        packets: list[MediaPacket] = []
+        while len(packets) < 40:
+            item = sub.get(timeout=5)
+            if isinstance(item, MediaPacket):
+                packets.append(item)
+    stamped = [p for p in packets if p.dts is not None and p.pts is not None]
+    assert len(stamped) == len(packets)
+    assert all(b.dts > a.dts for a, b in pairwise(stamped)), [(p.pts, p.dts) for p in stamped]
+    assert all(p.pts >= p.dts for p in stamped)
+    assert any(b.pts < a.pts for a, b in pairwise(stamped))  # the clip's pictures do come out of order
+
+
 def test_a_camera_started_with_a_gate_dials_only_once_it_opens_and_stops_while_it_waits(rtsp: RtspServer) -> None:
     """A restarted worker starts all its cameras' threads first and lets them dial together; a camera stopped
     meanwhile ends without ever dialling."""

@@ -83,40 +83,6 @@ def write_segment(path: Path, info: StreamInfo, packets: list[MediaPacket]) -> S
 
 
 @pytest.fixture(scope="module")
-def clip_with_b_frames() -> Path:
-    """Cameras send none, but the writer must carry composition offsets where a source has them."""
-    path = clip_cache_dir() / "high-bframes-320x240.mp4"
-    if not path.exists():
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=320x240:rate=25",
-                "-t",
-                "4",
-                "-c:v",
-                "libx264",
-                "-profile:v",
-                "high",
-                "-bf",
-                "2",
-                "-g",
-                "25",
-                "-pix_fmt",
-                "yuv420p",
-                str(path),
-            ],
-            check=True,
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
 def clip_small_frames() -> Path:
     """Frames of a few hundred bytes: as MP4 stores them, some start 00 00 01 (a length of 256 to 511), which
     reads like an Annex B start code; only the stream's avcC says which framing it is."""
