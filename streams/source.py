@@ -29,6 +29,27 @@ log = logging.getLogger(__name__)
 _MAX_UNSTAMPED = 250  # packets held while waiting for the camera's clock (10 s at 25 fps)
 _STABLE_S = 30.0  # a connection up this long resets the back-off
 
+# How a connection's probe (`avformat_find_stream_info`) reads the camera, beside the transport and timeout.
+PROBE_OPTIONS = {
+    "analyzeduration": "2000000",
+    "probesize": "2000000",
+    # The probe ends once the picture is known instead of reading a second more of frames to estimate
+    # the frame rate (the SDP's, or 25, serves: only timestamps of the first unstamped packets use it):
+    # a connection is ready in a third of the time, and a worker's cameras restart together sooner.
+    "fpsprobesize": "0",
+    # Nor does it wait for the first decode timestamp: FFmpeg derives H.264's only once it has decoded
+    # 7 frames to guess the decoder's delay (cameras send no B-frames; after the probe it takes the delay
+    # the SPS gives). The probe ends with the first key frame: 0.08 s instead of 0.35 s at 25 fps, and 6
+    # fewer pictures decoded per connection when a restarted worker dials 48 cameras at once.
+    "max_ts_probe": "1",
+    # The probe still decodes that key frame: the picture's format and, where a camera sends B-frames,
+    # the reorder delay its decode timestamps need come from the decoder. The picture is thrown away, so
+    # its deblocking filter is skipped: a sixth of a connection's CPU (18-20 -> 15-16.5 ms at 1080p, 48 dialled
+    # at once, docs/performance.md), which counts when a restarted worker's cameras all dial on a busy box.
+    "skip_loop_filter": "all",
+    "user_agent": "vms",
+}
+
 
 @dataclass(frozen=True)
 class SourceSettings:
@@ -358,23 +379,7 @@ class CameraSource:
             # FFmpeg's socket I/O timeout (microseconds) catches a dead connection. It cannot catch a camera
             # that stopped sending video but still sends RTCP reports: that is the read watchdog's work.
             "timeout": str(int(settings.watchdog_s * 1_000_000)),
-            "analyzeduration": "2000000",
-            "probesize": "2000000",
-            # The probe ends once the picture is known instead of reading a second more of frames to estimate
-            # the frame rate (the SDP's, or 25, serves: only timestamps of the first unstamped packets use it):
-            # a connection is ready in a third of the time, and a worker's cameras restart together sooner.
-            "fpsprobesize": "0",
-            # Nor does it wait for the first decode timestamp: FFmpeg derives H.264's only once it has decoded
-            # 7 frames to guess the decoder's delay (cameras send no B-frames; after the probe it takes the delay
-            # the SPS gives). The probe ends with the first key frame: 0.08 s instead of 0.35 s at 25 fps, and 6
-            # fewer pictures decoded per connection when a restarted worker dials 48 cameras at once.
-            "max_ts_probe": "1",
-            # The probe still decodes that key frame: the picture's format and, where a camera sends B-frames,
-            # the reorder delay its decode timestamps need come from the decoder. The picture is thrown away, so
-            # its deblocking filter is skipped: a sixth of a connection's CPU (18-20 -> 15-16.5 ms at 1080p, 48 dialled
-            # at once, docs/performance.md), which counts when a restarted worker's cameras all dial on a busy box.
-            "skip_loop_filter": "all",
-            "user_agent": "vms",
+            **PROBE_OPTIONS,
         }
         interruptible = read_interrupt.supported()
         # Without a ReadInterrupter, PyAV's read timeout is the watchdog: as correct, but its callback takes the
