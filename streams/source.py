@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -30,7 +30,7 @@ _MAX_UNSTAMPED = 250  # packets held while waiting for the camera's clock (10 s 
 _STABLE_S = 30.0  # a connection up this long resets the back-off
 
 # How a connection's probe (`avformat_find_stream_info`) reads the camera, beside the transport and timeout.
-PROBE_OPTIONS = {
+PROBE_OPTIONS: Mapping[str, str] = {
     "analyzeduration": "2000000",
     "probesize": "2000000",
     # The probe ends once the picture is known instead of reading a second more of frames to estimate
@@ -44,8 +44,8 @@ PROBE_OPTIONS = {
     "max_ts_probe": "1",
     # The probe still decodes that key frame: the picture's format and, where a camera sends B-frames,
     # the reorder delay its decode timestamps need come from the decoder. The picture is thrown away, so
-    # its deblocking filter is skipped: a sixth of a connection's CPU (18-20 -> 15-16.5 ms at 1080p, 48 dialled
-    # at once, docs/performance.md), which counts when a restarted worker's cameras all dial on a busy box.
+    # its deblocking filter is skipped: an eighth of a connection's CPU (18.2 -> 15.9 ms at 1080p, medians of six
+    # rounds of 48 dialled at once, docs/performance.md), which counts when a restarted worker's cameras all dial.
     "skip_loop_filter": "all",
     "user_agent": "vms",
 }
