@@ -356,6 +356,19 @@ def on_play(_client: Any, ctx: GstRtspServer.RTSPContext, mounts: dict[str, Moun
     mount = mounts.get(ctx.uri.abspath) if ctx.uri is not None else None
     if mount is not None and mount.always_on and mount.feed is not None:
         mount.feed.rekey = True
+        # gst-rtsp-stream (1.22) sends to TCP clients from a thread that sleeps until a sample comes or a message
+        # was sent. A client that left with a packet still queued (or a wake-up that served RTCP only) can leave
+        # it asleep with an RTP sample unsent, which blocks the pipeline; nothing wakes it but the next RTCP
+        # packet, 2-6 s later, and this client's first frames waited that long (10 of 4,320 connections of
+        # `bench/concurrent_open.py 48 --kept --gap 1`, none since). Telling the stream that a message was sent on
+        # the new transport wakes it now; a spare wake-up costs nothing. (`get_transport`, not `get_transports`:
+        # that one's array comes to Python with references it does not own, and the server soon aborts.)
+        sessmedia, media = ctx.sessmedia, ctx.media
+        if sessmedia is not None and media is not None:
+            for index in range(media.n_streams()):
+                transport = sessmedia.get_transport(index)
+                if transport is not None:
+                    transport.message_sent()
 
 
 def _hold_prepared(media: GstRtspServer.RTSPMedia) -> bool:
