@@ -5,7 +5,8 @@ the open-source NVR a user would pick instead on the same cameras, one after the
                                                 [--analysis-intervals 0,4]
 
 For each N, the project's GStreamer RTSP server serves N cameras (a pre-encoded 1080p25 H.264 Main clip, no
-B-frames, ~4 Mbit/s, 2 s GOP, looped in real time) and:
+B-frames, ~4 Mbit/s, 2 s GOP, looped in real time; `--camera-servers` processes of it, 4 by default, each serving
+a share, as real cameras each answer on their own where one server process answers every session in turn) and:
 
 - **vms**: one `vms run` records every camera (60 s segments, no re-encoding) and runs on each the blocked-route
   detector over a drawn zone and the camera-health detectors (covered, moved, defocused, dark, video loss): what
@@ -35,6 +36,7 @@ Figures go to docs/performance.md ("Capacity").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -98,6 +100,7 @@ class WorkerKill:
     """After the window: one worker killed with kill -9, its cameras back, and what the others lost meanwhile."""
 
     victims: int  # the killed worker's cameras
+    noticed_s: float | None  # from the kill until the service took the worker for dead (its `last_exit_at`)
     reconnected_s: float | None  # from the kill until the last of them was connected again (None: not in 30 s)
     reconnected_median_s: float | None  # ... until half of them were
     reconnected_within_2s: int  # of them connected again within 2 s of the kill (the restart back-off is 0 s)
@@ -191,9 +194,11 @@ def kill_a_worker(base: str, token: str) -> WorkerKill | None:
             recording = time.time() - killed
     time.sleep(2)  # the survivors' reports after it all
     views = {str(v["id"]): v for v in cameras(base, token)}
+    dead_at = httpx.get(f"{base}/api/workers", headers=headers, timeout=60).json()[0]["last_exit_at"]
     others = [cid for cid in views if cid not in victims]
     return WorkerKill(
         victims=len(victims),
+        noticed_s=dead_at - killed if isinstance(dead_at, int | float) else None,
         reconnected_s=connected,
         reconnected_median_s=delays[len(delays) // 2] if delays else None,
         reconnected_within_2s=sum(1 for d in delays if d <= 2.0),
@@ -493,6 +498,13 @@ def main() -> int:
         " always_on); rebuilt: the rig's default, a new pipeline for the first client after all left, built one"
         " camera after another (~40 ms each)",
     )
+    parser.add_argument(
+        "--camera-servers",
+        type=int,
+        default=4,
+        help="how many camera server processes share the cameras: real cameras answer their sessions each on its own,"
+        " where one server process answers them in turn (1: the bench's default until 2026-12-04)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--logs", type=Path, help="keep vms's log of each N here (capacity-N.log)")
     args = parser.parse_args()
@@ -513,11 +525,18 @@ def main() -> int:
           f" {' '.join(f'{x:.2f}' for x in psutil.getloadavg())}", flush=True)  # fmt: skip
     for n in args.cameras:
         camera = {"clip": str(clip), "always_on": args.camera_pipelines == "kept"}
-        mounts = [{"path": f"/cam{i}", **camera} for i in range(n)]
-        mounts += [{"path": f"/fresh{i}", **camera} for i in range(n if args.open_burst else 0)]
-        with RtspServer(mounts) as server:
-            urls = [server.url(f"/cam{i}") for i in range(n)]
-            fresh = [server.url(f"/fresh{i}") for i in range(n if args.open_burst else 0)]
+        paths = [f"/cam{i}" for i in range(n)] + [f"/fresh{i}" for i in range(n if args.open_burst else 0)]
+        with contextlib.ExitStack() as servers:
+            # The two workers take every other camera: pairs of cameras go to the servers in turn, so a killed
+            # worker's cameras come from every server.
+            server_of = {path: (i // 2) % args.camera_servers for i, path in enumerate(paths)}
+            serving = [
+                servers.enter_context(RtspServer([{"path": p, **camera} for p in paths if server_of[p] == k]))
+                for k in range(args.camera_servers)
+            ]
+            url = {path: serving[server_of[path]].url(path) for path in paths}
+            urls = [url[f"/cam{i}"] for i in range(n)]
+            fresh = [url[f"/fresh{i}"] for i in range(n if args.open_burst else 0)]
             if fresh:
                 idle = open_burst(fresh[: n // 2])
                 connected, keyframe = idle["connected_s"], idle["keyframe_s"]
@@ -552,7 +571,9 @@ def main() -> int:
                   f" connected at once, the analysis of {health.warmup_behind} fell behind); {health.workers} worker"
                   f" processes")  # fmt: skip
             if kill is not None:
-                print(f"          kill -9 of a worker: its {kill.victims} cameras connected again after"
+                noticed = "?" if kill.noticed_s is None else f"{kill.noticed_s:.3f} s"
+                print(f"          kill -9 of a worker, taken for dead after {noticed}:"
+                      f" its {kill.victims} cameras connected again after"
                       f" {_seconds(kill.reconnected_s)}"
                       f" ({kill.reconnected_within_2s} within 2 s, half after"
                       f" {_seconds(kill.reconnected_median_s)}),"

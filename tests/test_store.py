@@ -269,3 +269,17 @@ def test_violations_overlapping_a_span_newest_first_from_a_bound_the_index_gives
     assert "INTEGER PRIMARY KEY (rowid<?)" in plan and "violations_by_start" in plan, plan
     assert [v.id for v in store.violations.find(ViolationFilter(until=day))] == [ids[0]]
     assert store.violations.find(ViolationFilter(since=6 * day)) == [store.violations.get(ids[5])]
+
+
+def test_a_dead_workers_violations_end_and_its_successors_newer_ones_stay(store: Store) -> None:
+    """A worker's death ends its cameras' running violations while their new worker may already raise others."""
+    old = open_violation(store, "cam1", "i", 100.0, snapshot=None)
+    elsewhere = open_violation(store, "cam2", "i", 100.0, snapshot=None)
+    new = open_violation(store, "cam1", "i", 130.0, snapshot=None)
+    assert store.violations.close_all_active(120.0, "worker process 0 killed", ["cam1"], started_before=120.0) == 1
+    states = {v: store.violations.get(v) for v in (old, elsewhere, new)}
+    assert {v: (s.state, s.end_reason) for v, s in states.items() if s is not None} == {
+        old: ("ended", "worker process 0 killed"),
+        elsewhere: ("active", None),
+        new: ("active", None),
+    }

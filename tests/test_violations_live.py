@@ -4,6 +4,8 @@ violation seen on the live event stream and in /api/violations, scoped to the us
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -146,3 +148,15 @@ def test_blocked_route_is_raised_live_and_scoped(blocked_clip: Path, service_fac
             browser.save_screenshot(str(artifacts_dir() / "web-ui-violations.png"))
         finally:
             browser.quit()
+
+        # Its worker process killed: the running violation ends, with the cause, as the camera is dialled again.
+        worker = next(w for w in admin.get("/api/workers").json() if "hl-exit" in w["cameras"])
+        os.kill(worker["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            ended = admin.get(f"/api/violations/{live['id']}").json()
+            if ended["state"] != "active":
+                break
+            time.sleep(0.2)
+        cause = f"worker process {worker['index']} killed by signal 9 (SIGKILL)"
+        assert ended["state"] == "ended" and ended["end_reason"] == cause, ended

@@ -94,6 +94,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from service.workers.exit_watch import hold
+
+    # Before the imports below (a second of a spare's start): from here on the service learns of a death at once.
+    hold(args.exit_watch)
     from service.workers.worker_process import run_worker
 
     return run_worker(args.fd, args.parent)
@@ -186,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="a camera worker process (started by `vms run`, not by hand)")
     worker.add_argument("--fd", type=int, required=True, help="the socket to the service process")
     worker.add_argument("--parent", type=int, required=True, help="the service process's pid")
+    worker.add_argument("--exit-watch", type=int, required=True, help="the page whose mutex the worker holds")
     worker.set_defaults(func=cmd_worker)
 
     check = commands.add_parser("check-config", help="validate a configuration file and list every problem")

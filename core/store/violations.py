@@ -155,13 +155,23 @@ class ViolationRepository:
             if status in ("ready", "unavailable"):  # settled: worth telling whoever follows the violation
                 _log(cur, violation_id, "updated")
 
-    def close_all_active(self, at: float, reason: str, cameras: Collection[str] | None = None) -> int:
+    def close_all_active(
+        self,
+        at: float,
+        reason: str,
+        cameras: Collection[str] | None = None,
+        started_before: float | None = None,
+    ) -> int:
         """At start-up: violations a previous run left active ended when it stopped. With `cameras`: only
-        theirs (the worker process that analysed them died)."""
-        where, params = "state = 'active'", tuple[str, ...]()
+        theirs (the worker process that analysed them died), and with `started_before` only those begun before
+        (the cameras' new worker may have raised others meanwhile)."""
+        where, params = "state = 'active'", tuple[str | float, ...]()
         if cameras is not None:
             where += f" AND camera_id IN ({', '.join('?' * len(cameras))})"
             params = tuple(cameras)
+        if started_before is not None:
+            where += " AND started_at < ?"
+            params = (*params, started_before)
         with self._db.write() as cur:
             active = [row["id"] for row in cur.execute(f"SELECT id FROM violations WHERE {where}", params).fetchall()]
             if active:

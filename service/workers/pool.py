@@ -29,6 +29,7 @@ from service.camera_runtime import MoveRefused, WorkerHealth
 from service.config_secrets import config_secrets
 from service.supervisor import Changes
 from service.workers.assignment import assign
+from service.workers.exit_watch import ExitWatch, exit_status
 from service.workers.link import Link, LinkClosed
 from service.workers.messages import (
     Apply,
@@ -58,16 +59,26 @@ MONITOR_S = 2.0
 SPARE_AFTER_RESTART_S = 5.0  # after a restart, the next spare starts this much later
 
 
-def _new_process(index: int | None) -> tuple[subprocess.Popen[bytes], Link]:
+@dataclasses.dataclass(frozen=True)
+class _Process:
+    """A worker's process as started: the process, the socket to it, and what tells of its death first."""
+
+    proc: subprocess.Popen[bytes]
+    link: Link
+    exit_watch: ExitWatch
+
+
+def _new_process(index: int | None) -> _Process:
     ours, theirs = socket.socketpair()
+    exit_watch = ExitWatch()
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vms", "worker", "--fd", str(theirs.fileno()), "--parent", str(os.getpid())],
-            pass_fds=[theirs.fileno()],
-        )
+        command = [sys.executable, "-m", "vms", "worker", "--fd", str(theirs.fileno()), "--parent", str(os.getpid())]
+        command += ["--exit-watch", str(exit_watch.fd)]
+        proc = subprocess.Popen(command, pass_fds=[theirs.fileno(), exit_watch.fd])
     finally:
         theirs.close()
-    return proc, Link(ours.detach(), f"worker-{'spare' if index is None else index}")
+        exit_watch.close_fd()
+    return _Process(proc, Link(ours.detach(), f"worker-{'spare' if index is None else index}"), exit_watch)
 
 
 def worker_count(config: WorkersConfig) -> int:
@@ -109,6 +120,8 @@ class WorkerProcess:
         self.cpu_percent = 0.0
         self.rss_bytes = 0
         self.calls: dict[int, asyncio.Future[Any]] = {}
+        # Held while a message of its process is applied, and when that process is declared dead.
+        self.receiving = threading.Lock()
 
     @property
     def alive(self) -> bool:
@@ -142,7 +155,7 @@ class WorkerPool:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._monitor: asyncio.Task[None] | None = None
-        self._spare: tuple[subprocess.Popen[bytes], Link] | None = None
+        self._spare: _Process | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -252,10 +265,8 @@ class WorkerPool:
         """Start the worker's process (the spare, where one is ready); it is told its cameras by the next
         `_apply_to`. The next spare starts `spare_after_s` later."""
         spare, self._spare = self._spare, None
-        if spare is not None and spare[0].poll() is None:
-            proc, link = spare
-        else:
-            proc, link = _new_process(worker.index)
+        started = spare if spare is not None and spare.proc.poll() is None else _new_process(worker.index)
+        proc, link = started.proc, started.link
         worker.proc, worker.link = proc, link
         worker.state = "running"
         worker.started_at = worker.last_heard = time.time()
@@ -265,6 +276,12 @@ class WorkerPool:
         link.send(Start(worker.index, str(level).lower(), tuple(config_secrets(self._config))))
         threading.Thread(
             target=self._read, args=(worker, link, proc), name=f"worker-{worker.index}-read", daemon=True
+        ).start()
+        threading.Thread(
+            target=self._watch_exit,
+            args=(worker, started),
+            name=f"worker-{worker.index}-exit",
+            daemon=True,
         ).start()
         log.info("worker %d started (pid %d%s)", worker.index, proc.pid, ", the spare" if spare else "")
         if spare_after_s <= 0:
@@ -287,8 +304,8 @@ class WorkerPool:
         spare, self._spare = self._spare, None
         if spare is None:
             return None
-        spare[1].close()
-        return spare[0]
+        spare.link.close()
+        return spare.proc
 
     # --- messages --------------------------------------------------------------------------------------
 
@@ -319,9 +336,25 @@ class WorkerPool:
                     loop.call_soon_threadsafe(self._lost, worker, proc)
                 return
             try:
-                self._receive(worker, message, loop)
+                with worker.receiving:
+                    if worker.link is not link and isinstance(message, State | Media):
+                        continue  # what was still on its way from a process declared dead: not its cameras any more
+                    self._receive(worker, message, loop)
             except Exception:
                 log.exception("worker %d: a message could not be handled", worker.index)
+
+    def _watch_exit(self, worker: WorkerProcess, started: _Process) -> None:
+        """The worker's death as soon as it begins (`ExitWatch`), before its socket closes: a thread of its own."""
+        assert self._loop is not None
+        if started.exit_watch.wait(lambda: started.proc.poll() is None):
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._dying, worker, started.proc)
+
+    def _dying(self, worker: WorkerProcess, proc: subprocess.Popen[bytes]) -> None:
+        # A worker that stops in order exits after its last answer, which its socket may still hold: that one
+        # ends by its socket.
+        if not self._stopping:
+            self._lost(worker, proc)
 
     def _receive(self, worker: WorkerProcess, message: object, loop: asyncio.AbstractEventLoop) -> None:
         worker.last_heard = time.time()
@@ -362,9 +395,11 @@ class WorkerPool:
     # --- a worker that dies ----------------------------------------------------------------------------
 
     def _lost(self, worker: WorkerProcess, proc: subprocess.Popen[bytes]) -> None:
-        if proc is not worker.proc:
+        """Told twice for a death, by its exit watch and by its socket: the first one counts."""
+        if proc is not worker.proc or worker.link is None:
             return
-        worker.link = None
+        with worker.receiving:
+            worker.link = None
         for future in worker.calls.values():
             if not future.done():
                 future.set_exception(RuntimeError(f"worker {worker.index} ended"))
@@ -375,11 +410,16 @@ class WorkerPool:
         task.add_done_callback(self._tasks.discard)
 
     async def _restart(self, worker: WorkerProcess, proc: subprocess.Popen[bytes]) -> None:
-        try:
-            returncode: int | None = await asyncio.wait_for(asyncio.to_thread(proc.wait), 5.0)
-        except TimeoutError:
-            proc.kill()  # it closed its socket but lives on: it cannot be trusted with its cameras
-            returncode = await asyncio.to_thread(proc.wait)
+        # Told by its exit watch, the process is still being torn down (its memory unmapped, then its sockets and
+        # locks let go: 40-65 ms for 1.4 GB in the capacity bench, more on a busier box) and cannot be waited for
+        # yet, but its exit status is known.
+        returncode = exit_status(proc.pid)
+        if returncode is None:
+            try:
+                returncode = await asyncio.wait_for(asyncio.to_thread(proc.wait), 5.0)
+            except TimeoutError:
+                proc.kill()  # it closed its socket but lives on: it cannot be trusted with its cameras
+                returncode = await asyncio.to_thread(proc.wait)
         now = time.time()
         cause = f"worker process {worker.index} {exit_cause(returncode)}"
         settings = self._config.workers
@@ -400,11 +440,11 @@ class WorkerPool:
                 hub = self._hubs.get((camera_id, detect))
                 if hub is not None:
                     hub.worker_lost(cause)
-        # Its running violations end with the cause, before its cameras can raise new ones.
-        await asyncio.to_thread(self._end_violations, victims, cause, now)
-        # Its open segments are cut back to their last fragment and their gaps say why, while the cameras dial
-        # again: a new segment, starting after `now`, is left alone (48 segments on a busy box took up to 1 s).
-        recovered = asyncio.create_task(asyncio.to_thread(self._recover_recordings, victims, cause, now))
+        # Its running violations end with the cause, and its open segments are cut back to their last fragment
+        # with gaps that say why, while the cameras dial again, once the process is gone (it may hold the store's
+        # write lock until then): what the restarted cameras start after `now` is left alone (48 segments on a busy
+        # box took up to 1 s).
+        recovered = asyncio.create_task(self._recover(proc, victims, cause, now))
         try:
             await asyncio.sleep(delay)
             if self._stopping:
@@ -423,11 +463,16 @@ class WorkerPool:
         finally:
             await recovered
 
+    async def _recover(self, proc: subprocess.Popen[bytes], cameras: Sequence[str], cause: str, at: float) -> None:
+        await asyncio.to_thread(proc.wait)
+        await asyncio.to_thread(self._end_violations, cameras, cause, at)
+        await asyncio.to_thread(self._recover_recordings, cameras, cause, at)
+
     def _end_violations(self, cameras: Sequence[str], cause: str, at: float) -> None:
         if not cameras:
             return
         try:
-            self._store.violations.close_all_active(at, cause, cameras)
+            self._store.violations.close_all_active(at, cause, cameras, started_before=at)
         except Exception:
             log.exception("ending the violations of %s failed", cause)
 

@@ -51,7 +51,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 def run_worker(fd: int, parent: int) -> int:
-    """The process's body (`vms worker`); returns its exit status."""
+    """The process's body (`vms worker`, its main thread holding its exit watch's mutex); returns its exit
+    status."""
     _die_with(parent)
     # The service process decides when a worker stops: a Ctrl-C or a SIGTERM to the whole group reaches it
     # first, and it stops its workers in order, each closing its segments.
