@@ -49,7 +49,8 @@ class ExitWatch:
 
     def wait(self, running: Callable[[], bool]) -> bool:
         """Blocking (a thread of its own): True once the worker, having held the mutex, began to exit; False if it
-        ended before it held it (`running()` turned false first), or the watch was closed."""
+        ended before it held it (`running()` turned false first), or the lock failed otherwise (its socket then
+        tells)."""
         while struct.unpack_from("I", self._page, _ARMED_AT)[0] == 0:
             if not running():
                 return False

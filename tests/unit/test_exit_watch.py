@@ -61,6 +61,7 @@ def test_a_kill_is_known_before_the_process_is_torn_down_with_its_signal() -> No
     thread.join(5)
     assert seen == {"dying": True, "waitable": False, "status": -signal.SIGKILL}
     assert proc.wait(5) == -signal.SIGKILL
+    proc.stdout.close()
 
 
 @pytest.mark.parametrize(
@@ -76,6 +77,8 @@ def test_any_end_is_told_with_its_status(then: str, status: int) -> None:
     assert seen["dying"] is True
     assert seen["status"] == status  # not waited for yet: a zombie's /proc still tells
     assert proc.wait(5) == status
+    assert proc.stdout is not None and proc.stdout.read() == b"ready\n"
+    proc.stdout.close()
 
 
 def test_a_process_that_ends_before_it_holds_the_mutex_is_not_taken_for_a_death() -> None:
