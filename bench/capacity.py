@@ -511,6 +511,8 @@ def main() -> int:
     peers = [p for p in args.peers.split(",") if p and p != "none"]
     intervals = [float(i) for i in args.analysis_intervals.split(",")]
     ingest = {} if args.read_pause is None else {"read_pause_s": args.read_pause}
+    if args.camera_servers < 1:
+        parser.error("--camera-servers must be at least 1")
     if unknown := [p for p in peers if p not in PEERS]:
         parser.error(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
     for peer, program, packages in (("motion", "motion", "motion"), ("zoneminder", "zmc", "zoneminder mariadb-server")):
@@ -529,10 +531,11 @@ def main() -> int:
         with contextlib.ExitStack() as servers:
             # The two workers take every other camera: pairs of cameras go to the servers in turn, so a killed
             # worker's cameras come from every server.
-            server_of = {path: (i // 2) % args.camera_servers for i, path in enumerate(paths)}
+            count = min(args.camera_servers, (len(paths) + 1) // 2)  # none left without a camera
+            server_of = {path: (i // 2) % count for i, path in enumerate(paths)}
             serving = [
                 servers.enter_context(RtspServer([{"path": p, **camera} for p in paths if server_of[p] == k]))
-                for k in range(args.camera_servers)
+                for k in range(count)
             ]
             url = {path: serving[server_of[path]].url(path) for path in paths}
             urls = [url[f"/cam{i}"] for i in range(n)]
