@@ -444,7 +444,7 @@ class WorkerPool:
         # with gaps that say why, while the cameras dial again, once the process is gone (it may hold the store's
         # write lock until then): what the restarted cameras start after `now` is left alone (48 segments on a busy
         # box took up to 1 s).
-        recovered = asyncio.create_task(self._recover(proc, victims, cause, now))
+        recovered = asyncio.create_task(asyncio.to_thread(self._recover, proc, victims, cause, now))
         try:
             await asyncio.sleep(delay)
             if self._stopping:
@@ -463,10 +463,10 @@ class WorkerPool:
         finally:
             await recovered
 
-    async def _recover(self, proc: subprocess.Popen[bytes], cameras: Sequence[str], cause: str, at: float) -> None:
-        await asyncio.to_thread(proc.wait)
-        await asyncio.to_thread(self._end_violations, cameras, cause, at)
-        await asyncio.to_thread(self._recover_recordings, cameras, cause, at)
+    def _recover(self, proc: subprocess.Popen[bytes], cameras: Sequence[str], cause: str, at: float) -> None:
+        proc.wait()
+        self._end_violations(cameras, cause, at)
+        self._recover_recordings(cameras, cause, at)
 
     def _end_violations(self, cameras: Sequence[str], cause: str, at: float) -> None:
         if not cameras:
